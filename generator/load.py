@@ -1,0 +1,349 @@
+"""Read the catalog's YAML files into entities, refusing unsafe or broken YAML with positions.
+
+The loader composes each file with PyYAML's C parser when present (the pure-Python one
+otherwise) and converts the node tree itself, so that it can: report duplicate keys (which
+PyYAML silently drops), refuse every non-standard tag (nothing is ever constructed from a
+tag such as `!!python/object`), stop alias bombs by bounding the expanded size of a
+document, and keep YAML timestamps as the strings that were written.
+
+Positions of individual values are found on demand with `locate()`, which re-reads the file:
+keeping every node's position in memory for 100k entities would cost gigabytes, while
+problems are rare.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+from yaml.constructor import SafeConstructor
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from .structure.entity import Entity
+from .structure.problem import Problem
+
+try:  # PyYAML built with libyaml
+    from yaml import CSafeLoader as _Loader
+except ImportError:  # pragma: no cover - depends on the PyYAML build
+    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+
+MAX_FILE_BYTES = 4 * 1024 * 1024
+"""Largest catalog file accepted; an entity file is a few kilobytes."""
+MAX_NODES_PER_DOCUMENT = 200_000
+"""Largest expanded document (nodes after following aliases): stops alias bombs."""
+MAX_DEPTH = 64
+"""Deepest nesting accepted; entity documents are a handful of levels deep."""
+YAML_SUFFIXES = (".yaml", ".yml")
+
+_TAG = "tag:yaml.org,2002:"
+_constructor = SafeConstructor()
+
+
+@dataclass(frozen=True, slots=True)
+class FileInfo:
+    """What the index's content-hash cache needs to know about a file."""
+
+    size: int
+    mtime_ns: int
+    sha256: str
+
+
+@dataclass(slots=True)
+class LoadResult:
+    entities: list[Entity] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    files: dict[str, FileInfo] = field(default_factory=dict)
+
+
+class _Abort(Exception):
+    """A document cannot be converted at all (too large or too deep)."""
+
+    def __init__(self, node: Node, message: str, rule: str):
+        super().__init__(message)
+        self.node = node
+        self.message = message
+        self.rule = rule
+
+
+class _Converter:
+    """Turns one composed document into plain Python, collecting problems as it goes."""
+
+    def __init__(self, display: str):
+        self.display = display
+        self.problems: list[Problem] = []
+        self.count = 0
+
+    def problem(self, node: Node, message: str, rule: str) -> None:
+        mark = node.start_mark
+        self.problems.append(Problem(self.display, mark.line + 1, mark.column + 1, message, rule))
+
+    def convert(self, node: Node, depth: int = 0) -> object:
+        self.count += 1
+        if self.count > MAX_NODES_PER_DOCUMENT:
+            raise _Abort(node, f"document expands to more than {MAX_NODES_PER_DOCUMENT} values "
+                         "(aliases repeated too often?); refused", "yaml-too-large")
+        if depth > MAX_DEPTH:
+            raise _Abort(node, f"document is nested deeper than {MAX_DEPTH} levels; refused",
+                         "yaml-too-deep")
+        if isinstance(node, ScalarNode):
+            return self.scalar(node)
+        if isinstance(node, SequenceNode):
+            if node.tag != _TAG + "seq":
+                self.bad_tag(node)
+                return None
+            return [self.convert(child, depth + 1) for child in node.value]
+        if isinstance(node, MappingNode):
+            if node.tag != _TAG + "map":
+                self.bad_tag(node)
+                return None
+            return self.mapping(node, depth)
+        self.bad_tag(node)  # pragma: no cover - composer yields only the three kinds
+        return None
+
+    def bad_tag(self, node: Node) -> None:
+        tag = node.tag.replace(_TAG, "!!")
+        self.problem(node, f"YAML tag '{tag}' is not allowed: the catalog holds plain data, "
+                     "and tags are never executed", "yaml-tag")
+
+    def scalar(self, node: ScalarNode) -> object:
+        tag = node.tag
+        if tag == _TAG + "str":
+            return node.value
+        if tag == _TAG + "null":
+            return None
+        if tag == _TAG + "bool":
+            return _constructor.construct_yaml_bool(node)
+        if tag == _TAG + "int":
+            return _constructor.construct_yaml_int(node)
+        if tag == _TAG + "float":
+            return _constructor.construct_yaml_float(node)
+        if tag == _TAG + "timestamp":
+            return node.value
+        self.bad_tag(node)
+        return None
+
+    def mapping(self, node: MappingNode, depth: int) -> dict:
+        result: dict[str, object] = {}
+        first_seen: dict[str, int] = {}
+        merges: list[Node] = []
+        for key_node, value_node in node.value:
+            if key_node.tag == _TAG + "merge":
+                merges.append(value_node)
+                continue
+            if not isinstance(key_node, ScalarNode):
+                self.problem(key_node, "a mapping key must be a plain scalar, not a list or "
+                             "mapping", "yaml-key")
+                continue
+            key = key_node.value
+            if key in first_seen:
+                self.problem(key_node, f"duplicate key '{key}' (first defined at line "
+                             f"{first_seen[key]}); YAML keeps only one of them", "yaml-duplicate-key")
+                continue
+            first_seen[key] = key_node.start_mark.line + 1
+            result[key] = self.convert(value_node, depth + 1)
+        for merge in merges:
+            sources = merge.value if isinstance(merge, SequenceNode) else [merge]
+            for source in sources:
+                merged = self.convert(source, depth + 1)
+                if not isinstance(merged, dict):
+                    self.problem(source, "a merge key '<<' needs a mapping or a list of "
+                                 "mappings", "yaml-merge")
+                    continue
+                for key, value in merged.items():
+                    result.setdefault(key, value)
+        return result
+
+
+def _decode(raw: bytes, display: str) -> tuple[str | None, Problem | None]:
+    try:
+        return raw.decode("utf-8-sig"), None
+    except UnicodeDecodeError as exc:
+        before = raw[: exc.start]
+        line = before.count(b"\n") + 1
+        column = exc.start - (before.rfind(b"\n") + 1) + 1
+        return None, Problem(display, line, column, f"file is not valid UTF-8 (byte "
+                             f"0x{raw[exc.start]:02x}); save it as UTF-8", "encoding")
+
+
+def parse_text(text: str, display: str, path: str = "") -> tuple[list[Entity], list[Problem]]:
+    """Parse every document of one file's text into entities; empty documents are skipped."""
+    entities: list[Entity] = []
+    problems: list[Problem] = []
+    too_deep = _nesting_problem(text, display)
+    if too_deep:
+        return entities, [too_deep]
+    loader = _Loader(text)
+    index = 0
+    try:
+        while loader.check_node():
+            node = loader.get_node()
+            doc_index = index
+            index += 1
+            if node is None:
+                continue
+            converter = _Converter(display)
+            try:
+                data = converter.convert(node)
+            except _Abort as abort:
+                converter.problem(abort.node, abort.message, abort.rule)
+                problems += converter.problems
+                continue
+            problems += converter.problems
+            if data is None:
+                continue
+            if not isinstance(data, dict):
+                shape = "a list" if isinstance(data, list) else "a single value"
+                converter.problems.clear()
+                converter.problem(node, f"document is {shape}; an entity is a mapping with "
+                                  "apiVersion, kind, metadata and spec", "not-a-mapping")
+                problems += converter.problems
+                continue
+            end = node.end_mark.line + (1 if node.end_mark.column else 0)
+            entities.append(Entity(data, path, doc_index, node.start_mark.line + 1,
+                                   max(end, node.start_mark.line + 1)))
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        message = " ".join(part for part in (exc.context, exc.problem) if part)
+        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        if mark and text[mark.index:mark.index + 1] == "\t":
+            message += " (a tab; YAML indentation must use spaces)"
+        problems.append(Problem(display, line, column, f"YAML syntax error: {message}",
+                                "yaml-syntax"))
+    except yaml.YAMLError as exc:
+        problems.append(Problem(display, 1, 1, f"YAML error: {exc}", "yaml-syntax"))
+    except RecursionError:
+        problems.append(Problem(display, 1, 1, "document is nested too deeply to read; refused",
+                                "yaml-too-deep"))
+    finally:
+        loader.dispose()
+    return entities, problems
+
+
+def _nesting_problem(text: str, display: str) -> Problem | None:
+    """Refuse documents nested deeper than MAX_DEPTH before the recursive composer sees them.
+
+    Flow brackets make deep nesting cheap to write, and a deep enough document crashes the
+    C composer, so a file with many brackets is first walked as a flat stream of events.
+    """
+    if text.count("[") + text.count("{") <= MAX_DEPTH:
+        return None
+    depth = 0
+    try:
+        for event in yaml.parse(text, Loader=_Loader):
+            if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    mark = event.start_mark
+                    return Problem(display, mark.line + 1, mark.column + 1, "document is "
+                                   f"nested deeper than {MAX_DEPTH} levels; refused",
+                                   "yaml-too-deep")
+            elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+                depth -= 1
+    except yaml.YAMLError:
+        return None  # the composer reports the syntax error with its position
+    return None
+
+
+def _display(display_root: str, relpath: str) -> str:
+    return f"{display_root.rstrip('/')}/{relpath}" if display_root else relpath
+
+
+def load_file(root: Path, relpath: str, display_root: str | None = None
+              ) -> tuple[list[Entity], list[Problem], FileInfo | None]:
+    """Load one file of the catalog; `relpath` is relative to `root`, posix style."""
+    display = _display(str(root) if display_root is None else display_root, relpath)
+    full = root / relpath
+    try:
+        stat = full.stat()
+        if stat.st_size > MAX_FILE_BYTES:
+            return [], [Problem(display, 1, 1, f"file is {stat.st_size} bytes, larger than the "
+                                f"{MAX_FILE_BYTES} bytes a catalog file may have; split it",
+                                "file-too-large")], None
+        raw = full.read_bytes()
+    except OSError as exc:
+        return [], [Problem(display, 1, 1, f"cannot read file: {exc.strerror}", "io")], None
+    info = FileInfo(len(raw), stat.st_mtime_ns, hashlib.sha256(raw).hexdigest())
+    text, problem = _decode(raw, display)
+    if problem:
+        return [], [problem], info
+    entities, problems = parse_text(text, display, relpath)
+    return entities, problems, info
+
+
+def catalog_files(root: Path) -> list[str]:
+    """Relative posix paths of every YAML file under `root`, sorted; hidden folders skipped."""
+    found: list[str] = []
+    root_str = str(root)
+    for dirpath, dirnames, filenames in os.walk(root_str):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        rel_dir = os.path.relpath(dirpath, root_str)
+        for filename in sorted(filenames):
+            if filename.endswith(YAML_SUFFIXES) and not filename.startswith("."):
+                rel = filename if rel_dir == "." else f"{rel_dir}/{filename}"
+                found.append(rel.replace(os.sep, "/"))
+    return found
+
+
+def load_catalog(root: Path, display_root: str | None = None) -> LoadResult:
+    """Load every YAML file under `root`. A missing folder raises FileNotFoundError."""
+    root = Path(root)
+    if not root.is_dir():
+        raise FileNotFoundError(f"catalog folder not found: {root}")
+    result = LoadResult()
+    for relpath in catalog_files(root):
+        entities, problems, info = load_file(root, relpath, display_root)
+        result.entities += entities
+        result.problems += problems
+        if info is not None:
+            result.files[relpath] = info
+    return result
+
+
+def _walk(node: Node, path: tuple, key: bool) -> Node:
+    """The node at `path` (or the key node of its last step), else the deepest ancestor."""
+    current = node
+    for depth, step in enumerate(path):
+        last = depth == len(path) - 1
+        if isinstance(current, MappingNode):
+            for key_node, value_node in current.value:
+                if isinstance(key_node, ScalarNode) and key_node.value == step:
+                    if last and key:
+                        return key_node
+                    current = value_node
+                    break
+            else:
+                return current
+        elif isinstance(current, SequenceNode) and isinstance(step, int):
+            if not 0 <= step < len(current.value):
+                return current
+            current = current.value[step]
+        else:
+            return current
+    return current
+
+
+def locate(root: Path, entity: Entity, path: tuple, key: bool = False) -> tuple[int, int]:
+    """1-based (line, column) of the value at `path` in the entity's document.
+
+    With `key=True`, the position of the key itself (where an unexpected key is reported).
+    Falls back to the nearest existing ancestor, and to the document start.
+    """
+    try:
+        text = (Path(root) / entity.path).read_bytes().decode("utf-8-sig")
+        loader = _Loader(text)
+        try:
+            index = 0
+            while loader.check_node():
+                node = loader.get_node()
+                if index == entity.doc_index and node is not None:
+                    mark = _walk(node, path, key).start_mark
+                    return mark.line + 1, mark.column + 1
+                index += 1
+        finally:
+            loader.dispose()
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, RecursionError):
+        pass
+    return entity.line, 1

@@ -1,0 +1,1 @@
+"""The catalog's domain model: entities, problems, kinds and relations. No I/O here."""

@@ -1,0 +1,1 @@
+"""Gantry's runner: the REST API, auth, Git-backed writes, actions, plugins and audit."""
