@@ -32,7 +32,7 @@ except ImportError:  # pragma: no cover - depends on the PyYAML build
 
 MAX_FILE_BYTES = 4 * 1024 * 1024
 """Largest catalog file accepted; an entity file is a few kilobytes."""
-MAX_NODES_PER_DOCUMENT = 200_000
+MAX_NODES_PER_DOCUMENT = 50_000
 """Largest expanded document (nodes after following aliases): stops alias bombs."""
 MAX_DEPTH = 64
 """Deepest nesting accepted; entity documents are a handful of levels deep."""
@@ -140,7 +140,8 @@ class _Converter:
             key = key_node.value
             if key in first_seen:
                 self.problem(key_node, f"duplicate key '{key}' (first defined at line "
-                             f"{first_seen[key]}); YAML keeps only one of them", "yaml-duplicate-key")
+                             f"{first_seen[key]}); YAML keeps only one of them",
+                             "yaml-duplicate-key")
                 continue
             first_seen[key] = key_node.start_mark.line + 1
             result[key] = self.convert(value_node, depth + 1)
@@ -206,10 +207,16 @@ def parse_text(text: str, display: str, path: str = "") -> tuple[list[Entity], l
                                    max(end, node.start_mark.line + 1)))
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        message = " ".join(part for part in (exc.context, exc.problem) if part)
+        message = exc.problem or exc.context or "cannot be read"
+        if exc.context and exc.problem:
+            message += f" ({exc.context}"
+            if exc.context_mark:
+                start = exc.context_mark
+                message += f" that starts at line {start.line + 1}, column {start.column + 1}"
+            message += ")"
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         if mark and text[mark.index:mark.index + 1] == "\t":
-            message += " (a tab; YAML indentation must use spaces)"
+            message = "found a tab character; YAML indentation must use spaces"
         problems.append(Problem(display, line, column, f"YAML syntax error: {message}",
                                 "yaml-syntax"))
     except yaml.YAMLError as exc:
@@ -331,6 +338,19 @@ def locate(root: Path, entity: Entity, path: tuple, key: bool = False) -> tuple[
     With `key=True`, the position of the key itself (where an unexpected key is reported).
     Falls back to the nearest existing ancestor, and to the document start.
     """
+    return locate_many(root, entity, [(path, key)])[0]
+
+
+def locate_many(root: Path | None, entity: Entity, requests: list[tuple[tuple, bool]]
+                ) -> list[tuple[int, int]]:
+    """`locate()` for several `(path, key)` requests in one document, reading the file once.
+
+    Without a root, or when the file no longer holds the document, every request falls back to
+    the document's first line.
+    """
+    fallback = (entity.line, 1)
+    if root is None or not requests:
+        return [fallback] * len(requests)
     try:
         text = (Path(root) / entity.path).read_bytes().decode("utf-8-sig")
         loader = _Loader(text)
@@ -339,11 +359,14 @@ def locate(root: Path, entity: Entity, path: tuple, key: bool = False) -> tuple[
             while loader.check_node():
                 node = loader.get_node()
                 if index == entity.doc_index and node is not None:
-                    mark = _walk(node, path, key).start_mark
-                    return mark.line + 1, mark.column + 1
+                    found = []
+                    for path, key in requests:
+                        mark = _walk(node, path, key).start_mark
+                        found.append((mark.line + 1, mark.column + 1))
+                    return found
                 index += 1
         finally:
             loader.dispose()
     except (OSError, UnicodeDecodeError, yaml.YAMLError, RecursionError):
         pass
-    return entity.line, 1
+    return [fallback] * len(requests)

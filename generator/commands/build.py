@@ -1,0 +1,114 @@
+"""`gantry build [--catalog DIR] [--out DIR]`: validate, then write the index and the site.
+
+Exit status: 0 built (or already current), 1 the catalog has problems (the validator's
+report is printed and the previous index and site stay as they were), 2 a usage or I/O
+error (missing catalog folder, unwritable output folder, unreadable gantry.yaml).
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+import yaml
+
+from ..index.build import IndexStats, build_index, current_index, index_path_for
+
+CONFIG_NAME = "gantry.yaml"
+
+
+def _fail(message: str, status: int = 2) -> None:
+    click.echo(f"gantry build: {message}", err=True)
+    sys.exit(status)
+
+
+def _display(path: Path) -> str:
+    normal = os.path.normpath(str(path)).replace(os.sep, "/")
+    return "" if normal == "." else normal
+
+
+def _config(catalog: Path) -> dict[str, Any] | None:
+    """The repository's gantry.yaml (beside the catalog folder) as a dict, or None."""
+    path = catalog.resolve().parent / CONFIG_NAME
+    if not path.is_file():
+        return None
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        _fail(f"cannot read {path.name}: {str(exc).splitlines()[0]}")
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        _fail(f"{path.name} must be a mapping of settings, not {type(data).__name__}")
+    return data
+
+
+def _validate(catalog: Path) -> Any:
+    """The validator's result; its report is printed and the command ends on problems."""
+    from ..structure.kinds import SchemaError
+    from ..validate import validate_catalog
+    from ..validate.report import as_text
+
+    try:
+        result = validate_catalog(catalog, display_root=_display(catalog))
+    except SchemaError as exc:
+        _fail(str(exc))
+    if not result.ok:
+        click.echo(as_text(result.problems, len(result.entities), len(result.files)), nl=False)
+        _fail("the catalog has problems; the previous index and site are unchanged", 1)
+    return result
+
+
+def _site(index: Path, catalog: Path, out: Path, stats: IndexStats) -> str:
+    """Build the site when the site builder is installed; a line for the summary."""
+    try:
+        site_build = importlib.import_module("generator.site.build")
+    except ImportError as exc:
+        return f"site: skipped (the site builder is not available: {exc})"
+    site_out = out / "site"
+    changed = None if stats.unchanged or not site_out.is_dir() else stats.changed_refs
+    result = site_build.build_site(index, catalog, site_out, config=_config(catalog),
+                                   changed_refs=changed)
+    pages = getattr(result, "pages_written", None)
+    detail = f", {pages} pages written" if pages is not None else ""
+    return f"site: {site_out}{detail}"
+
+
+@click.command(name="build")
+@click.option("--catalog", default="catalog", show_default=True, metavar="DIR",
+              help="The catalog folder to read.")
+@click.option("--out", default="dist", show_default=True, metavar="DIR",
+              help="Where catalog.duckdb and site/ are written.")
+def command(catalog: str, out: str) -> None:
+    """Validate the catalog, then write OUT/catalog.duckdb and OUT/site/."""
+    started = time.perf_counter()
+    root, out_dir = Path(catalog), Path(out)
+    if not root.is_dir():
+        _fail(f"catalog folder not found: {catalog}" if not root.exists()
+              else f"not a folder: {catalog} (give the catalog folder)")
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        _fail(f"cannot create the output folder {out}: {exc.strerror or exc}")
+    if not os.access(out_dir, os.W_OK | os.X_OK):
+        _fail(f"the output folder {out} is not writable")
+    index = index_path_for(out_dir)
+    try:
+        stats = current_index(root, index)
+        if stats is None:
+            stats = build_index(root, index, validation=_validate(root))
+        site_line = _site(index, root, out_dir, stats)
+    except OSError as exc:
+        _fail(f"cannot write to {out}: {exc.strerror or exc}")
+    for note in stats.notes:
+        click.echo(f"note: {note}", err=True)
+    state = "unchanged" if stats.unchanged else "written"
+    click.echo(f"index: {index} {state} ({stats.entities} entities, {stats.relations} "
+               f"relations, {stats.files_reread} of {stats.files} files re-read)")
+    click.echo(site_line)
+    click.echo(f"done in {time.perf_counter() - started:.2f}s")

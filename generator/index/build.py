@@ -1,0 +1,300 @@
+"""Write `catalog.duckdb` from the catalog: atomically, and almost free when nothing changed.
+
+The previous index's `files` table is a content-hash cache: files are stat'ed first and
+hashed only when size or mtime changed. When no file changed, the Git HEAD is the same and
+the previous index has this schema version, the index is left as it is. Otherwise a new
+index is written to a temporary file beside the old one and moved over it with
+`os.replace`, so readers see the old or the new index, never a partial one; the refs whose
+rows differ from the previous index are reported for selective site rebuilds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Protocol
+
+import duckdb
+
+from .. import __version__
+from ..load import FileInfo, catalog_files, load_catalog
+from ..structure.entity import Entity
+from . import gitmeta
+from .relations import declared_rows, resolve_rows
+from .rows import ENTITY_INSERT, STAGED_COLUMNS, bulk_insert, staged_row
+from .schema import (
+    COLUMNS,
+    SCHEMA_VERSION,
+    IndexUnusable,
+    create_tables,
+    open_index,
+    read_meta,
+)
+
+INDEX_NAME = "catalog.duckdb"
+BUILD_MEMORY = "500MB"
+"""DuckDB's memory cap while building: it spills to disk rather than grow past it."""
+
+
+class _Validated(Protocol):
+    entities: list[Entity]
+    files: dict[str, FileInfo]
+
+
+@dataclass(slots=True)
+class IndexStats:
+    """What a build did. `changed_refs` is None when every page must be rebuilt."""
+
+    path: Path
+    entities: int = 0
+    relations: int = 0
+    files: int = 0
+    files_reread: int = 0
+    unchanged: bool = False
+    seconds: float = 0.0
+    changed_refs: set[str] | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class _FileState:
+    sha256: str
+    size: int
+    mtime_ns: int
+
+
+def index_path_for(out_path: Path) -> Path:
+    """`out_path` itself when it names a file, `out_path/catalog.duckdb` for a folder."""
+    out_path = Path(out_path)
+    if out_path.is_dir() or out_path.suffix != ".duckdb":
+        return out_path / INDEX_NAME
+    return out_path
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _previous(index: Path, notes: list[str]) -> tuple[dict[str, _FileState], dict[str, str]]:
+    """The previous index's file cache and meta, or empties (with a note) when unusable."""
+    if not index.exists():
+        return {}, {}
+    try:
+        con = open_index(index)
+    except IndexUnusable as exc:
+        notes.append(f"the existing index {index} was not reused: {exc}; rebuilt from scratch")
+        return {}, {}
+    try:
+        files = {path: _FileState(sha, size, mtime) for path, sha, size, mtime in
+                 con.execute("SELECT path, sha256, size, mtime_ns FROM files").fetchall()}
+        return files, read_meta(con)
+    finally:
+        con.close()
+
+
+def _stat_all(root: Path) -> dict[str, tuple[int, int]]:
+    """(size, mtime_ns) of every catalog file: the cheap first look of the cache."""
+    found: dict[str, tuple[int, int]] = {}
+    for rel in catalog_files(root):
+        try:
+            stat = os.stat(root / rel)
+        except OSError:
+            continue
+        found[rel] = (stat.st_size, stat.st_mtime_ns)
+    return found
+
+
+def _unchanged(root: Path, cached: dict[str, _FileState], stats: IndexStats
+               ) -> dict[str, _FileState] | None:
+    """The files' states when their content equals the cache's, else None.
+
+    Only files whose size or mtime moved are hashed; one differing hash ends the look.
+    """
+    current = _stat_all(root)
+    if current.keys() != cached.keys():
+        return None
+    states: dict[str, _FileState] = {}
+    for rel, (size, mtime_ns) in current.items():
+        old = cached[rel]
+        if old.size == size and old.mtime_ns == mtime_ns:
+            states[rel] = old
+            continue
+        stats.files_reread += 1
+        if size != old.size or _sha256(root / rel) != old.sha256:
+            return None
+        states[rel] = _FileState(old.sha256, size, mtime_ns)
+    return states
+
+
+def _touch_only(index: Path, states: dict[str, _FileState], cached: dict[str, _FileState]
+                ) -> None:
+    """Record new mtimes of files whose content did not change, so they are not rehashed."""
+    moved = [(s.mtime_ns, path) for path, s in states.items() if cached[path] != s]
+    if not moved:
+        return
+    con = duckdb.connect(str(index))
+    try:
+        con.executemany("UPDATE files SET mtime_ns = ? WHERE path = ?", moved)
+    finally:
+        con.close()
+
+
+def current_index(catalog_root: Path, out_path: Path) -> IndexStats | None:
+    """Stats of the existing index when it still matches the catalog, else None.
+
+    Matches means: readable, this schema version, the same Git HEAD and every file's content
+    unchanged. Cheap (a stat per file) so `gantry build` can skip validation as well.
+    """
+    started = time.perf_counter()
+    root = Path(catalog_root)
+    index = index_path_for(Path(out_path))
+    stats = IndexStats(path=index)
+    cached, meta = _previous(index, stats.notes)
+    if not meta or meta.get("gantry_version") != __version__ or \
+            meta.get("git_commit", "") != (gitmeta.head_commit(root) or ""):
+        return None
+    states = _unchanged(root, cached, stats)
+    if states is None:
+        return None
+    _touch_only(index, states, cached)
+    stats.entities, stats.relations = _counts(index)
+    stats.files, stats.unchanged, stats.changed_refs = len(states), True, set()
+    stats.seconds = time.perf_counter() - started
+    return stats
+
+
+def build_index(catalog_root: Path, out_path: Path, validation: _Validated | None = None
+                ) -> IndexStats:
+    """Write the index of `catalog_root` to `out_path` (a `.duckdb` file or a folder).
+
+    `validation` (a ValidationResult) supplies the entities and file hashes already read;
+    without it the catalog is loaded here. Raises FileNotFoundError for a missing catalog
+    folder and OSError when the index cannot be written; the previous index then stays.
+    """
+    started = time.perf_counter()
+    root = Path(catalog_root)
+    if not root.is_dir():
+        raise FileNotFoundError(f"catalog folder not found: {root}")
+    current = current_index(root, out_path)
+    if current is not None:
+        current.seconds = time.perf_counter() - started
+        return current
+    index = index_path_for(Path(out_path))
+    stats = IndexStats(path=index)
+    _, meta = _previous(index, stats.notes)
+    loaded = validation if validation is not None else load_catalog(root)
+    files = {rel: _FileState(info.sha256, info.size, info.mtime_ns)
+             for rel, info in getattr(loaded, "files", {}).items()}
+    stats.files_reread = len(files)
+    history = gitmeta.collect(root, files.keys())
+    if history.note:
+        stats.notes.append(history.note)
+    index.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{index.name}.", dir=index.parent))
+    temp = work / index.name
+    try:
+        con = duckdb.connect(str(temp), config={
+            "memory_limit": BUILD_MEMORY, "preserve_insertion_order": False,
+            "temp_directory": str(work / "spill")})
+        try:
+            create_tables(con)
+            stats.entities, stats.relations = _write(con, loaded.entities, files, history, work)
+            con.executemany("INSERT INTO meta VALUES (?, ?)", [
+                ("schema_version", str(SCHEMA_VERSION)),
+                ("built_at", datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")),
+                ("git_commit", history.head or ""),
+                ("gantry_version", __version__),
+                ("git_note", history.note or ""),
+            ])
+            if meta:
+                stats.changed_refs = _changed_refs(con, index)
+            con.execute("CHECKPOINT")
+        finally:
+            con.close()
+        os.replace(temp, index)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    stats.files = len(files)
+    stats.seconds = time.perf_counter() - started
+    return stats
+
+
+def _counts(index: Path) -> tuple[int, int]:
+    con = duckdb.connect(str(index), read_only=True)
+    try:
+        entities = con.execute("SELECT count(*) FROM entities").fetchone()[0]
+        relations = con.execute("SELECT count(*) FROM relations").fetchone()[0]
+        return entities, relations
+    finally:
+        con.close()
+
+
+def _unique(entities: Iterable[Entity]) -> Iterator[Entity]:
+    """Entities with a kind and a name, first one of each ref (the validator flags the rest)."""
+    seen: set[str] = set()
+    for entity in entities:
+        if not entity.kind or not entity.name or entity.ref in seen:
+            continue
+        seen.add(entity.ref)
+        yield entity
+
+
+def _write(con: duckdb.DuckDBPyConnection, entities: Iterable[Entity],
+           states: dict[str, _FileState], history: gitmeta.GitMeta, folder: Path
+           ) -> tuple[int, int]:
+    ordered = sorted(_unique(entities), key=lambda e: e.ref)
+    known = {e.ref for e in ordered}
+    count = bulk_insert(con, "entities", STAGED_COLUMNS,
+                        (staged_row(e, history.files.get(e.path)) for e in ordered), folder,
+                        select=ENTITY_INSERT)
+    declared = [row for entity in ordered for row in declared_rows(entity)]
+    bulk_insert(con, "declared_refs", COLUMNS["declared_refs"], declared, folder)
+    relations = bulk_insert(con, "relations", COLUMNS["relations"],
+                            resolve_rows(declared, known), folder)
+    bulk_insert(con, "file_commits", COLUMNS["file_commits"], (
+        (path, c.commit, c.author_name, c.author_email, c.committed_at, c.message)
+        for path in sorted(history.files) for c in history.files[path].commits), folder)
+    bulk_insert(con, "files", COLUMNS["files"], (
+        (path, s.sha256, s.size, s.mtime_ns) for path, s in sorted(states.items())), folder)
+    return count, relations
+
+
+_ROW_DIGEST = ("md5(concat_ws('|', data::VARCHAR, path, line, end_line, created_at, "
+               "updated_at, created_by, last_commit))")
+
+
+def _changed_refs(con: duckdb.DuckDBPyConnection, previous: Path) -> set[str] | None:
+    """Refs whose row or edges differ from the previous index; None when it can't be read."""
+    try:
+        con.execute("ATTACH ? AS previous (READ_ONLY)", [str(previous)])
+    except duckdb.Error:
+        return None
+    try:
+        rows = con.execute(f"""
+            WITH now AS (SELECT ref, {_ROW_DIGEST} AS digest FROM entities),
+                 before AS (SELECT ref, {_ROW_DIGEST} AS digest FROM previous.entities),
+                 rows AS ((SELECT * FROM now EXCEPT SELECT * FROM before)
+                          UNION ALL (SELECT * FROM before EXCEPT SELECT * FROM now)),
+                 edges AS ((SELECT * FROM relations EXCEPT SELECT * FROM previous.relations)
+                           UNION ALL
+                           (SELECT * FROM previous.relations EXCEPT SELECT * FROM relations))
+            SELECT ref FROM rows
+            UNION SELECT source FROM edges
+            UNION SELECT target FROM edges""").fetchall()
+        return {row[0] for row in rows}
+    except duckdb.Error:
+        return None
+    finally:
+        con.execute("DETACH previous")
+

@@ -1,0 +1,99 @@
+"""The tables of `catalog.duckdb`: one place for the DDL and for deciding if a file is ours.
+
+The schema is public (users query it with their own SQL) and versioned by
+`meta.schema_version`. An index whose version differs, or a file that is not a DuckDB
+database written by Gantry, is never read: the build replaces it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+SCHEMA_VERSION = 1
+"""Bumped on any change a reader could notice; documented in docs/index.md."""
+
+COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
+    "entities": (
+        ("ref", "VARCHAR"), ("kind", "VARCHAR"), ("namespace", "VARCHAR"), ("name", "VARCHAR"),
+        ("title", "VARCHAR"), ("description", "VARCHAR"), ("owner", "VARCHAR"),
+        ("lifecycle", "VARCHAR"), ("type", "VARCHAR"), ("tags", "VARCHAR[]"),
+        ("labels", "JSON"), ("annotations", "JSON"), ("spec", "JSON"), ("metadata", "JSON"),
+        ("data", "JSON"), ("path", "VARCHAR"), ("line", "INTEGER"), ("end_line", "INTEGER"),
+        ("created_at", "TIMESTAMP"), ("updated_at", "TIMESTAMP"), ("created_by", "VARCHAR"),
+        ("last_commit", "VARCHAR"), ("name_words", "VARCHAR"), ("title_words", "VARCHAR"),
+        ("description_words", "VARCHAR"),
+    ),
+    "relations": (("source", "VARCHAR"), ("type", "VARCHAR"), ("target", "VARCHAR")),
+    "declared_refs": (
+        ("source", "VARCHAR"), ("type", "VARCHAR"), ("kind", "VARCHAR"),
+        ("namespace", "VARCHAR"), ("name", "VARCHAR"),
+    ),
+    "file_commits": (
+        ("path", "VARCHAR"), ("commit", "VARCHAR"), ("author_name", "VARCHAR"),
+        ("author_email", "VARCHAR"), ("committed_at", "TIMESTAMP"), ("message", "VARCHAR"),
+    ),
+    "files": (("path", "VARCHAR"), ("sha256", "VARCHAR"), ("size", "BIGINT"),
+              ("mtime_ns", "BIGINT")),
+    "meta": (("key", "VARCHAR"), ("value", "VARCHAR")),
+}
+"""Every table and its columns in order; docs/index.md documents each one."""
+
+
+class IndexUnusable(Exception):
+    """The file exists but cannot serve as this version's index; the message says why."""
+
+
+def create_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """Create every table of the current schema in an empty database."""
+    for table, columns in COLUMNS.items():
+        body = ", ".join(f'"{name}" {kind}' for name, kind in columns)
+        con.execute(f"CREATE TABLE {table} ({body})")
+
+
+def check_index(con: duckdb.DuckDBPyConnection) -> None:
+    """Raise IndexUnusable unless `con` holds an index of the current schema version."""
+    present = {row[0] for row in con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main'").fetchall()}
+    if "meta" not in present:
+        raise IndexUnusable("it is not a Gantry index (no meta table)")
+    row = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    if row is None:
+        raise IndexUnusable("it has no schema_version")
+    if row[0] != str(SCHEMA_VERSION):
+        raise IndexUnusable(f"it has schema version {row[0]}, this Gantry writes "
+                            f"version {SCHEMA_VERSION}")
+    missing = sorted(set(COLUMNS) - present)
+    if missing:
+        raise IndexUnusable(f"tables are missing: {', '.join(missing)}")
+
+
+def open_index(path: Path, read_only: bool = True) -> duckdb.DuckDBPyConnection:
+    """Open an existing index and check its version; raises IndexUnusable with the reason."""
+    if not Path(path).is_file():
+        raise IndexUnusable("it does not exist")
+    try:
+        con = duckdb.connect(str(path), read_only=read_only)
+    except duckdb.Error as exc:
+        raise IndexUnusable(f"it is not a readable DuckDB database ({first_line(exc)})") from exc
+    try:
+        check_index(con)
+    except duckdb.Error as exc:
+        con.close()
+        raise IndexUnusable(f"it cannot be read ({first_line(exc)})") from exc
+    except IndexUnusable:
+        con.close()
+        raise
+    return con
+
+
+def read_meta(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """The `meta` table as a dict."""
+    return dict(con.execute("SELECT key, value FROM meta").fetchall())
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of an exception's message, for one-line notes."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

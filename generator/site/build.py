@@ -1,0 +1,254 @@
+"""Build the static site from the index: `build_site()` is the one entry point.
+
+A full build renders every page in one pass over data read from DuckDB in a few bulk
+queries; large catalogs render entity pages in a pool of processes (forked, so they share
+the loaded data without copying). Files whose content did not change are not rewritten,
+and a build whose inputs are identical to the previous one (same index fingerprint,
+gantry.yaml, templates and assets) returns at once.
+"""
+
+from __future__ import annotations
+
+import gc
+import hashlib
+import json
+import multiprocessing
+import os
+import re
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from .. import __version__
+from ..resources import site_dir
+from . import pages
+from .model import SiteData, fingerprint, load_site_data
+from .output import WriteTally, remove_page, write_if_changed, write_new_page
+from .render import environment, script_json
+from .repo import repo_info
+from .search import build_search_index
+from .urls import entity_dir, page_file
+
+STAMP = ".gantry-site.json"
+"""Records the inputs of the last build, so an identical rebuild can stop early."""
+NOSCRIPT_LIMIT = 2000
+"""Catalogs up to this size list every entity as a plain link on /catalog/ (works without
+JavaScript); larger catalogs load the table from catalog-data.js only."""
+POOL_THRESHOLD = 3000
+"""Entity pages to render before a process pool pays for itself."""
+_NEIGHBOUR_LINK = re.compile(rb'data-ref="([^"]+)"')
+
+
+@dataclass
+class SiteStats:
+    """What a build did; `skipped` is True when the inputs matched the previous build."""
+
+    pages_written: int = 0
+    pages_unchanged: int = 0
+    entity_pages: int = 0
+    pages_removed: int = 0
+    max_entity_page_bytes: int = 0
+    max_entity_page_ref: str = ""
+    search_indexed: bool = False
+    skipped: bool = False
+    seconds: float = 0.0
+
+
+def _assets_digest(site_root: Path) -> str:
+    digest = hashlib.sha256(__version__.encode())
+    for folder in ("templates", "static"):
+        for path in sorted((site_root / folder).rglob("*")):
+            if path.is_file():
+                digest.update(path.relative_to(site_root).as_posix().encode())
+                digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _input_fingerprint(index_path: Path, catalog_root: Path, config: dict, assets: str) -> str:
+    con = duckdb.connect(str(index_path), read_only=True)
+    try:
+        indexed = fingerprint(con)
+    finally:
+        con.close()
+    settings = json.dumps(config, sort_keys=True, default=str)
+    return hashlib.sha256(
+        f"{indexed}|{settings}|{assets}|{Path(catalog_root).resolve()}".encode()
+    ).hexdigest()
+
+
+def _read_stamp(out_dir: Path) -> dict[str, Any]:
+    try:
+        value = json.loads((out_dir / STAMP).read_text())
+    except (OSError, ValueError):
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+_WORKER: dict[str, Any] = {}
+
+
+def _render_entities(refs: list[str]) -> WriteTally:
+    """Render and write the pages of `refs` (in a worker or in the calling process)."""
+    ctx: pages.SiteContext = _WORKER["ctx"]
+    template = _WORKER["env"].get_template("entity.html")
+    out_dir: Path = _WORKER["out_dir"]
+    fresh: bool = _WORKER["fresh"]
+    reader = pages.YamlReader(_WORKER["catalog_root"])
+    tally = WriteTally()
+    gc.disable()
+    try:
+        for ref in refs:
+            html = template.render(pages.entity_page(ctx, ref, reader)).encode()
+            if len(html) > tally.max_entity_bytes:
+                tally.max_entity_bytes = len(html)
+                tally.max_entity_ref = ref
+            if fresh:
+                write_new_page(out_dir / entity_dir(ref), html, tally)
+            else:
+                write_if_changed(out_dir / page_file(entity_dir(ref)), html, tally)
+    finally:
+        gc.enable()
+    return tally
+
+
+def _render_all_entities(refs: list[str]) -> WriteTally:
+    workers = min(os.cpu_count() or 1, 4)
+    if len(refs) < POOL_THRESHOLD or workers < 2 or "fork" not in \
+            multiprocessing.get_all_start_methods():
+        return _render_entities(refs)
+    size = max(len(refs) // (workers * 8), 200)
+    chunks = [refs[i:i + size] for i in range(0, len(refs), size)]
+    total = WriteTally()
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        for tally in pool.imap_unordered(_render_entities, chunks):
+            total.add(tally)
+    return total
+
+
+def _old_neighbours(out_dir: Path, refs: set[str]) -> set[str]:
+    """Neighbours listed on the pages written last time, which may have lost an edge."""
+    found: set[str] = set()
+    for ref in refs:
+        try:
+            html = (out_dir / page_file(entity_dir(ref))).read_bytes()
+        except OSError:
+            continue
+        found.update(match.decode() for match in _NEIGHBOUR_LINK.findall(html))
+    return found
+
+
+def _affected(data: SiteData, changed: set[str], out_dir: Path) -> set[str]:
+    affected = set(changed) | _old_neighbours(out_dir, changed)
+    for ref in changed:
+        affected.update(target for _, target in data.outgoing.get(ref, ()))
+        affected.update(source for _, source in data.incoming.get(ref, ()))
+    return affected
+
+
+def _stale_pages(out_dir: Path, current: set[str]) -> list[Path]:
+    catalog = out_dir / "catalog"
+    if not catalog.is_dir():
+        return []
+    wanted = {entity_dir(ref) for ref in current}
+    stale = []
+    for page in catalog.glob("*/*/*/index.html"):
+        folder = page.parent.relative_to(out_dir).as_posix()
+        if folder not in wanted:
+            stale.append(page.parent)
+    return stale
+
+
+def _write_static(site_root: Path, out_dir: Path, tally: WriteTally) -> None:
+    for path in sorted((site_root / "static").rglob("*")):
+        if path.is_file():
+            target = out_dir / "static" / path.relative_to(site_root / "static")
+            write_if_changed(target, path.read_bytes(), tally)
+
+
+def _write_page(env, template: str, context: dict, out_dir: Path, folder: str,
+                tally: WriteTally) -> None:
+    html = env.get_template(template).render(context).encode()
+    write_if_changed(out_dir / page_file(folder), html, tally)
+
+
+def build_site(index_path: Path, catalog_root: Path, out_dir: Path, *,
+               config: dict | None = None, changed_refs: set[str] | None = None) -> SiteStats:
+    """Render the site into `out_dir` (the folder that receives index.html) from the index.
+
+    `config` is gantry.yaml as a dict. With `changed_refs`, only those entity pages, their
+    old and new neighbours (owning teams included) and the list pages are rendered.
+    """
+    started = time.perf_counter()
+    index_path, catalog_root, out_dir = Path(index_path), Path(catalog_root), Path(out_dir)
+    config = config or {}
+    site_root = site_dir()
+    assets = _assets_digest(site_root)
+    inputs = _input_fingerprint(index_path, catalog_root, config, assets)
+    stamp = _read_stamp(out_dir)
+    stats = SiteStats()
+    if changed_refs is None and stamp.get("inputs") == inputs and \
+            (out_dir / "index.html").is_file():
+        stats.skipped = True
+        stats.max_entity_page_bytes = int(stamp.get("maxEntityPageBytes", 0))
+        stats.seconds = time.perf_counter() - started
+        return stats
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / STAMP).unlink(missing_ok=True)
+    data = load_site_data(index_path)
+    ctx = pages.make_site_context(data, repo_info(catalog_root, config), config, assets[:8])
+    env = environment(site_root / "templates")
+    tally = WriteTally()
+
+    fresh = not (out_dir / "catalog").exists()
+    if fresh:
+        for folder in {entity_dir(ref).rpartition("/")[0] for ref in data.entities}:
+            (out_dir / folder).mkdir(parents=True, exist_ok=True)
+    if changed_refs is None:
+        targets = list(data.entities)
+        removed = [] if fresh else _stale_pages(out_dir, set(data.entities))
+    else:
+        affected = _affected(data, set(changed_refs), out_dir)
+        targets = [ref for ref in data.entities if ref in affected]
+        removed = [out_dir / entity_dir(ref) for ref in changed_refs if ref not in data.entities]
+    _WORKER.update(ctx=ctx, env=env, out_dir=out_dir, catalog_root=catalog_root, fresh=fresh)
+    gc.freeze()
+    try:
+        entity_tally = _render_all_entities(targets)
+    finally:
+        _WORKER.clear()
+        gc.unfreeze()
+    tally.add(entity_tally)
+    stats.pages_removed = sum(remove_page(folder) for folder in removed)
+
+    _write_static(site_root, out_dir, tally)
+    _write_page(env, "dashboard.html", pages.dashboard_page(ctx), out_dir, "", tally)
+    catalog_data = (b"window.GANTRY_CATALOG=" + script_json(pages.catalog_data(ctx)).encode()
+                    + b";\n")
+    write_if_changed(out_dir / "catalog" / "catalog-data.js", catalog_data, tally)
+    _write_page(env, "catalog.html", pages.catalog_page(
+        ctx, NOSCRIPT_LIMIT, hashlib.sha256(catalog_data).hexdigest()[:8]), out_dir,
+        "catalog", tally)
+    _write_page(env, "teams.html", pages.teams_page(ctx), out_dir, "teams", tally)
+    _write_page(env, "actions.html", pages.actions_page(ctx), out_dir, "actions", tally)
+    for row in pages.actions(data):
+        _write_page(env, "action.html", pages.action_page(ctx, row), out_dir,
+                    f"actions/{row.name}", tally)
+    _write_page(env, "search.html", pages.search_page(ctx), out_dir, "search", tally)
+    (out_dir / ".nojekyll").touch()
+
+    if entity_tally.written or stats.pages_removed or not (out_dir / "pagefind").is_dir():
+        build_search_index(out_dir)
+        stats.search_indexed = True
+
+    stats.pages_written, stats.pages_unchanged = tally.written, tally.unchanged
+    stats.entity_pages = len(targets)
+    stats.max_entity_page_bytes = entity_tally.max_entity_bytes
+    stats.max_entity_page_ref = entity_tally.max_entity_ref
+    if changed_refs is None:
+        (out_dir / STAMP).write_text(json.dumps(
+            {"inputs": inputs, "maxEntityPageBytes": stats.max_entity_page_bytes}))
+    stats.seconds = time.perf_counter() - started
+    return stats

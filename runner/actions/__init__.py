@@ -1,0 +1,1 @@
+"""Self-service actions: input validation, permissions, approvals, the engine and executors."""

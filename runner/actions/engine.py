@@ -1,0 +1,328 @@
+"""The actions engine: runs executors off the request path and keeps every run in the store.
+
+A fixed pool of worker threads takes steps from a queue; a single timer thread holds the runs
+that wait between steps (a GitHub run being followed, a webhook in backoff) in a heap and
+hands each back to the queue when it is due. So the number of threads stays the same whether
+two runs or two hundred are in flight.
+
+Every status change is written to the store first and then published on the event bus as
+`action.run.created` / `action.run.updated`. At start the engine picks up the runs that were
+in flight: queued runs start, interrupted ones go to their executor's `resume`, which either
+continues (a GitHub run is followed again by its id) or fails the run with an explicit error.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import json
+import logging
+import queue
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from runner.redact import redact
+from runner.store import audit, runs
+from runner.store.db import Store, now_iso
+
+from .checks import action_config, action_type
+from .executors import executor_for
+from .executors.base import Done, Failed, RunContext, Step, Wait
+from .permissions import requires_approval
+
+log = logging.getLogger(__name__)
+
+DEFAULT_WORKERS = 8
+MAX_WAIT_SECONDS = 3600.0
+"""Longest single wait an executor may ask for; longer asks are shortened to this."""
+
+
+class NotAwaitingApproval(Exception):
+    """The run is not (or no longer) waiting for a decision."""
+
+
+class Sealer:
+    """Encrypts the exact inputs kept for execution (the shown ones are redacted)."""
+
+    def __init__(self, encrypt: Callable[[str], str], decrypt: Callable[[str], str]):
+        self.encrypt = encrypt
+        self.decrypt = decrypt
+
+
+class Engine:
+    """Creates runs, executes them with a bounded pool and records every change."""
+
+    def __init__(
+        self,
+        store: Store,
+        sealer: Sealer,
+        *,
+        publish: Callable[[str, dict[str, Any]], None] | None = None,
+        workspace: Any = None,
+        plugin_config: Callable[[str], dict[str, Any]] | None = None,
+        workers: int = DEFAULT_WORKERS,
+    ) -> None:
+        self.store = store
+        self.sealer = sealer
+        self.workspace = workspace
+        self._publish = publish or (lambda _type, _payload: None)
+        self._plugin_config = plugin_config or (lambda _name: {})
+        self._worker_count = workers
+        self._queue: queue.Queue[tuple[str, str] | None] = queue.Queue()
+        self._timers: list[tuple[float, int, str, str]] = []
+        self._timer_cond = threading.Condition()
+        self._sequence = itertools.count()
+        self._contexts: dict[str, RunContext] = {}
+        self._contexts_lock = threading.Lock()
+        self._threads: list[threading.Thread] = []
+        self._threads_lock = threading.Lock()
+        self._stopping = False
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Pick up the runs that were in flight. Threads start with the first work, so an app
+        that never runs an action (a test, a read-only replica) costs no threads."""
+        self._recover()
+
+    def _ensure_threads(self) -> None:
+        with self._threads_lock:
+            if self._threads or self._stopping:
+                return
+            for number in range(self._worker_count):
+                thread = threading.Thread(
+                    target=self._work, name=f"gantry-action-worker-{number}", daemon=True
+                )
+                thread.start()
+                self._threads.append(thread)
+            timer = threading.Thread(target=self._tick, name="gantry-action-timer", daemon=True)
+            timer.start()
+            self._threads.append(timer)
+
+    def _enqueue(self, run_id: str, kind: str) -> None:
+        self._ensure_threads()
+        self._queue.put((run_id, kind))
+
+    def stop(self) -> None:
+        """Stop taking steps (runs in flight are picked up again at the next start)."""
+        self._stopping = True
+        with self._timer_cond:
+            self._timer_cond.notify_all()
+        with self._threads_lock:
+            threads, self._threads = self._threads, []
+        for _ in range(self._worker_count):
+            self._queue.put(None)
+        for thread in threads:
+            thread.join(timeout=5)
+
+    @property
+    def thread_count(self) -> int:
+        """Threads the engine runs (workers plus the timer), however many runs are in flight."""
+        return sum(1 for thread in self._threads if thread.is_alive())
+
+    def _recover(self) -> None:
+        for run in runs.in_flight(self.store):
+            if run["phase"] == "queued":
+                self._enqueue(run["id"], "start")
+                continue
+            due = run["next_step_at"] if run["phase"] == "waiting" else None
+            log.info("resuming run %s of %s after a restart", run["id"], run["action_name"])
+            self._schedule(run["id"], "resume", max(0.0, (due or 0.0) - time.time()))
+
+    # -- requests from the API ---------------------------------------------------------------
+
+    def submit(self, action: dict[str, Any], inputs: dict[str, Any], triggered_by: str,
+               triggered_by_email: str | None = None) -> dict:
+        """Create a run of a checked action with validated inputs; queue it unless it needs
+        an approval. Returns the run in the API's shape."""
+        run_id = str(uuid.uuid4())
+        name = str((action.get("metadata") or {}).get("name", ""))
+        approval = requires_approval(action)
+        runs.create(
+            self.store,
+            run_id=run_id,
+            action_name=name,
+            action=action,
+            status="pending",
+            phase="approval" if approval else "queued",
+            inputs=redact(inputs),
+            inputs_sealed=self.sealer.encrypt(json.dumps(inputs)),
+            triggered_by=triggered_by,
+            triggered_by_email=triggered_by_email,
+            started_at=now_iso(),
+        )
+        run = self._announce(run_id, "action.run.created")
+        if not approval:
+            self._enqueue(run_id, "start")
+        return run
+
+    def decide(self, run_id: str, user: str, approve: bool, reason: str | None) -> dict:
+        """Record an approval or a rejection; the first decision wins, later ones raise
+        `NotAwaitingApproval`. An approval queues the run; a rejection fails it."""
+        run = runs.get(self.store, run_id)
+        if run is None or run["phase"] != "approval":
+            raise NotAwaitingApproval(run_id)
+        decision = {
+            "user": user,
+            "decision": "approved" if approve else "rejected",
+            "reason": reason or "",
+            "at": now_iso(),
+        }
+        approvals = [*run["approvals"], decision]
+        if approve:
+            changed = runs.update(
+                self.store, run_id, only_if_phase=("approval",), phase="queued",
+                approvals=approvals,
+            )
+        else:
+            error = f"rejected by {user}" + (f": {reason}" if reason else "")
+            changed = runs.update(
+                self.store, run_id, only_if_phase=("approval",), phase="done", status="failed",
+                error=error, completed_at=now_iso(), approvals=approvals,
+            )
+        if not changed:
+            raise NotAwaitingApproval(run_id)
+        published = self._announce(run_id, "action.run.updated")
+        if approve:
+            self._enqueue(run_id, "start")
+        return published
+
+    # -- execution ---------------------------------------------------------------------------
+
+    def _work(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is None or self._stopping:
+                return
+            run_id, kind = item
+            try:
+                self._step(run_id, kind)
+            except Exception:  # a worker must survive anything a run does
+                log.exception("run %s: the engine failed to take a step", run_id)
+                self._fail_quietly(run_id, "the runner failed while executing this run")
+
+    def _step(self, run_id: str, kind: str) -> None:
+        run = runs.get(self.store, run_id)
+        if run is None or run["phase"] in ("done", "approval"):
+            return
+        ctx = self._context(run)
+        executor = executor_for(action_type(run["action"]))
+        if executor is None:
+            self._finish(run_id, ctx, Failed(
+                f"no executor for type {action_type(run['action'])!r} is available on this runner"
+            ))
+            return
+        if kind == "start":
+            if not runs.update(self.store, run_id, only_if_phase=("queued",), status="running",
+                               phase="executing"):
+                return
+            self._announce(run_id, "action.run.updated")
+            call = executor.start
+        else:
+            runs.update(self.store, run_id, phase="executing", status="running")
+            call = executor.poll if kind == "poll" else executor.resume
+        try:
+            step = call(ctx)
+        except Exception as exc:
+            log.error("run %s: executor %s raised %s: %s", run_id, executor.type,
+                      type(exc).__name__, redact(str(exc), ctx.secrets))
+            step = Failed(f"the {executor.type} executor failed unexpectedly "
+                          f"({type(exc).__name__}); see the runner log")
+        self._after(run_id, ctx, step)
+
+    def _after(self, run_id: str, ctx: RunContext, step: Step) -> None:
+        if isinstance(step, Wait):
+            seconds = min(max(float(step.seconds), 0.0), MAX_WAIT_SECONDS)
+            runs.update(self.store, run_id, phase="waiting", state=ctx.state,
+                        next_step_at=time.time() + seconds)
+            self._schedule(run_id, "poll", seconds)
+            return
+        if not isinstance(step, Done | Failed):
+            step = Failed(f"the executor answered {type(step).__name__}, not a step")
+        self._finish(run_id, ctx, step)
+
+    def _finish(self, run_id: str, ctx: RunContext, step: Done | Failed) -> None:
+        outputs = redact(step.outputs, ctx.secrets)
+        error = redact(step.error, ctx.secrets) if isinstance(step, Failed) else None
+        runs.update(
+            self.store, run_id, status="success" if isinstance(step, Done) else "failed",
+            phase="done", outputs=outputs, error=error, state=ctx.state,
+            completed_at=now_iso(), next_step_at=None,
+        )
+        with self._contexts_lock:
+            self._contexts.pop(run_id, None)
+        run = self._announce(run_id, "action.run.updated")
+        log.info("run %s of %s ended %s%s", run_id, run["actionName"], run["status"],
+                 f": {error}" if error else "")
+
+    def _fail_quietly(self, run_id: str, error: str) -> None:
+        try:
+            ctx = self._contexts.get(run_id)
+            self._finish(run_id, ctx or RunContext(run_id, "", {}, {}, {}, ""), Failed(error))
+        except Exception:
+            log.exception("run %s could not be marked failed", run_id)
+
+    def _context(self, run: dict[str, Any]) -> RunContext:
+        with self._contexts_lock:
+            ctx = self._contexts.get(run["id"])
+            if ctx is None:
+                ctx = RunContext(
+                    run_id=run["id"],
+                    action_name=run["action_name"],
+                    action=run["action"],
+                    config=action_config(run["action"]),
+                    inputs=json.loads(self.sealer.decrypt(run["inputs_sealed"])),
+                    triggered_by=run["triggered_by"],
+                    plugin_config=self._plugin_config,
+                    workspace=self.workspace,
+                    state=dict(run["state"]),
+                    triggered_by_email=run["triggered_by_email"],
+                )
+                ctx.audit = self._auditor(run, ctx)
+                self._contexts[run["id"]] = ctx
+            return ctx
+
+    def _auditor(self, run: dict[str, Any], ctx: RunContext) -> Callable[..., None]:
+        def record(**entry: Any) -> None:
+            shown = {key: redact(value, ctx.secrets) for key, value in entry.items()}
+            audit.record(self.store, user=run["triggered_by"],
+                         source=f"action:{run['action_name']}", **shown)
+
+        return record
+
+    # -- timer -------------------------------------------------------------------------------
+
+    def _schedule(self, run_id: str, kind: str, seconds: float) -> None:
+        self._ensure_threads()
+        with self._timer_cond:
+            heapq.heappush(
+                self._timers, (time.monotonic() + seconds, next(self._sequence), run_id, kind)
+            )
+            self._timer_cond.notify()
+
+    def _tick(self) -> None:
+        with self._timer_cond:
+            while not self._stopping:
+                if not self._timers:
+                    self._timer_cond.wait()
+                    continue
+                due = self._timers[0][0] - time.monotonic()
+                if due > 0:
+                    self._timer_cond.wait(due)
+                    continue
+                _, _, run_id, kind = heapq.heappop(self._timers)
+                self._queue.put((run_id, kind))
+
+    # -- publishing --------------------------------------------------------------------------
+
+    def _announce(self, run_id: str, event: str) -> dict:
+        run = runs.get(self.store, run_id)
+        shown = runs.public(run) if run else {"id": run_id}
+        try:
+            self._publish(event, shown)
+        except Exception:  # subscribers must never break a run
+            log.exception("publishing %s failed", event)
+        return shown

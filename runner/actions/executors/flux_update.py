@@ -1,0 +1,94 @@
+"""`flux-update`: ask Flux to reconcile now, through a notification-controller Receiver.
+
+Config: `url` (the receiver's full `/hook/<digest>` URL) and `secret` (the receiver's token),
+both accepting `${VAR}`. With a secret the body is signed as a `generic-hmac` receiver checks
+it: `X-Signature: sha256=<hex>`, the HMAC-SHA256 of the exact body keyed with the token. The
+body is JSON describing the run, so that a receiver's `resourceFilter` can use it. The
+receiver answers 200 when it accepted the event; any other answer fails the run with what
+that code means in Flux.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from ..placeholders import MissingVariables, resolve
+from .base import BaseExecutor, Done, Failed, RunContext, Step
+from .http import describe_transport_error, excerpt, sign, url_problem
+
+TIMEOUT = 15.0
+
+_MEANING = {
+    400: "the receiver refused the request: for generic-hmac the signature did not match "
+    "(check that config.secret is the receiver's token) or the payload was not accepted",
+    401: "the receiver refused the credentials",
+    404: "no Receiver answers at this /hook/ path (check the digest in config.url)",
+    405: "the receiver only accepts POST",
+    503: "the Receiver exists but is not ready",
+}
+
+
+class FluxUpdateExecutor(BaseExecutor):
+    type = "flux-update"
+
+    def __init__(self) -> None:
+        self._client: httpx.Client | None = None
+        self._client_lock = threading.Lock()
+
+    def validate_config(self, config: dict[str, Any]) -> list[str]:
+        problems = []
+        problem = url_problem(config.get("url"))
+        if problem:
+            problems.append(problem)
+        elif not config["url"].startswith("${") and "/hook/" not in urlsplit(config["url"]).path:
+            problems.append("config.url must be the receiver's /hook/<digest> URL")
+        if "secret" in config and not isinstance(config["secret"], str):
+            problems.append("config.secret must be a string")
+        return problems
+
+    def start(self, ctx: RunContext) -> Step:
+        try:
+            url = resolve(ctx.config.get("url"), ctx.secrets)
+            secret = resolve(ctx.config.get("secret"), ctx.secrets)
+        except MissingVariables as exc:
+            return Failed(f"{exc}; nothing was sent")
+        payload = {
+            "source": "gantry",
+            "action": ctx.action_name,
+            "runId": ctx.run_id,
+            "triggeredBy": ctx.triggered_by,
+            "inputs": ctx.inputs,
+        }
+        body = json.dumps(payload, separators=(",", ":"), sort_keys=True).encode()
+        headers = {"Content-Type": "application/json", "X-Gantry-Run-Id": ctx.run_id}
+        if secret:
+            headers["X-Signature"] = sign(secret, body)
+        try:
+            response = self._http().post(url, content=body, headers=headers, timeout=TIMEOUT)
+        except (httpx.InvalidURL, httpx.UnsupportedProtocol):
+            return Failed("config.url is not a valid URL once resolved; nothing was sent")
+        except httpx.HTTPError as exc:
+            return Failed(f"the Flux receiver {describe_transport_error(exc)}")
+        if response.status_code == 200:
+            return Done({"statusCode": 200})
+        meaning = _MEANING.get(response.status_code, "unexpected answer")
+        text = excerpt(response)
+        detail = f" ({text})" if text else ""
+        return Failed(
+            f"the Flux receiver answered HTTP {response.status_code}: {meaning}{detail}",
+            {"statusCode": response.status_code},
+        )
+
+    def _http(self) -> httpx.Client:
+        with self._client_lock:
+            if self._client is None:
+                self._client = httpx.Client(follow_redirects=False)
+            return self._client
+
+
+EXECUTOR = FluxUpdateExecutor()

@@ -1,0 +1,75 @@
+"""HTTP helpers shared by the executors that deliver a request: signing and error wording."""
+
+from __future__ import annotations
+
+import email.utils
+import hashlib
+import hmac
+import time
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+RESPONSE_EXCERPT = 2048
+"""How much of a response body is kept in a run's outputs or error."""
+
+
+def sign(secret: str, body: bytes) -> str:
+    """`sha256=<hex>` HMAC of the exact body, as GitHub and Flux receivers check it."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def excerpt(response: httpx.Response) -> str:
+    """The beginning of a response body as text, for outputs and error messages."""
+    text = response.content[:RESPONSE_EXCERPT].decode("utf-8", errors="replace")
+    return text.strip()
+
+
+def body_value(response: httpx.Response) -> Any:
+    """The response body as JSON when it is JSON and small, else its text excerpt."""
+    if len(response.content) <= RESPONSE_EXCERPT and "json" in response.headers.get(
+        "content-type", ""
+    ):
+        try:
+            return response.json()
+        except ValueError:
+            pass
+    return excerpt(response)
+
+
+def retry_after(response: httpx.Response, now: float | None = None) -> float | None:
+    """Seconds asked for by a `Retry-After` header (seconds or an HTTP date), if any."""
+    value = response.headers.get("retry-after")
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        moment = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    now = time.time() if now is None else now
+    return max(0.0, moment.timestamp() - now)
+
+
+def url_problem(url: Any, key: str = "url") -> str | None:
+    """Why `url` cannot be an integration URL, or None. `${VAR}` parts are checked at run time."""
+    if not isinstance(url, str) or not url.strip():
+        return f"config.{key} is required"
+    if url.startswith("${"):
+        return None
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return f"config.{key} must be an absolute http or https URL"
+    return None
+
+
+def describe_transport_error(exc: httpx.HTTPError) -> str:
+    """A short, secret-free description of a network failure (no URL, which may hold one)."""
+    if isinstance(exc, httpx.TimeoutException):
+        return "timed out"
+    if isinstance(exc, httpx.ConnectError):
+        return "could not connect"
+    return f"network error ({type(exc).__name__})"

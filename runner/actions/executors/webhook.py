@@ -1,0 +1,198 @@
+"""`webhook`: send the run's inputs as JSON to a URL, with retries that a receiver can dedupe.
+
+Config: `url`, `method` (POST, PUT or PATCH; default POST), `headers`, `secret` (HMAC key for
+`X-Hub-Signature-256: sha256=<hex>` over the exact body), `timeout` (seconds per attempt,
+default 10), `retries` (default 3, at most 10). `${VAR}` in `url`, `headers` and `secret` comes
+from the runner's environment; an unset variable fails the run before anything is sent.
+
+Every attempt carries `X-Gantry-Run-Id` and the same `Idempotency-Key`. Network errors, 408,
+429 (honouring `Retry-After`) and 5xx are retried with exponential backoff (1, 2, 4, 8 s, ...),
+waiting through the engine's timer, not a thread; no retry starts later than
+`DELIVERY_WINDOW` seconds after the first attempt, so a failing delivery with the defaults ends
+within about 30 seconds. Other answers fail the run at once; redirects are not followed.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from typing import Any
+
+import httpx
+
+from ..placeholders import MissingVariables, resolve
+from .base import BaseExecutor, Done, Failed, RunContext, Step, Wait
+from .http import body_value, describe_transport_error, excerpt, retry_after, sign, url_problem
+
+METHODS = ("POST", "PUT", "PATCH")
+DEFAULT_TIMEOUT = 10.0
+MAX_TIMEOUT = 120.0
+DEFAULT_RETRIES = 3
+MAX_RETRIES = 10
+DELIVERY_WINDOW = 30.0
+"""Seconds after the first attempt during which a retry may still start."""
+MAX_BACKOFF = 8.0
+RETRYABLE_STATUS = frozenset({408, 429})
+
+
+class _Retryable(Exception):
+    def __init__(self, reason: str, status: int | None = None, delay: float | None = None):
+        super().__init__(reason)
+        self.reason = reason
+        self.status = status
+        self.delay = delay
+
+
+class WebhookExecutor(BaseExecutor):
+    type = "webhook"
+
+    def __init__(self) -> None:
+        self._client: httpx.Client | None = None
+        self._client_lock = threading.Lock()
+
+    def validate_config(self, config: dict[str, Any]) -> list[str]:
+        problems = []
+        problem = url_problem(config.get("url"))
+        if problem:
+            problems.append(problem)
+        method = config.get("method", "POST")
+        if not isinstance(method, str) or method.upper() not in METHODS:
+            problems.append(f"config.method must be one of {', '.join(METHODS)}")
+        headers = config.get("headers", {})
+        if not isinstance(headers, dict) or not all(
+            isinstance(key, str) and isinstance(value, str) for key, value in headers.items()
+        ):
+            problems.append("config.headers must map header names to strings")
+        if "secret" in config and not isinstance(config["secret"], str):
+            problems.append("config.secret must be a string")
+        timeout = config.get("timeout", DEFAULT_TIMEOUT)
+        if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not (
+            0 < timeout <= MAX_TIMEOUT
+        ):
+            problems.append(f"config.timeout must be a number of seconds in (0, {MAX_TIMEOUT:g}]")
+        retries = config.get("retries", DEFAULT_RETRIES)
+        if isinstance(retries, bool) or not isinstance(retries, int) or not (
+            0 <= retries <= MAX_RETRIES
+        ):
+            problems.append(f"config.retries must be an integer from 0 to {MAX_RETRIES}")
+        return problems
+
+    def start(self, ctx: RunContext) -> Step:
+        ctx.state.update(attempts=0, firstAttemptAt=time.time())
+        return self._attempt(ctx, honour_window=True)
+
+    def poll(self, ctx: RunContext) -> Step:
+        return self._attempt(ctx, honour_window=True)
+
+    def resume(self, ctx: RunContext) -> Step:
+        """Deliver again with the same Idempotency-Key while attempts remain.
+
+        The time the runner was down does not count against the delivery window.
+        """
+        if ctx.state.get("attempts", 0) > self._retries(ctx.config):
+            return Failed("the runner restarted after the last delivery attempt had failed")
+        ctx.state["firstAttemptAt"] = time.time()
+        return self._attempt(ctx, honour_window=False)
+
+    def _retries(self, config: dict[str, Any]) -> int:
+        return int(config.get("retries", DEFAULT_RETRIES))
+
+    def _attempt(self, ctx: RunContext, honour_window: bool) -> Step:
+        try:
+            url = resolve(ctx.config.get("url"), ctx.secrets)
+            headers = resolve(dict(ctx.config.get("headers") or {}), ctx.secrets)
+            secret = resolve(ctx.config.get("secret"), ctx.secrets)
+        except MissingVariables as exc:
+            return Failed(f"{exc}; nothing was sent")
+        attempts = int(ctx.state.get("attempts", 0)) + 1
+        ctx.state["attempts"] = attempts
+        body = json.dumps(ctx.inputs, separators=(",", ":"), sort_keys=True).encode()
+        request_headers = {"Content-Type": "application/json", **headers}
+        request_headers["X-Gantry-Run-Id"] = ctx.run_id
+        request_headers["Idempotency-Key"] = f"gantry-run-{ctx.run_id}"
+        if secret:
+            request_headers["X-Hub-Signature-256"] = sign(secret, body)
+        method = str(ctx.config.get("method", "POST")).upper()
+        timeout = float(ctx.config.get("timeout", DEFAULT_TIMEOUT))
+        try:
+            response = self._send(method, url, request_headers, body, timeout)
+        except _Retryable as failure:
+            return self._retry_or_fail(ctx, failure, attempts, honour_window)
+        except httpx.InvalidURL:
+            return Failed("config.url is not a valid URL once resolved; nothing was sent")
+        except (httpx.LocalProtocolError, UnicodeEncodeError, ValueError):
+            return Failed("config.headers hold an invalid header value; nothing was sent")
+        ctx.state.pop("lastError", None)
+        return Done(
+            {"statusCode": response.status_code, "attempts": attempts,
+             "response": body_value(response)}
+        )
+
+    def _send(
+        self, method: str, url: str, headers: dict[str, str], body: bytes, timeout: float
+    ) -> httpx.Response:
+        try:
+            response = self._http().request(
+                method, url, headers=headers, content=body, timeout=timeout
+            )
+        except httpx.TransportError as exc:
+            if isinstance(exc, httpx.UnsupportedProtocol):
+                raise httpx.InvalidURL(str(exc)) from exc
+            if isinstance(exc, httpx.LocalProtocolError):
+                raise
+            raise _Retryable(describe_transport_error(exc)) from exc
+        status = response.status_code
+        if status in RETRYABLE_STATUS or status >= 500:
+            delay = retry_after(response) if status in (429, 503) else None
+            raise _Retryable(_status_reason(response), status, delay)
+        if status >= 300:
+            if 300 <= status < 400:
+                reason = f"HTTP {status}: the webhook redirected, and redirects are not followed"
+            else:
+                reason = _status_reason(response)
+            raise _Final(reason, status)
+        return response
+
+    def _retry_or_fail(
+        self, ctx: RunContext, failure: _Retryable, attempts: int, honour_window: bool
+    ) -> Step:
+        ctx.state["lastError"] = failure.reason
+        outputs = {"attempts": attempts, "statusCode": failure.status}
+        if isinstance(failure, _Final):
+            return Failed(f"the webhook answered {failure.reason}", outputs)
+        if attempts > self._retries(ctx.config):
+            return Failed(
+                f"webhook delivery failed after {attempts} attempt(s); last: {failure.reason}",
+                outputs,
+            )
+        delay = min(2.0 ** (attempts - 1), MAX_BACKOFF)
+        if failure.delay is not None:
+            delay = failure.delay
+        started = float(ctx.state.get("firstAttemptAt", time.time()))
+        if honour_window and time.time() + delay - started > DELIVERY_WINDOW:
+            return Failed(
+                f"webhook delivery failed after {attempts} attempt(s); last: {failure.reason}; "
+                f"the next retry (in {delay:g} s) would start after the "
+                f"{DELIVERY_WINDOW:g} s delivery window",
+                outputs,
+            )
+        return Wait(delay)
+
+    def _http(self) -> httpx.Client:
+        with self._client_lock:
+            if self._client is None:
+                self._client = httpx.Client(follow_redirects=False)
+            return self._client
+
+
+def _status_reason(response: httpx.Response) -> str:
+    text = excerpt(response)
+    return f"HTTP {response.status_code}: {text}" if text else f"HTTP {response.status_code}"
+
+
+class _Final(_Retryable):
+    """An answer that retrying cannot change."""
+
+
+EXECUTOR = WebhookExecutor()

@@ -1,0 +1,121 @@
+"""Validation of a run's inputs against the action's `spec.inputs`, before anything runs.
+
+The result is either the inputs with defaults applied, or one message per offending field so
+that a form or a script can show every problem at once.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+INPUT_TYPES = ("string", "textarea", "number", "boolean", "select")
+MAX_TEXT_LENGTH = 65_536
+"""Longest string input accepted; inputs travel in requests and are stored with the run."""
+
+
+@dataclass(slots=True)
+class InputResult:
+    values: dict[str, Any] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def definitions(action: dict[str, Any]) -> list[dict[str, Any]]:
+    """The input definitions of an Action entity (entries that are not mappings are skipped)."""
+    spec = action.get("spec") if isinstance(action.get("spec"), dict) else {}
+    declared = spec.get("inputs") if isinstance(spec.get("inputs"), list) else []
+    return [item for item in declared if isinstance(item, dict)]
+
+
+def definition_problems(action: dict[str, Any]) -> list[str]:
+    """Problems with the `spec.inputs` declarations themselves (checked when actions load)."""
+    problems: list[str] = []
+    seen: set[str] = set()
+    for position, item in enumerate(definitions(action)):
+        name = item.get("name")
+        where = f"spec.inputs[{position}]"
+        if not isinstance(name, str) or not name:
+            problems.append(f"{where}: 'name' is required")
+            continue
+        if name in seen:
+            problems.append(f"{where}: input {name!r} is declared twice")
+        seen.add(name)
+        kind = item.get("type", "string")
+        if kind not in INPUT_TYPES:
+            problems.append(f"{where}: type {kind!r} is not one of {', '.join(INPUT_TYPES)}")
+        if kind == "select":
+            options = item.get("options")
+            if not isinstance(options, list) or not options:
+                problems.append(f"{where}: a select input needs a non-empty 'options' list")
+        if "default" in item and item["default"] is not None and kind in INPUT_TYPES:
+            message = _check(item, item["default"])
+            if message:
+                problems.append(f"{where}: default {message}")
+    return problems
+
+
+def validate_inputs(action: dict[str, Any], given: Any) -> InputResult:
+    """Check `given` (the request's `inputs`) against the action; apply defaults."""
+    result = InputResult()
+    if given is None:
+        given = {}
+    if not isinstance(given, dict):
+        result.errors["inputs"] = "must be an object of input names to values"
+        return result
+    declared = {
+        item["name"]: item for item in definitions(action) if isinstance(item.get("name"), str)
+    }
+    for name in given:
+        if name not in declared:
+            result.errors[str(name)] = "unknown input"
+    for name, item in declared.items():
+        value = given.get(name)
+        if value is None or (value == "" and item.get("type", "string") != "boolean"):
+            if "default" in item and item["default"] is not None:
+                result.values[name] = item["default"]
+            elif item.get("required") is True:
+                result.errors[name] = "is required"
+            continue
+        message = _check(item, value)
+        if message:
+            result.errors[name] = message
+        else:
+            result.values[name] = value
+    if result.errors:
+        result.values = {}
+    return result
+
+
+def _check(item: dict[str, Any], value: Any) -> str | None:
+    kind = item.get("type", "string")
+    if kind in ("string", "textarea"):
+        if not isinstance(value, str):
+            return "must be a string"
+        if len(value) > MAX_TEXT_LENGTH:
+            return f"must be at most {MAX_TEXT_LENGTH} characters"
+        return None
+    if kind == "number":
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return "must be a number"
+        if isinstance(value, float) and not math.isfinite(value):
+            return "must be a finite number"
+        return None
+    if kind == "boolean":
+        return None if isinstance(value, bool) else "must be true or false"
+    if kind == "select":
+        options = item.get("options") if isinstance(item.get("options"), list) else []
+        if not any(_same(value, option) for option in options):
+            shown = ", ".join(str(option) for option in options)
+            return f"must be one of: {shown}"
+        return None
+    return f"has an unsupported type {kind!r}"
+
+
+def _same(value: Any, option: Any) -> bool:
+    """Equality that does not let `true` match the option `1`."""
+    return value == option and isinstance(value, bool) == isinstance(option, bool)

@@ -1,0 +1,1 @@
+"""The REST API: one Flask blueprint per area (`bp` in each module)."""

@@ -1,0 +1,213 @@
+"""Actions and their runs (`/api/v1/actions/...`): list, execute, follow, approve, reject.
+
+Execution is checked here in this order — the action exists, it is runnable (type, config,
+input declarations), the caller may run it, the inputs are valid — and only then is a run
+created; the engine executes it off the request path. Every execution and every approval
+decision is audited with the caller's address and the inputs with secrets redacted.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Flask, Response, jsonify, request
+
+from ..actions.checks import action_problems
+from ..actions.engine import Engine, NotAwaitingApproval, Sealer
+from ..actions.inputs import validate_inputs
+from ..actions.permissions import approve_refusal, execute_refusal, teams_for
+from ..app import GantryState, current_state
+from ..auth import client_ip, current_user, require_role
+from ..redact import redact
+from ..store import audit
+from ..store import runs as run_store
+from .errors import ApiError, json_body
+
+bp = Blueprint("actions", __name__, url_prefix="/api/v1/actions")
+
+MAX_PAGE = 500
+
+
+def _entity_json(item: Any) -> dict[str, Any]:
+    data = getattr(item, "data", item)
+    return data if isinstance(data, dict) else {}
+
+
+def _all_actions(state: GantryState) -> list[dict[str, Any]]:
+    workspace = state.workspace
+    if workspace is None or not hasattr(workspace, "actions"):
+        return []
+    return [_entity_json(item) for item in workspace.actions()]
+
+
+def _find_action(state: GantryState, name: str) -> dict[str, Any]:
+    workspace = state.workspace
+    namespace = request.args.get("namespace") or "default"
+    found = workspace.entity("Action", name, namespace) if workspace is not None else None
+    if found is None:
+        raise ApiError(404, f"action {name!r} not found in namespace {namespace!r}")
+    return _entity_json(found)
+
+
+def _page() -> tuple[int, int]:
+    try:
+        limit = int(request.args.get("limit", 50))
+        offset = int(request.args.get("offset", 0))
+    except ValueError as exc:
+        raise ApiError(400, "limit and offset must be integers") from exc
+    if not 1 <= limit <= MAX_PAGE or offset < 0:
+        raise ApiError(400, f"limit must be 1..{MAX_PAGE} and offset at least 0")
+    return limit, offset
+
+
+def _status_filter() -> str | None:
+    status = request.args.get("status")
+    if status is not None and status not in run_store.STATUSES:
+        raise ApiError(400, f"status must be one of {', '.join(run_store.STATUSES)}")
+    return status
+
+
+def _engine(state: GantryState) -> Engine:
+    if state.engine is None:
+        raise ApiError(503, "the actions engine is not running")
+    return state.engine
+
+
+@bp.get("")
+@require_role("viewer")
+def list_actions() -> Response:
+    """Every Action entity, each with `problems` (empty when it can run)."""
+    shown = []
+    for action in _all_actions(current_state()):
+        shown.append({**action, "problems": action_problems(action)})
+    return jsonify(shown)
+
+
+@bp.get("/runs")
+@require_role("viewer")
+def all_runs() -> Response:
+    """Runs of every action, newest first (`limit`, `offset`, `status`)."""
+    limit, offset = _page()
+    found = run_store.list_runs(current_state().store, status=_status_filter(), limit=limit,
+                                offset=offset)
+    return jsonify([run_store.public(run) for run in found])
+
+
+@bp.get("/<name>")
+@require_role("viewer")
+def get_action(name: str) -> Response:
+    action = _find_action(current_state(), name)
+    return jsonify({**action, "problems": action_problems(action)})
+
+
+@bp.post("/<name>/execute")
+@require_role("developer")
+def execute(name: str) -> tuple[Response, int]:
+    """Create a run: 201 with it, or 403/404/422 before anything runs."""
+    state = current_state()
+    user = current_user()
+    body = json_body(required=False)
+    action = _find_action(state, name)
+    problems = action_problems(action)
+    if problems:
+        raise ApiError(422, f"action {name!r} is misconfigured", problems=problems)
+    teams = teams_for(user, getattr(state.workspace, "teams_of", None))
+    refusal = execute_refusal(action, user.username, user.role, teams)
+    if refusal:
+        raise ApiError(403, refusal)
+    checked = validate_inputs(action, body.get("inputs"))
+    if not checked.ok:
+        raise ApiError(422, "invalid inputs", fields=checked.errors)
+    run = _engine(state).submit(action, checked.values, user.username, user.email)
+    audit.record(
+        state.store, user=user, action="execute", resource_type="Action", resource_name=name,
+        source="api", ip=client_ip(), after=run,
+        details={"runId": run["id"], "inputs": redact(checked.values)},
+    )
+    return jsonify(run), 201
+
+
+@bp.get("/<name>/runs")
+@require_role("viewer")
+def action_runs(name: str) -> Response:
+    limit, offset = _page()
+    found = run_store.list_runs(current_state().store, action_name=name,
+                                status=_status_filter(), limit=limit, offset=offset)
+    return jsonify([run_store.public(run) for run in found])
+
+
+def _run_of(state: GantryState, name: str, run_id: str) -> dict[str, Any]:
+    run = run_store.get(state.store, run_id)
+    if run is None or run["action_name"] != name:
+        raise ApiError(404, f"run {run_id!r} of action {name!r} not found")
+    return run
+
+
+@bp.get("/<name>/runs/<run_id>")
+@require_role("viewer")
+def get_run(name: str, run_id: str) -> Response:
+    return jsonify(run_store.public(_run_of(current_state(), name, run_id)))
+
+
+def _decide(name: str, run_id: str, approve: bool) -> Response:
+    state = current_state()
+    user = current_user()
+    body = json_body(required=False)
+    reason = body.get("reason")
+    if reason is not None and not isinstance(reason, str):
+        raise ApiError(400, "reason must be a string")
+    run = _run_of(state, name, run_id)
+    if run["phase"] != "approval":
+        raise ApiError(409, f"run {run_id} is not waiting for approval (status {run['status']})")
+    teams = teams_for(user, getattr(state.workspace, "teams_of", None))
+    refusal = approve_refusal(run["action"], run["triggered_by"], user.username, user.role, teams)
+    if refusal:
+        raise ApiError(403, refusal)
+    try:
+        decided = _engine(state).decide(run_id, user.username, approve, reason)
+    except NotAwaitingApproval as exc:
+        raise ApiError(409, f"run {run_id} was decided meanwhile") from exc
+    audit.record(
+        state.store, user=user, action="approve" if approve else "reject",
+        resource_type="ActionRun", resource_name=f"{name}/{run_id}", source="api",
+        ip=client_ip(), details={"runId": run_id, "reason": reason or ""},
+    )
+    return jsonify(decided)
+
+
+@bp.post("/<name>/runs/<run_id>/approve")
+@require_role("developer")
+def approve(name: str, run_id: str) -> Response:
+    """Approve a pending run (an approver other than the requester); it then executes."""
+    return _decide(name, run_id, True)
+
+
+@bp.post("/<name>/runs/<run_id>/reject")
+@require_role("developer")
+def reject(name: str, run_id: str) -> Response:
+    """Reject a pending run; it fails with the reason."""
+    return _decide(name, run_id, False)
+
+
+def _plugin_config(state: GantryState):
+    def lookup(plugin: str) -> dict[str, Any]:
+        registry = state.plugins
+        reader = getattr(registry, "decrypted_config", None)
+        if reader is None:
+            return {}
+        return reader(plugin) or {}
+
+    return lookup
+
+
+def init_app(app: Flask, state: GantryState) -> None:
+    """Start the engine, which also picks up the runs that were in flight."""
+    engine = Engine(
+        state.store,
+        Sealer(state.secrets.encrypt, state.secrets.decrypt),
+        publish=state.bus.publish,
+        workspace=state.workspace,
+        plugin_config=_plugin_config(state),
+    )
+    state.engine = engine
+    engine.start()

@@ -1,0 +1,86 @@
+"""Live ArgoCD endpoints of the entity panel (`/api/v1/plugins/argocd/...`)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, jsonify, request
+
+from ..app import current_state
+from ..auth import client_ip, current_user, require_role
+from ..plugins.argocd.client import ArgoCDError
+from ..plugins.argocd.service import ServiceError
+from ..store import audit
+from .errors import ApiError, json_body
+from .plugins import api_error, host
+
+bp = Blueprint("argocd", __name__, url_prefix="/api/v1/plugins/argocd")
+MAX_ENTITY_APPS = 50
+
+
+def _instance() -> str | None:
+    return request.args.get("instance") or None
+
+
+@bp.get("/apps/<path:app_name>")
+@require_role("viewer")
+def app_detail(app_name: str) -> Response:
+    """Sync and health status, last sync, and the managed resources of one application."""
+    service = host().argocd
+    try:
+        return jsonify(service.app(app_name, _instance()))
+    except (ServiceError, ArgoCDError) as exc:
+        raise api_error(exc, service.secrets()) from None
+
+
+def _operate(app_name: str, operation: str) -> Response:
+    body = json_body(required=False)
+    hard = body.get("hard", False)
+    prune = body.get("prune", False)
+    if not isinstance(hard, bool) or not isinstance(prune, bool):
+        raise ApiError(400, '"hard" and "prune" must be booleans')
+    instance = body.get("instance") or _instance()
+    if instance is not None and not isinstance(instance, str):
+        raise ApiError(400, '"instance" must be a string')
+    service = host().argocd
+    try:
+        if operation == "sync":
+            view = service.sync(app_name, hard=hard, prune=prune, instance=instance)
+        else:
+            view = service.refresh(app_name, instance)
+    except (ServiceError, ArgoCDError) as exc:
+        raise api_error(exc, service.secrets()) from None
+    audit.record(current_state().store, user=current_user(), action=f"argocd.{operation}",
+                 resource_type="ArgoCDApplication",
+                 resource_name=f"{view['instance']}:{view['name']}", ip=client_ip(),
+                 details={"hard": hard, "prune": prune} if operation == "sync" else None)
+    return jsonify(view)
+
+
+@bp.post("/apps/<path:app_name>/sync")
+@require_role("developer")
+def sync_app(app_name: str) -> Response:
+    """Start a sync; `{"hard": true}` prunes and forces a re-apply."""
+    return _operate(app_name, "sync")
+
+
+@bp.post("/apps/<path:app_name>/refresh")
+@require_role("developer")
+def refresh_app(app_name: str) -> Response:
+    """Ask ArgoCD to re-read the Git source without syncing."""
+    return _operate(app_name, "refresh")
+
+
+@bp.get("/entity-apps")
+@require_role("viewer")
+def entity_apps() -> Response:
+    """`?appNames=instance:app,…` — the apps of one entity, each with its status."""
+    raw = request.args.get("appNames", "")
+    names = [n.strip() for n in raw.split(",") if n.strip()]
+    if not names:
+        raise ApiError(400, "appNames is required: a comma-separated list of instance:app")
+    if len(names) > MAX_ENTITY_APPS:
+        raise ApiError(400, f"at most {MAX_ENTITY_APPS} appNames per request")
+    service = host().argocd
+    try:
+        return jsonify(service.entity_apps(names))
+    except (ServiceError, ArgoCDError) as exc:
+        raise api_error(exc, service.secrets()) from None

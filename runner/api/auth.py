@@ -1,0 +1,165 @@
+"""Login, logout, the caller, user management and API keys (`/api/v1/auth/...`)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, jsonify, request
+
+from ..app import current_state
+from ..auth import SESSION_COOKIE, accounts, client_ip, current_user, require_role
+from ..auth.request import bearer_token, refuse_query_credentials
+from ..store import apikeys as apikey_store
+from ..store import audit
+from ..store import users as user_store
+from .errors import ApiError, json_body
+
+bp = Blueprint("auth", __name__, url_prefix="/api/v1/auth")
+
+
+def _account_error(exc: accounts.AccountError) -> ApiError:
+    return ApiError(exc.status, str(exc))
+
+
+@bp.post("/login")
+def login() -> Response:
+    """Exchange a user name and password for a session token (and the session cookie)."""
+    refuse_query_credentials()
+    body = json_body()
+    username, password = body.get("username"), body.get("password")
+    if not isinstance(username, str) or not username or not isinstance(password, str):
+        raise ApiError(400, "username and password are required strings")
+    state = current_state()
+    ip = client_ip() or "unknown"
+    wait = state.login_limiter.retry_after(username, ip)
+    if wait:
+        audit.record(state.store, user=username, action="login.throttled", resource_type="User",
+                     resource_name=username, ip=ip)
+        raise ApiError(429, f"too many failed logins; try again in {wait} seconds",
+                       headers={"Retry-After": str(wait)})
+    record = accounts.authenticate_password(state.store, username, password)
+    if record is None:
+        state.login_limiter.failed(username, ip)
+        audit.record(state.store, user=username, action="login.failed", resource_type="User",
+                     resource_name=username, ip=ip)
+        raise ApiError(401, "invalid username or password")
+    state.login_limiter.succeeded(username, ip)
+    session = accounts.start_session(state.store, record)
+    audit.record(state.store, user=record.username, action="login", resource_type="User",
+                 resource_name=record.username, ip=ip)
+    resp = jsonify({"token": session.token, "expiresAt": session.expires_at,
+                    "user": _user_json(record)})
+    resp.set_cookie(SESSION_COOKIE, session.token, httponly=True, samesite="Lax",
+                    secure=request.is_secure, path="/",
+                    max_age=int(accounts.SESSION_LIFETIME.total_seconds()))
+    return resp
+
+
+@bp.post("/logout")
+def logout() -> Response:
+    """Revoke the session the caller used (bearer token or cookie) on the server."""
+    user = current_user()
+    state = current_state()
+    token = bearer_token() or request.cookies.get(SESSION_COOKIE)
+    if user.via == "apikey":
+        raise ApiError(400, "API keys are not sessions: revoke a key with "
+                            "DELETE /api/v1/auth/apikeys/{id}")
+    if token:
+        accounts.end_session(state.store, token)
+    audit.record(state.store, user=user, action="logout", resource_type="User",
+                 resource_name=user.username, ip=client_ip())
+    resp = jsonify({"status": "logged out"})
+    resp.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="Lax",
+                       secure=request.is_secure)
+    return resp
+
+
+@bp.get("/me")
+@require_role("viewer")
+def me() -> Response:
+    return jsonify(current_user().public())
+
+
+def _user_json(record: user_store.UserRecord) -> dict:
+    body = record.public()
+    workspace = current_state().workspace
+    teams: list[str] = []
+    if workspace is not None and hasattr(workspace, "teams_of"):
+        try:
+            teams = sorted(workspace.teams_of(record.username))
+        except Exception:  # membership unknown while the index rebuilds
+            teams = []
+    body["teams"] = teams
+    return body
+
+
+@bp.get("/users")
+@require_role("admin")
+def list_users() -> Response:
+    return jsonify([_user_json(r) for r in user_store.list_all(current_state().store)])
+
+
+@bp.post("/users")
+@require_role("admin")
+def create_user() -> Response:
+    body = json_body()
+    state = current_state()
+    try:
+        record = accounts.create_user(state.store, body.get("username"), body.get("password"),
+                                      body.get("role", "viewer"), body.get("email"))
+    except accounts.AccountError as exc:
+        raise _account_error(exc) from None
+    audit.record(state.store, user=current_user(), action="create", resource_type="User",
+                 resource_name=record.username, ip=client_ip(),
+                 after={"username": record.username, "role": record.role,
+                        "email": record.email})
+    return jsonify(_user_json(record)), 201
+
+
+@bp.get("/apikeys")
+@require_role("viewer")
+def list_apikeys() -> Response:
+    """The caller's keys; an admin sees every key (`?all=true`)."""
+    user = current_user()
+    state = current_state()
+    every = request.args.get("all", "").lower() in ("1", "true", "yes")
+    if every and user.role != "admin":
+        raise ApiError(403, "listing every user's keys needs the admin role")
+    records = apikey_store.list_for(state.store, None if every else user.id)
+    names = {r.id: r.username for r in user_store.list_all(state.store)} if every else {}
+    return jsonify([r.public(names.get(r.user_id) if every else None) for r in records])
+
+
+@bp.post("/apikeys")
+@require_role("viewer")
+def create_apikey() -> Response:
+    """Create a key for the caller; the key itself is in this response only."""
+    user = current_user()
+    state = current_state()
+    body = json_body()
+    owner = user_store.by_id(state.store, user.id)
+    if owner is None:
+        raise ApiError(401, "the calling user no longer exists")
+    try:
+        new = accounts.create_api_key(state.store, owner, body.get("name"), body.get("role"),
+                                      creator_role=user.role)
+    except accounts.AccountError as exc:
+        raise _account_error(exc) from None
+    audit.record(state.store, user=user, action="create", resource_type="ApiKey",
+                 resource_name=new.record.name, ip=client_ip(),
+                 after={"id": new.record.id, "name": new.record.name, "role": new.record.role})
+    return jsonify({**new.record.public(), "key": new.key}), 201
+
+
+@bp.delete("/apikeys/<key_id>")
+@require_role("viewer")
+def delete_apikey(key_id: str) -> Response:
+    """Revoke a key: its owner or an admin."""
+    user = current_user()
+    state = current_state()
+    record = apikey_store.by_id(state.store, key_id)
+    if record is None or (record.user_id != user.id and user.role != "admin"):
+        raise ApiError(404, f"API key {key_id} not found")
+    apikey_store.delete(state.store, key_id)
+    audit.record(state.store, user=user, action="delete", resource_type="ApiKey",
+                 resource_name=record.name, ip=client_ip(),
+                 before={"id": record.id, "name": record.name, "role": record.role})
+    return Response(status=204)

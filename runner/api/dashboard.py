@@ -1,0 +1,73 @@
+"""Dashboard settings (`/api/v1/dashboard/config`): read by anyone, changed by admins."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Blueprint, Response, jsonify
+
+from .. import dashboard_config
+from ..app import current_state
+from ..auth import client_ip, current_user, require_role
+from ..catalog_git import Person
+from ..store import audit
+from .errors import ApiError, json_body
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("dashboard", __name__, url_prefix="/api/v1/dashboard")
+
+
+@bp.get("/config")
+@require_role("viewer")
+def get_config() -> Response:
+    try:
+        return jsonify(dashboard_config.read(current_state().settings.catalog))
+    except dashboard_config.DashboardError as exc:
+        raise ApiError(exc.status, str(exc)) from None
+
+
+@bp.put("/config")
+@require_role("admin")
+def put_config() -> Response:
+    """Replace the given keys in gantry.yaml with one commit by the caller."""
+    state = current_state()
+    user = current_user()
+    body = json_body()
+    author = Person(user.username, user.email or f"{user.username}@users.gantry")
+    workspace = state.workspace
+    if workspace is not None and getattr(workspace, "read_only", False):
+        reason = getattr(workspace, "read_only_reason", "") or "the catalog is read-only"
+        raise ApiError(409, f"the dashboard cannot be changed: {reason}")
+    try:
+        changes = dashboard_config.validate(body)
+        before, after, commit = dashboard_config.write(
+            state.settings.catalog, changes, author=author,
+            lock=getattr(workspace, "lock", None))
+    except dashboard_config.DashboardError as exc:
+        raise ApiError(exc.status, str(exc)) from None
+    if commit is not None:
+        audit.record(state.store, user=user, action="update", resource_type="DashboardConfig",
+                     resource_name=dashboard_config.CONFIG_FILE, ip=client_ip(),
+                     before=before, after=after, commit=commit)
+        _rebuild_site(workspace)
+    return jsonify({**after, "commit": commit})
+
+
+def _rebuild_site(workspace: Any) -> None:
+    """Re-render the dashboard and list pages of the served site from the new gantry.yaml."""
+    if workspace is None or not hasattr(workspace, "site_dir"):
+        return
+    rebuild = getattr(workspace, "config_changed", None)
+    try:
+        if callable(rebuild):
+            rebuild()
+            return
+        from generator.site.build import build_site
+
+        with workspace.lock:
+            build_site(workspace.index_path, workspace.catalog_root, workspace.site_dir,
+                       config=workspace.config(), changed_refs=set())
+    except Exception:  # the commit is done; a failed page rebuild must not undo it
+        log.exception("the site could not be rebuilt after a dashboard change")

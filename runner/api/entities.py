@@ -1,0 +1,160 @@
+"""Entities: list, read, create, update and delete (`/api/v1/entities/...`).
+
+Reads come from the runner's index; writes go through `runner.catalog_writer` (a Git
+commit authored by the caller) and are audited with the state before and after and the
+commit id. `GET` of one entity answers an `ETag`; `PUT`/`DELETE` with a stale `If-Match`
+get 409, so an update based on an old read never overwrites a newer one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request
+
+from .. import catalog_writer
+from ..app import current_state
+from ..auth import client_ip, current_user, require_role
+from ..redact import redact
+from ..store import audit
+from ..workspace import EntityRecord, Workspace
+from .errors import ApiError, json_body
+
+bp = Blueprint("entities", __name__, url_prefix="/api/v1/entities")
+
+FILTERS = ("namespace", "owner", "tag")
+
+
+def workspace() -> Workspace:
+    """The serving workspace, or 503 when the runner has none."""
+    found = current_state().workspace
+    if found is None:
+        raise ApiError(503, "the runner has no catalog workspace")
+    return found
+
+
+def canonical_kind(kind: str) -> str:
+    """The kind as its schema spells it; 404 for a kind no schema declares."""
+    canonical = workspace().registry.canonical(kind)
+    if canonical is None:
+        raise ApiError(404, f"unknown kind {kind!r}; known kinds: "
+                            f"{', '.join(workspace().registry.kinds())}")
+    return canonical
+
+
+def _filters() -> dict[str, str | None]:
+    return {name: request.args.get(name) or None for name in FILTERS}
+
+
+def _entity_response(record: EntityRecord | None, status: int = 200) -> Response:
+    if record is None:  # removed again by someone else right after the write
+        raise ApiError(409, "the entity changed again while it was being written; read it")
+    resp = jsonify(record.as_json())
+    resp.status_code = status
+    resp.headers["ETag"] = record.etag
+    return resp
+
+
+def _api_error(exc: catalog_writer.WriteError) -> ApiError:
+    return ApiError(exc.status, exc.message, **exc.extra)
+
+
+def _audit(action: str, kind: str, name: str, namespace: str, before: dict | None,
+           after: dict | None, commit: str | None, **details: Any) -> None:
+    audit.record(current_state().store, user=current_user(), action=action,
+                 resource_type=kind, resource_name=name, source="api", ip=client_ip(),
+                 before=redact(before) if before else None,
+                 after=redact(after) if after else None, commit=commit,
+                 details={"namespace": namespace, **details})
+
+
+@bp.get("")
+@require_role("viewer")
+def list_entities() -> Response:
+    """Every entity, filtered by namespace, owner and tag."""
+    return jsonify(workspace().entities(**_filters()))
+
+
+@bp.get("/<kind>")
+@require_role("viewer")
+def list_kind(kind: str) -> Response:
+    """Entities of one kind (case-insensitive), with the same filters."""
+    return jsonify(workspace().entities(kind=canonical_kind(kind), **_filters()))
+
+
+@bp.get("/<kind>/<name>")
+@require_role("viewer")
+def get_entity(kind: str, name: str) -> Response:
+    """One entity with its Git-derived metadata and an ETag of its document."""
+    namespace = request.args.get("namespace") or "default"
+    record = workspace().record(canonical_kind(kind), name, namespace)
+    if record is None:
+        raise ApiError(404, f"entity not found: {canonical_kind(kind)} '{namespace}/{name}'")
+    return _entity_response(record)
+
+
+@bp.post("")
+@require_role("developer")
+def create_entity() -> Response:
+    """Create an entity: a new file, one commit authored by the caller; 201."""
+    body = json_body()
+    ws = workspace()
+    user = current_user()
+    with ws.lock:
+        try:
+            commit = catalog_writer.create(ws, body, user)
+        except catalog_writer.WriteError as exc:
+            raise _api_error(exc) from None
+        metadata = body["metadata"]
+        kind, name = ws.registry.canonical(body["kind"]), metadata["name"]
+        namespace = metadata.get("namespace") or "default"
+        created = ws.record(kind, name, namespace)
+    _audit("create", kind, name, namespace, None, created and created.as_json(), commit)
+    resp = _entity_response(created, 201)
+    resp.headers["Location"] = f"{bp.url_prefix}/{kind.lower()}/{name}?namespace={namespace}"
+    return resp
+
+
+@bp.put("/<kind>/<name>")
+@require_role("developer")
+def update_entity(kind: str, name: str) -> Response:
+    """Replace an entity in place in its file; 200 with the updated entity."""
+    body = json_body()
+    kind = canonical_kind(kind)
+    namespace = request.args.get("namespace")
+    body.setdefault("kind", kind)
+    if isinstance(body.get("metadata"), dict):
+        body["metadata"].setdefault("name", name)
+        namespace = namespace or body["metadata"].get("namespace")
+    namespace = namespace or "default"
+    ws = workspace()
+    with ws.lock:
+        before = ws.entity(kind, name, namespace)
+        try:
+            commit = catalog_writer.update(ws, body, current_user(), kind=kind, name=name,
+                                           namespace=namespace,
+                                           if_match=request.headers.get("If-Match"))
+        except catalog_writer.WriteError as exc:
+            raise _api_error(exc) from None
+        after = ws.record(kind, name, namespace)
+    _audit("update", kind, name, namespace, before, after and after.as_json(), commit,
+           **({"unchanged": True} if commit is None else {}))
+    return _entity_response(after)
+
+
+@bp.delete("/<kind>/<name>")
+@require_role("developer")
+def delete_entity(kind: str, name: str) -> Response:
+    """Remove an entity from its file (and the file when it held nothing else); 204."""
+    kind = canonical_kind(kind)
+    namespace = request.args.get("namespace") or "default"
+    ws = workspace()
+    with ws.lock:
+        before = ws.entity(kind, name, namespace)
+        try:
+            commit = catalog_writer.delete(ws, kind, name, namespace, current_user(),
+                                           if_match=request.headers.get("If-Match"))
+        except catalog_writer.WriteError as exc:
+            raise _api_error(exc) from None
+    _audit("delete", kind, name, namespace, before, None, commit)
+    return Response(status=204)

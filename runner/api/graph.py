@@ -1,0 +1,38 @@
+"""The relationship graph around one entity (`GET /api/v1/graph/{kind}/{name}`)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, jsonify, request
+
+from generator.structure.entity import make_ref
+
+from ..auth import require_role
+from .entities import canonical_kind, workspace
+from .errors import ApiError
+from .search import int_arg
+
+bp = Blueprint("graph", __name__, url_prefix="/api/v1/graph")
+
+MAX_DEPTH = 5
+DIRECTIONS = ("both", "out", "in")
+
+
+@bp.get("/<kind>/<name>")
+@require_role("viewer")
+def graph(kind: str, name: str) -> Response:
+    """Nodes and typed edges within `depth` steps, following edges `out`, `in` or `both`."""
+    from generator.index.graph import graph as walk
+
+    kind = canonical_kind(kind)
+    namespace = request.args.get("namespace") or "default"
+    depth = int_arg("depth", 1, 1, MAX_DEPTH)
+    direction = request.args.get("direction") or "both"
+    if direction not in DIRECTIONS:
+        raise ApiError(400, f"direction must be one of {', '.join(DIRECTIONS)}, "
+                            f"got {direction!r}")
+    ws = workspace()
+    if ws.record(kind, name, namespace) is None:
+        raise ApiError(404, f"entity not found: {kind} '{namespace}/{name}'")
+    with ws.connect() as con:
+        result = walk(con, make_ref(kind, namespace, name), depth=depth, direction=direction)
+    return jsonify(result)

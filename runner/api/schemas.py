@@ -1,0 +1,25 @@
+"""The JSON Schema of every kind (`GET /api/v1/schemas`, `GET /api/v1/schemas/{kind}`)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, jsonify
+
+from ..auth import require_role
+from .entities import canonical_kind, workspace
+
+bp = Blueprint("schemas", __name__, url_prefix="/api/v1/schemas")
+
+
+@bp.get("")
+@require_role("viewer")
+def list_schemas() -> Response:
+    """Every kind's schema, keyed by the kind as its schema spells it."""
+    registry = workspace().registry
+    return jsonify({kind: registry.schema(kind) for kind in registry.kinds()})
+
+
+@bp.get("/<kind>")
+@require_role("viewer")
+def get_schema(kind: str) -> Response:
+    """One kind's schema (kind case-insensitive); 404 for an unknown kind."""
+    return jsonify(workspace().registry.schema(canonical_kind(kind)))

@@ -1,0 +1,1 @@
+"""The runner's `gantry` verbs: serve, run, users, apikeys, discover."""

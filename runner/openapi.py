@@ -1,0 +1,349 @@
+"""The OpenAPI 3.1 description of the whole runner API.
+
+The document is written here by hand, operation by operation, and a test compares its
+paths and methods with the app's routes, so a new route without a description (or a
+description of a route that is gone) fails the suite. Roles and the 401/403 answers
+are added from each view's `require_role`, so the document states the rule the code
+enforces.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask import Flask
+
+from .auth.roles import ROLES
+
+API_VERSION = "1.0.0"
+UNDOCUMENTED_ENDPOINTS = ("site", "static")
+
+_REF = "#/components/schemas/"
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"{_REF}{name}"}
+
+
+def _json(schema: dict[str, Any], description: str = "OK") -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _query(name: str, description: str, schema: dict[str, Any] | None = None,
+           required: bool = False) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": required, "description": description,
+            "schema": schema or {"type": "string"}}
+
+
+_STR = {"type": "string"}
+_OBJ = {"type": "object"}
+_NAME = {"type": "string", "pattern": "^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"}
+_LIMIT = {"type": "integer", "minimum": 1}
+_OFFSET = {"type": "integer", "minimum": 0}
+NAMESPACE = _query("namespace", "Namespace of the entity (default `default`).", _NAME)
+PAGE = [_query("limit", "Page size.", _LIMIT), _query("offset", "Entries to skip.", _OFFSET)]
+
+SCHEMAS: dict[str, Any] = {
+    "Error": {"type": "object", "required": ["error"],
+              "properties": {"error": {"type": "string"}}, "additionalProperties": True},
+    "Status": {"type": "object", "properties": {"status": _STR}},
+    "User": {"type": "object", "required": ["id", "username", "role"], "properties": {
+        "id": _STR, "username": _STR, "role": {"enum": list(ROLES)},
+        "email": {"type": ["string", "null"]}, "teams": {"type": "array", "items": _STR},
+        "createdAt": _STR}},
+    "LoginRequest": {"type": "object", "required": ["username", "password"], "properties": {
+        "username": {"type": "string", "minLength": 1}, "password": _STR}},
+    "LoginResponse": {"type": "object", "required": ["token", "user"], "properties": {
+        "token": _STR, "expiresAt": _STR, "user": _ref("User")}},
+    "NewUser": {"type": "object", "required": ["username", "password"], "properties": {
+        "username": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$"},
+        "password": {"type": "string", "minLength": 8},
+        "role": {"enum": list(ROLES), "default": "viewer"},
+        "email": {"type": "string", "format": "email"}}},
+    "ApiKey": {"type": "object", "required": ["id", "name", "role"], "properties": {
+        "id": _STR, "name": _STR, "role": {"enum": list(ROLES)}, "prefix": _STR,
+        "createdAt": _STR, "lastUsedAt": {"type": ["string", "null"]}, "user": _STR,
+        "key": {"type": "string", "description": "Only in the creation response."}}},
+    "NewApiKey": {"type": "object", "required": ["name"], "properties": {
+        "name": {"type": "string", "minLength": 1, "maxLength": 100},
+        "role": {"enum": list(ROLES), "description": "Default and maximum: the caller's."}}},
+    "Entity": {"type": "object", "required": ["apiVersion", "kind", "metadata"],
+               "properties": {
+                   "apiVersion": {"const": "gantry.io/v1"}, "kind": _STR,
+                   "metadata": {"type": "object", "required": ["name"],
+                                "properties": {"name": _NAME, "namespace": _NAME}},
+                   "spec": _OBJ},
+               "description": "Any entity; the kind's JSON Schema (GET /api/v1/schemas/"
+                              "{kind}) describes `spec`."},
+    "SearchHit": {"type": "object", "properties": {
+        "kind": _STR, "namespace": _STR, "name": _STR, "title": _STR, "description": _STR,
+        "owner": _STR, "tags": {"type": "array", "items": _STR}}},
+    "Graph": {"type": "object", "properties": {
+        "nodes": {"type": "array", "items": _OBJ}, "edges": {"type": "array", "items": _OBJ}}},
+    "Run": {"type": "object", "properties": {
+        "id": _STR, "actionName": _STR, "status": _STR, "inputs": _OBJ, "triggeredBy": _STR,
+        "startedAt": _STR}},
+    "ExecuteRequest": {"type": "object", "properties": {"inputs": _OBJ}},
+    "DecisionRequest": {"type": "object", "properties": {"reason": _STR}},
+    "AuditEntry": {"type": "object", "properties": {
+        "id": _STR, "timestamp": _STR, "userName": {"type": ["string", "null"]},
+        "action": _STR, "resourceType": _STR, "resourceName": {"type": ["string", "null"]},
+        "source": _STR, "ipAddress": {"type": ["string", "null"]}, "before": {},
+        "after": {}, "commit": {"type": ["string", "null"]}, "details": {}}},
+    "HistoryRequest": {"type": "object", "required": ["kind", "name"], "properties": {
+        "kind": {"type": "string", "pattern": "^[A-Za-z][A-Za-z0-9]{0,62}$"},
+        "name": _NAME, "namespace": _NAME}},
+    "HistoryEntry": {"type": "object", "properties": {
+        "kind": _STR, "namespace": _STR, "name": _STR, "viewedAt": _STR}},
+    "DashboardConfig": {"type": "object", "additionalProperties": False, "properties": {
+        "widgets": {"type": "array", "items": {
+            "type": "object", "required": ["id"], "additionalProperties": False,
+            "properties": {"id": {"type": "string", "minLength": 1},
+                           "enabled": {"type": "boolean"}}}},
+        "announcements": {"type": "array", "items": {
+            "type": "object", "required": ["title", "message"], "additionalProperties": False,
+            "properties": {"title": {"type": "string", "minLength": 1},
+                           "message": {"type": "string", "minLength": 1},
+                           "severity": {"enum": ["info", "warning", "critical"]}}}},
+        "quickLinks": {"type": "array", "items": {
+            "type": "object", "required": ["title", "url"], "additionalProperties": False,
+            "properties": {"title": {"type": "string", "minLength": 1},
+                           "url": {"type": "string", "format": "uri"}}}}}},
+    "HealthCheckResult": {"type": "object", "properties": {
+        "url": _STR, "address": _STR, "status": {"enum": ["up", "down"]},
+        "statusCode": {"type": ["integer", "null"]}, "latencyMs": {"type": "number"},
+        "redirect": _STR, "error": _STR}},
+    "Plugin": {"type": "object", "properties": {"name": _STR, "enabled": {"type": "boolean"}}},
+    "PluginEnable": {"type": "object", "required": ["enabled"],
+                     "properties": {"enabled": {"type": "boolean"}}},
+}
+
+
+def _list_of(name: str) -> dict[str, Any]:
+    return {"type": "array", "items": _ref(name)}
+
+
+def op(summary: str, tag: str, *, ok: int = 200, response: dict[str, Any] | None = None,
+       body: str | None = None, body_required: bool = True, params: list | None = None,
+       public: bool = False, content_type: str | None = None,
+       extra: dict[int, str] | None = None) -> dict[str, Any]:
+    """One operation; `response` is the schema of the success body (None: no body)."""
+    operation: dict[str, Any] = {"summary": summary, "tags": [tag]}
+    if params:
+        operation["parameters"] = params
+    if body:
+        operation["requestBody"] = {"required": body_required, "content": {
+            "application/json": {"schema": _ref(body)}}}
+    responses: dict[str, Any] = {}
+    if content_type:
+        responses[str(ok)] = {"description": "OK", "content": {content_type: {"schema": _STR}}}
+    elif response is None:
+        responses[str(ok)] = {"description": "Done, no content" if ok == 204 else "OK"}
+    else:
+        responses[str(ok)] = _json(response)
+    if body or params:
+        responses["400"] = _json(_ref("Error"), "Invalid input")
+    if body:
+        responses["413"] = _json(_ref("Error"), "Body larger than the limit")
+        responses["415"] = _json(_ref("Error"), "Content type is not application/json")
+    for status, text in (extra or {}).items():
+        responses[str(status)] = _json(_ref("Error"), text)
+    operation["responses"] = responses
+    if public:
+        operation["security"] = []
+    return operation
+
+
+_ENTITY_ERRORS = {404: "Unknown kind or entity", 409: "Conflict (exists, or stale If-Match)",
+                  422: "The entity fails validation"}
+_WRITE_STATE = {409: "Conflict", 503: "The catalog workspace is not available"}
+
+OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
+    ("get", "/healthz"): op("Liveness", "health", response=_ref("Status"), public=True),
+    ("get", "/readyz"): op("Readiness: 503 when the store or index cannot be read", "health",
+                          response=_ref("Status"), public=True,
+                          extra={503: "Store or index unavailable"}),
+    ("get", "/metrics"): op("Prometheus metrics", "health", public=True,
+                           content_type="text/plain"),
+    ("post", "/api/v1/auth/login"): op(
+        "Log in; answers a token and sets the gantry_session cookie", "auth",
+        response=_ref("LoginResponse"), body="LoginRequest", public=True,
+        extra={401: "Wrong user name or password", 429: "Too many failed logins"}),
+    ("post", "/api/v1/auth/logout"): op("Revoke the current session", "auth",
+                                        response=_ref("Status"),
+                                        extra={401: "Not authenticated"}),
+    ("get", "/api/v1/auth/me"): op("The caller", "auth", response=_ref("User")),
+    ("get", "/api/v1/auth/users"): op("List users", "auth", response=_list_of("User")),
+    ("post", "/api/v1/auth/users"): op("Create a user", "auth", ok=201, response=_ref("User"),
+                                       body="NewUser", extra={409: "User name taken"}),
+    ("get", "/api/v1/auth/apikeys"): op(
+        "The caller's API keys (admins: `all=true` for every key)", "auth",
+        response=_list_of("ApiKey"), params=[_query("all", "Every user's keys (admin).",
+                                                    {"type": "boolean"})]),
+    ("post", "/api/v1/auth/apikeys"): op("Create an API key (shown once)", "auth", ok=201,
+                                         response=_ref("ApiKey"), body="NewApiKey"),
+    ("delete", "/api/v1/auth/apikeys/{key_id}"): op("Revoke an API key", "auth", ok=204,
+                                                    extra={404: "No such key"}),
+    ("get", "/api/v1/entities"): op(
+        "List entities", "entities", response=_list_of("Entity"),
+        params=[_query("namespace", "Only this namespace."), _query("owner", "Only this owner."),
+                _query("tag", "Only entities with this tag.")]),
+    ("post", "/api/v1/entities"): op("Create an entity (one commit)", "entities", ok=201,
+                                     response=_ref("Entity"), body="Entity",
+                                     extra={**_ENTITY_ERRORS, 503: "Catalog not available"}),
+    ("get", "/api/v1/entities/{kind}"): op(
+        "List entities of a kind (case-insensitive)", "entities", response=_list_of("Entity"),
+        params=[_query("namespace", "Only this namespace."), _query("owner", "Only this owner."),
+                _query("tag", "Only entities with this tag.")], extra={404: "Unknown kind"}),
+    ("get", "/api/v1/entities/{kind}/{name}"): op(
+        "Get an entity (with an ETag)", "entities", response=_ref("Entity"),
+        params=[NAMESPACE], extra={404: "Not found"}),
+    ("put", "/api/v1/entities/{kind}/{name}"): op(
+        "Replace an entity (one commit; If-Match for optimistic locking)", "entities",
+        response=_ref("Entity"), body="Entity", params=[NAMESPACE], extra=_ENTITY_ERRORS),
+    ("delete", "/api/v1/entities/{kind}/{name}"): op(
+        "Delete an entity (one commit)", "entities", ok=204, params=[NAMESPACE],
+        extra=_ENTITY_ERRORS),
+    ("get", "/api/v1/search"): op(
+        "Ranked search over name, title, description, tags and owner", "search",
+        response=_list_of("SearchHit"),
+        params=[_query("q", "The query.", required=True), _query("kind", "Only this kind."),
+                _query("limit", "Most results.", _LIMIT)]),
+    ("get", "/api/v1/graph/{kind}/{name}"): op(
+        "Relationship graph around an entity", "graph", response=_ref("Graph"),
+        params=[NAMESPACE, _query("depth", "Hops to follow.", _LIMIT),
+                _query("direction", "Edges to follow.", {"enum": ["both", "out", "in"]})],
+        extra={404: "Not found"}),
+    ("get", "/api/v1/schemas"): op("JSON Schemas of every kind", "schemas", response=_OBJ),
+    ("get", "/api/v1/schemas/{kind}"): op("JSON Schema of a kind", "schemas", response=_OBJ,
+                                          extra={404: "Unknown kind"}),
+    ("get", "/api/v1/actions"): op("List actions", "actions", response=_list_of("Entity")),
+    ("get", "/api/v1/actions/runs"): op(
+        "Runs of every action", "actions", response=_list_of("Run"),
+        params=[*PAGE, _query("status", "Only runs in this status.")]),
+    ("get", "/api/v1/actions/{name}"): op("Get an action", "actions", response=_ref("Entity"),
+                                          params=[NAMESPACE], extra={404: "Not found"}),
+    ("post", "/api/v1/actions/{name}/execute"): op(
+        "Run an action", "actions", ok=201, response=_ref("Run"), body="ExecuteRequest",
+        body_required=False, params=[NAMESPACE],
+        extra={404: "Not found", 422: "Invalid inputs", 503: "Engine not running"}),
+    ("get", "/api/v1/actions/{name}/runs"): op(
+        "Runs of an action", "actions", response=_list_of("Run"),
+        params=[NAMESPACE, *PAGE, _query("status", "Only runs in this status.")],
+        extra={404: "Not found"}),
+    ("get", "/api/v1/actions/{name}/runs/{run_id}"): op(
+        "Get a run", "actions", response=_ref("Run"), extra={404: "Not found"}),
+    ("post", "/api/v1/actions/{name}/runs/{run_id}/approve"): op(
+        "Approve a pending run", "actions", response=_ref("Run"), body="DecisionRequest",
+        body_required=False, extra={404: "Not found", 409: "Not pending"}),
+    ("post", "/api/v1/actions/{name}/runs/{run_id}/reject"): op(
+        "Reject a pending run", "actions", response=_ref("Run"), body="DecisionRequest",
+        body_required=False, extra={404: "Not found", 409: "Not pending"}),
+    ("get", "/api/v1/audit"): op("Audit log, newest first", "audit",
+                                 response=_list_of("AuditEntry"), params=PAGE),
+    ("get", "/api/v1/history"): op("The caller's recently viewed entities", "history",
+                                   response=_list_of("HistoryEntry"),
+                                   params=[_query("limit", "At most 20.", _LIMIT)]),
+    ("post", "/api/v1/history"): op("Record an entity view", "history", ok=201,
+                                    response=_list_of("HistoryEntry"), body="HistoryRequest"),
+    ("get", "/api/v1/dashboard/config"): op("Dashboard settings from gantry.yaml", "dashboard",
+                                            response=_ref("DashboardConfig")),
+    ("put", "/api/v1/dashboard/config"): op(
+        "Change dashboard settings (one commit to gantry.yaml)", "dashboard",
+        response=_ref("DashboardConfig"), body="DashboardConfig", extra=_WRITE_STATE),
+    ("get", "/api/v1/health-check"): op(
+        "Check a public health URL (no private, loopback or link-local targets)", "health",
+        response=_ref("HealthCheckResult"),
+        params=[_query("url", "Absolute http(s) URL.", {"type": "string", "format": "uri"},
+                       required=True)]),
+    ("get", "/api/v1/openapi.json"): op("This document", "meta", response=_OBJ, public=True),
+    ("get", "/api/v1/ws"): {
+        "summary": "WebSocket of entity and action-run events", "tags": ["events"],
+        "description": "Upgrade to a WebSocket. Messages are `{type, payload}`; send "
+                       "`{\"action\": \"subscribe\", \"channel\": \"entities\"|\"actions\"}` "
+                       "to narrow the stream.",
+        "responses": {"101": {"description": "Switching protocols"},
+                      "400": _json(_ref("Error"), "Not a WebSocket handshake")},
+    },
+}
+
+
+def openapi_path(rule: str) -> str:
+    """Flask's `/x/<kind>/<int:id>` as OpenAPI's `/x/{kind}/{id}`."""
+    return re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule)
+
+
+def routes(app: Flask) -> set[tuple[str, str]]:
+    """(method, path) of every API route of the app (not the static site)."""
+    found = set()
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint in UNDOCUMENTED_ENDPOINTS:
+            continue
+        for method in rule.methods or ():
+            if method not in ("HEAD", "OPTIONS"):
+                found.add((method.lower(), openapi_path(rule.rule)))
+    return found
+
+
+def _roles(app: Flask) -> dict[tuple[str, str], str | None]:
+    roles = {}
+    for rule in app.url_map.iter_rules():
+        view = app.view_functions.get(rule.endpoint)
+        for method in rule.methods or ():
+            roles[(method.lower(), openapi_path(rule.rule))] = getattr(view, "gantry_role", None)
+    return roles
+
+
+def build(app: Flask, server_url: str | None = None) -> dict[str, Any]:
+    """The document, for the operations this app actually serves."""
+    served = routes(app)
+    roles = _roles(app)
+    paths: dict[str, dict[str, Any]] = {}
+    for (method, path), template in sorted(OPERATIONS.items()):
+        if (method, path) not in served:
+            continue
+        operation = {**template, "responses": dict(template["responses"]),
+                     "operationId": _operation_id(method, path)}
+        params = list(template.get("parameters", []))
+        for name in re.findall(r"{([^}]+)}", path):
+            params.insert(0, {"name": name, "in": "path", "required": True, "schema": _STR})
+            operation["responses"].setdefault("404", _json(_ref("Error"), "Not found"))
+        if params:
+            operation["parameters"] = params
+        role = roles.get((method, path))
+        if role:
+            operation["x-gantry-role"] = role
+            operation["description"] = (f"Requires the `{role}` role. "
+                                        + operation.get("description", "")).strip()
+            operation["responses"].setdefault("401", _json(_ref("Error"), "Not authenticated"))
+            if role != "viewer":
+                operation["responses"].setdefault("403", _json(_ref("Error"), "Role too low"))
+        paths.setdefault(path, {})[method] = operation
+    document: dict[str, Any] = {
+        "openapi": "3.1.0",
+        "info": {"title": "Gantry runner API", "version": API_VERSION,
+                 "description": "The REST API of `gantry serve`. Every error is a JSON "
+                                "object `{\"error\": \"...\"}`."},
+        "paths": paths,
+        "components": {
+            "schemas": SCHEMAS,
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer",
+                           "description": "A session token from /api/v1/auth/login or an "
+                                          "API key (`gantry_...`)."},
+                "cookie": {"type": "apiKey", "in": "cookie", "name": "gantry_session",
+                           "description": "Same-origin browser session; unsafe methods need "
+                                          "a same-origin Origin/Referer or X-Requested-With."},
+            },
+        },
+        "security": [{"bearer": []}, {"cookie": []}],
+    }
+    if server_url:
+        document["servers"] = [{"url": server_url}]
+    return document
+
+
+def _operation_id(method: str, path: str) -> str:
+    words = [w for w in re.split(r"[^A-Za-z0-9]+", path.replace("/api/v1", "")) if w]
+    return method + "".join(w[:1].upper() + w[1:] for w in words)

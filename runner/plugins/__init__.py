@@ -1,0 +1,1 @@
+"""Bundled plugins (github, argocd, gitops, flux): settings schemas, clients, discovery."""

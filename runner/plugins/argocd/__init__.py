@@ -1,0 +1,1 @@
+"""The ArgoCD plugin: API client, discovery of Applications as Services, catalog writes."""

@@ -1,0 +1,1 @@
+"""The GitOps plugin: push the runner's catalog commits, pull what was merged elsewhere."""

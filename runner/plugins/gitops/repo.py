@@ -1,0 +1,195 @@
+"""Git operations of the GitOps loop, on the repository holding the runner's catalog.
+
+The remote is given by URL on every command (`repoUrl`, or the repository's `origin`), and
+fetched into `refs/remotes/gantry/<branch>`, so nothing is ever written into `.git/config`.
+An `authToken` for an HTTPS remote travels as an `http.extraHeader` through `GIT_CONFIG_*`
+environment variables of that one command: never on a command line, in a file or a log.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+GIT_TIMEOUT_SECONDS = 120
+TRACKING_PREFIX = "refs/remotes/gantry/"
+
+
+class GitOpsError(Exception):
+    """A Git operation failed; the message is safe to show (secrets removed)."""
+
+
+@dataclass
+class RebaseOutcome:
+    ok: bool
+    conflicts: list[str]
+
+
+class GitOpsRepo:
+    """The work tree around the catalog, its remote and branch."""
+
+    def __init__(self, work_tree: Path, catalog_root: Path, remote_url: str, branch: str,
+                 auth_token: str = "", origin_refs: bool = False):
+        self.work_tree = Path(work_tree)
+        self.catalog_prefix = Path(catalog_root).resolve().relative_to(
+            self.work_tree.resolve()).as_posix()
+        self.remote_url = remote_url
+        self.branch = branch
+        self._token = auth_token
+        self._origin_refs = origin_refs
+
+    @property
+    def tracking_ref(self) -> str:
+        return TRACKING_PREFIX + self.branch
+
+    # --- plumbing ------------------------------------------------------------------------
+    def _env(self, remote: bool) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+        env.update(GIT_TERMINAL_PROMPT="0", GIT_CONFIG_NOSYSTEM="1",
+                   GIT_EDITOR="true", GIT_SEQUENCE_EDITOR="true",
+                   GIT_COMMITTER_NAME="Gantry", GIT_COMMITTER_EMAIL="gantry@users.gantry")
+        if remote and self._token and self.remote_url.lower().startswith(("http://", "https://")):
+            basic = base64.b64encode(f"x-access-token:{self._token}".encode()).decode()
+            env.update(GIT_CONFIG_COUNT="1", GIT_CONFIG_KEY_0="http.extraHeader",
+                       GIT_CONFIG_VALUE_0=f"Authorization: Basic {basic}")
+        return env
+
+    def _clean(self, text: str) -> str:
+        if self._token:
+            text = text.replace(self._token, "***")
+            text = text.replace(base64.b64encode(f"x-access-token:{self._token}".encode())
+                                .decode(), "***")
+        return text.strip()
+
+    def git(self, *args: str, check: bool = True, remote: bool = False,
+            env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+        full_env = {**self._env(remote), **(env or {})}
+        try:
+            done = subprocess.run(["git", *args], cwd=self.work_tree, capture_output=True,
+                                  text=True, env=full_env, timeout=GIT_TIMEOUT_SECONDS)
+        except subprocess.TimeoutExpired as exc:
+            raise GitOpsError(f"git {args[0]} timed out after {GIT_TIMEOUT_SECONDS}s") from exc
+        except OSError as exc:
+            raise GitOpsError(f"git {args[0]} could not run: {exc}") from exc
+        if check and done.returncode != 0:
+            raise GitOpsError(f"git {args[0]} failed: {self._clean(done.stderr or done.stdout)}")
+        return done
+
+    # --- reading -------------------------------------------------------------------------
+    def head(self) -> str | None:
+        done = self.git("rev-parse", "--verify", "-q", "HEAD^{commit}", check=False)
+        return done.stdout.strip() or None
+
+    def commit_time(self, rev: str) -> str | None:
+        done = self.git("show", "-s", "--format=%cI", rev, check=False)
+        return done.stdout.strip() or None
+
+    def tracking(self) -> str | None:
+        """The remote branch as last fetched (or as the clone's origin ref knows it)."""
+        refs = [self.tracking_ref]
+        if self._origin_refs:
+            refs.append(f"refs/remotes/origin/{self.branch}")
+        for ref in refs:
+            done = self.git("rev-parse", "--verify", "-q", ref, check=False)
+            if done.stdout.strip():
+                return done.stdout.strip()
+        return None
+
+    def is_ancestor(self, older: str, newer: str) -> bool:
+        return self.git("merge-base", "--is-ancestor", older, newer, check=False).returncode == 0
+
+    def changed_files(self, old: str | None, new: str | None) -> list[str]:
+        """Catalog-relative paths that differ between two commits (under the catalog only)."""
+        if not old or not new or old == new:
+            return []
+        out = self.git("diff", "--name-only", "--no-renames", old, new, "--",
+                       self.catalog_prefix).stdout
+        return [self.catalog_relative(line) for line in out.splitlines() if line]
+
+    def catalog_relative(self, path: str) -> str:
+        prefix = self.catalog_prefix
+        return path[len(prefix) + 1:] if prefix not in ("", ".") else path
+
+    def tracked_files(self) -> set[str]:
+        """Catalog-relative paths of the files Git tracks under the catalog."""
+        out = self.git("ls-files", "-z", "--", self.catalog_prefix).stdout
+        return {self.catalog_relative(p) for p in out.split("\0") if p}
+
+    def pending_files(self) -> list[str]:
+        """Catalog files changed by local commits the remote does not have yet."""
+        remote, head = self.tracking(), self.head()
+        if not remote or not head:
+            return []
+        base = self.git("merge-base", remote, head, check=False).stdout.strip()
+        return self.changed_files(base or remote, head)
+
+    def ls_remote(self) -> bool:
+        """Whether the remote answers (the branch may not exist yet)."""
+        return self.git("ls-remote", "--heads", self.remote_url, self.branch, check=False,
+                        remote=True).returncode == 0
+
+    # --- remote operations ---------------------------------------------------------------
+    def fetch(self) -> str | None:
+        """Fetch the branch into the tracking ref; its commit, or None when it does not exist."""
+        listed = self.git("ls-remote", "--heads", self.remote_url, self.branch, remote=True)
+        if not listed.stdout.strip():
+            return None
+        self.git("fetch", "--no-tags", "--quiet", self.remote_url,
+                 f"+refs/heads/{self.branch}:{self.tracking_ref}", remote=True)
+        return self.tracking()
+
+    def push(self, rev: str = "HEAD", branch: str | None = None) -> bool:
+        """Push without force; False when the remote refused because it moved on."""
+        target = branch or self.branch
+        done = self.git("push", "--porcelain", "--quiet", self.remote_url,
+                        f"{rev}:refs/heads/{target}", check=False, remote=True)
+        if done.returncode == 0:
+            if target == self.branch:
+                self.git("update-ref", self.tracking_ref, self.git(
+                    "rev-parse", rev).stdout.strip())
+            return True
+        text = done.stderr + done.stdout
+        if "rejected" in text or "non-fast-forward" in text or "fetch first" in text:
+            return False
+        raise GitOpsError(f"git push failed: {self._clean(text)}")
+
+    # --- local history -------------------------------------------------------------------
+    def fast_forward(self, rev: str) -> None:
+        self.git("merge", "--ff-only", "--quiet", rev)
+
+    def rebase(self, onto: str, committer: tuple[str, str]) -> RebaseOutcome:
+        """Replay local commits onto `onto`; on a conflict abort and name the files."""
+        name, email = committer
+        env = {"GIT_COMMITTER_NAME": name, "GIT_COMMITTER_EMAIL": email}
+        done = self.git("rebase", "--quiet", onto, check=False, env=env)
+        if done.returncode == 0:
+            return RebaseOutcome(True, [])
+        conflicts = self.git("diff", "--name-only", "--diff-filter=U", check=False
+                             ).stdout.split()
+        self.git("rebase", "--abort", check=False)
+        if not conflicts:
+            raise GitOpsError(f"git rebase failed: {self._clean(done.stderr or done.stdout)}")
+        return RebaseOutcome(False, conflicts)
+
+    def create_branch(self, name: str, rev: str) -> None:
+        self.git("branch", "--force", name, rev)
+
+    def reset_to(self, rev: str) -> None:
+        """Move the current branch to `rev`, keeping uncommitted changes (refuses to lose them)."""
+        self.git("reset", "--keep", "--quiet", rev)
+
+
+def origin_url(work_tree: Path) -> str:
+    """The URL of the repository's `origin` remote ('' when there is none)."""
+    done = subprocess.run(["git", "remote", "get-url", "origin"], cwd=work_tree,
+                          capture_output=True, text=True, timeout=30)
+    return done.stdout.strip() if done.returncode == 0 else ""
+
+
+def current_branch(work_tree: Path) -> str:
+    done = subprocess.run(["git", "symbolic-ref", "--quiet", "--short", "HEAD"], cwd=work_tree,
+                          capture_output=True, text=True, timeout=30)
+    return done.stdout.strip() if done.returncode == 0 else ""

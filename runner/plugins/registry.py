@@ -1,0 +1,200 @@
+"""The bundled plugins: what each one is, its config schema, defaults, and what enabling needs.
+
+Config schemas are JSON Schema (Draft 2020-12). A property marked `"x-secret": true` holds a
+secret: it is encrypted in the store and read back as `__GANTRY_SECRET_REDACTED__`.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from jsonschema import Draft202012Validator
+
+from .durations import PATTERN as DURATION_PATTERN
+
+_URL = {"type": "string", "pattern": r"^https?://\S+$"}
+_SECRET = {"type": "string", "x-secret": True}
+_DURATION = {"type": "string", "pattern": DURATION_PATTERN,
+             "description": "Interval such as 30s, 5m or 1h; empty: never."}
+
+
+@dataclass(frozen=True)
+class Plugin:
+    """One bundled plugin. `requirements(config)` names the settings enabling still needs."""
+
+    name: str
+    title: str
+    description: str
+    schema: dict[str, Any]
+    defaults: dict[str, Any] = field(default_factory=dict)
+    requirements: Callable[[dict[str, Any]], list[str]] = field(default=lambda _c: [])
+
+    def with_defaults(self, config: dict[str, Any]) -> dict[str, Any]:
+        merged = copy.deepcopy(self.defaults)
+        merged.update(copy.deepcopy(config))
+        return merged
+
+    def problems(self, config: Any) -> list[str]:
+        """Schema violations of a config, each as "field: message"."""
+        validator = Draft202012Validator(self.schema)
+        found = []
+        for error in sorted(validator.iter_errors(config), key=lambda e: list(e.absolute_path)):
+            where = location(error.absolute_path) or "config"
+            found.append(f"{where}: {error.message}")
+        return found
+
+    def missing(self, config: dict[str, Any]) -> list[str]:
+        return self.requirements(self.with_defaults(config))
+
+    def describe(self) -> dict[str, Any]:
+        return {"name": self.name, "title": self.title, "description": self.description}
+
+
+def location(path: Any) -> str:
+    """`instances[0].token` from a JSON path such as ("instances", 0, "token")."""
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def _github_requirements(config: dict[str, Any]) -> list[str]:
+    if config.get("authMode", "pat") == "app":
+        return [k for k in ("appId", "installationId", "privateKey") if not config.get(k)]
+    return [] if config.get("personalAccessToken") else ["personalAccessToken"]
+
+
+def _argocd_requirements(config: dict[str, Any]) -> list[str]:
+    instances = config.get("instances") or []
+    if not instances:
+        return ["instances"]
+    missing = []
+    for i, item in enumerate(instances):
+        if not item.get("argocdUrl"):
+            missing.append(f"instances[{i}].argocdUrl")
+        if not item.get("token") and not (item.get("username") and item.get("password")):
+            missing.append(f"instances[{i}].token (or username and password)")
+    return missing
+
+
+def _flux_requirements(config: dict[str, Any]) -> list[str]:
+    return [] if config.get("receiverUrl") else ["receiverUrl"]
+
+
+GITHUB = Plugin(
+    name="github",
+    title="GitHub",
+    description="Dispatches GitHub Actions workflows for github-action actions.",
+    schema={
+        "type": "object", "additionalProperties": False,
+        "properties": {
+            "authMode": {"enum": ["pat", "app"]},
+            "personalAccessToken": _SECRET,
+            "appId": {"type": ["string", "integer"]},
+            "installationId": {"type": ["string", "integer"]},
+            "privateKey": _SECRET,
+            "apiUrl": _URL,
+        },
+    },
+    defaults={"authMode": "pat", "apiUrl": "https://api.github.com"},
+    requirements=_github_requirements,
+)
+
+ARGOCD = Plugin(
+    name="argocd",
+    title="ArgoCD",
+    description="Discovers ArgoCD Applications as Services; live status, sync and refresh.",
+    schema={
+        "type": "object", "additionalProperties": False,
+        "properties": {
+            "instances": {
+                "type": "array",
+                "items": {
+                    "type": "object", "additionalProperties": False,
+                    "required": ["name", "argocdUrl"],
+                    "properties": {
+                        "name": {"type": "string", "pattern": r"^[A-Za-z0-9][-A-Za-z0-9_.]*$"},
+                        "argocdUrl": _URL,
+                        "token": _SECRET,
+                        "username": {"type": "string"},
+                        "password": _SECRET,
+                        "insecureSkipTLS": {"type": "boolean"},
+                        "project": {"type": "string"},
+                    },
+                },
+            },
+            "labelKey": {"type": "string"},
+            "syncInterval": _DURATION,
+        },
+    },
+    defaults={"instances": [], "labelKey": "", "syncInterval": ""},
+    requirements=_argocd_requirements,
+)
+
+GITOPS = Plugin(
+    name="gitops",
+    title="GitOps",
+    description="Pushes the runner's catalog commits to the remote and pulls merged changes.",
+    schema={
+        "type": "object", "additionalProperties": False,
+        "properties": {
+            "repoUrl": {"type": "string"},
+            "branch": {"type": "string"},
+            "autoPush": {"type": "boolean"},
+            "authToken": _SECRET,
+            "syncInterval": _DURATION,
+        },
+    },
+    defaults={"repoUrl": "", "branch": "", "autoPush": False, "syncInterval": ""},
+)
+
+FLUX = Plugin(
+    name="flux",
+    title="Flux",
+    description="Default notification-controller Receiver for flux-update actions.",
+    schema={
+        "type": "object", "additionalProperties": False,
+        "properties": {
+            "receiverUrl": _URL,
+            "secret": _SECRET,
+            "timeout": {"type": "number", "exclusiveMinimum": 0},
+        },
+    },
+    defaults={"timeout": 10},
+    requirements=_flux_requirements,
+)
+
+PLUGINS: dict[str, Plugin] = {p.name: p for p in (GITHUB, ARGOCD, GITOPS, FLUX)}
+
+
+def get(name: str) -> Plugin | None:
+    return PLUGINS.get(name)
+
+
+def secret_locations(schema: dict[str, Any], value: Any,
+                     path: tuple = ()) -> Iterator[tuple[tuple, Any]]:
+    """Every (path, value) of `value` that the schema marks as a secret."""
+    if schema.get("x-secret"):
+        yield path, value
+        return
+    if isinstance(value, dict):
+        for key, sub in (schema.get("properties") or {}).items():
+            if key in value:
+                yield from secret_locations(sub, value[key], (*path, key))
+    elif isinstance(value, list) and isinstance(schema.get("items"), dict):
+        for index, item in enumerate(value):
+            yield from secret_locations(schema["items"], item, (*path, index))
+
+
+def map_secrets(schema: dict[str, Any], value: Any, fn: Callable[[tuple, Any], Any]) -> Any:
+    """A copy of `value` with every secret replaced by `fn(path, secret)`."""
+    result = copy.deepcopy(value)
+    for path, secret in list(secret_locations(schema, result)):
+        parent = result
+        for part in path[:-1]:
+            parent = parent[part]
+        parent[path[-1]] = fn(path, secret)
+    return result

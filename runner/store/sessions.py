@@ -1,0 +1,54 @@
+"""Login sessions: random tokens stored only as their SHA-256, revocable server-side."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from .db import Store, now_iso
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS sessions (
+    token_hash TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sessions_user ON sessions(user_id);
+"""
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def create(store: Store, *, token_hash: str, user_id: str, lifetime: timedelta) -> str:
+    """Store a session; returns its expiry time."""
+    expires = _iso(datetime.now(UTC) + lifetime)
+    with store.transaction() as conn:
+        conn.execute(
+            "INSERT INTO sessions (token_hash, user_id, created_at, expires_at)"
+            " VALUES (?, ?, ?, ?)",
+            (token_hash, user_id, now_iso(), expires),
+        )
+    return expires
+
+
+def user_id_for(store: Store, token_hash: str) -> str | None:
+    """The user of a live session, or None when unknown or expired."""
+    row = store.connection().execute(
+        "SELECT user_id FROM sessions WHERE token_hash = ? AND expires_at > ?",
+        (token_hash, now_iso()),
+    ).fetchone()
+    return row[0] if row else None
+
+
+def revoke(store: Store, token_hash: str) -> bool:
+    with store.transaction() as conn:
+        cur = conn.execute("DELETE FROM sessions WHERE token_hash = ?", (token_hash,))
+    return cur.rowcount > 0
+
+
+def purge_expired(store: Store) -> int:
+    with store.transaction() as conn:
+        cur = conn.execute("DELETE FROM sessions WHERE expires_at <= ?", (now_iso(),))
+    return cur.rowcount

@@ -1,0 +1,519 @@
+"""The runner's view of the catalog: the working tree, its own index and site, the write lock.
+
+The catalog in Git is the truth; the runner keeps a DuckDB index and a static site of it
+under `GANTRY_DATA_DIR` and brings both up to date at start and after every write or pull.
+
+DuckDB lets one process hold a database file, and inside that process every connection to
+the same file must use the same mode. Reads (API requests, the site build) use read-only
+connections; an index update needs the file in read-write mode with no reader open. A
+readers-writer gate arbitrates: reads share it, the short index update takes it alone.
+Read connections are cursors of one long-lived read-only connection, so a request pays
+tens of microseconds for its connection rather than an open of the file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import shutil
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import yaml
+
+from generator.structure.entity import DEFAULT_NAMESPACE, make_ref
+from generator.structure.kinds import SchemaRegistry
+
+from . import events
+from .catalog_git import CatalogRepo, find_work_tree
+
+log = logging.getLogger(__name__)
+
+CONFIG_FILE = "gantry.yaml"
+MAX_LOGGED_PROBLEMS = 50
+RECORD_CACHE_SIZE = 20_000
+"""Entities kept parsed in memory for GET; the cache empties whenever the index changes."""
+
+_ENTITY_COLUMNS = "ref, kind, data, path, line, created_at, updated_at, created_by"
+
+
+class WorkspaceError(Exception):
+    """The workspace cannot be served (missing catalog, unreadable index); says why."""
+
+
+def etag_of(data: dict[str, Any]) -> str:
+    """The version tag of an entity document: a hash of its content as plain JSON."""
+    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return '"' + hashlib.sha256(canonical.encode()).hexdigest()[:32] + '"'
+
+
+def _iso(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(UTC).replace(tzinfo=None)
+        return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return str(value)
+
+
+@dataclass(frozen=True, slots=True)
+class EntityRecord:
+    """One entity as the index holds it, with where it is written."""
+
+    ref: str
+    kind: str
+    data: dict[str, Any]
+    path: str
+    line: int
+    created_at: str | None
+    updated_at: str | None
+    created_by: str | None
+
+    @property
+    def etag(self) -> str:
+        return etag_of(self.data)
+
+    def as_json(self) -> dict[str, Any]:
+        """The entity as the API shows it: the document plus Git-derived metadata."""
+        body = json.loads(json.dumps(self.data))
+        metadata = body.get("metadata")
+        if not isinstance(metadata, dict):
+            metadata = body["metadata"] = {}
+        metadata.setdefault("namespace", DEFAULT_NAMESPACE)
+        metadata["createdAt"] = self.created_at
+        metadata["updatedAt"] = self.updated_at
+        metadata["createdBy"] = self.created_by
+        return body
+
+
+def _record(row: tuple) -> EntityRecord:
+    ref, kind, data, path, line, created_at, updated_at, created_by = row
+    return EntityRecord(ref, kind, json.loads(data) if isinstance(data, str) else data, path,
+                        line, _iso(created_at), _iso(updated_at), created_by)
+
+
+def _differs(old: EntityRecord | None, new: EntityRecord | None) -> bool:
+    if old is None or new is None:
+        return old is not new
+    return old.data != new.data
+
+
+class _Gate:
+    """Many readers or one writer; a waiting writer holds back new readers.
+
+    A thread that already reads may open more readers (nested reads never deadlock).
+    """
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._readers: dict[int, int] = {}
+        self._writer = False
+        self._writers_waiting = 0
+
+    def acquire_read(self) -> int:
+        """Enter as a reader; returns the token to pass to `release_read`."""
+        me = threading.get_ident()
+        with self._cond:
+            if not self._readers.get(me):
+                while self._writer or self._writers_waiting:
+                    self._cond.wait()
+            self._readers[me] = self._readers.get(me, 0) + 1
+        return me
+
+    def release_read(self, token: int) -> None:
+        with self._cond:
+            left = self._readers.get(token, 1) - 1
+            if left:
+                self._readers[token] = left
+            else:
+                self._readers.pop(token, None)
+            if not self._readers:
+                self._cond.notify_all()
+
+    @contextmanager
+    def exclusive(self) -> Iterator[None]:
+        with self._cond:
+            self._writers_waiting += 1
+            try:
+                while self._writer or self._readers:
+                    self._cond.wait()
+            finally:
+                self._writers_waiting -= 1
+            self._writer = True
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._writer = False
+                self._cond.notify_all()
+
+
+class ReadConnection:
+    """A read-only cursor on the index; `close()` (or leaving `with`) releases it.
+
+    Behaves like a DuckDB connection for `execute`, `fetchone`, `fetchall` and friends.
+    """
+
+    def __init__(self, cursor: duckdb.DuckDBPyConnection, gate: _Gate, token: int) -> None:
+        self._cursor = cursor
+        self._gate: _Gate | None = gate
+        self._token = token
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._cursor, name)
+
+    def close(self) -> None:
+        gate, self._gate = self._gate, None
+        if gate is not None:
+            try:
+                self._cursor.close()
+            finally:
+                gate.release_read(self._token)
+
+    def __enter__(self) -> ReadConnection:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        self.close()
+
+
+class Workspace:
+    """The catalog working tree and the runner's index and site built from it."""
+
+    def __init__(self, settings: Any) -> None:
+        self.settings = settings
+        self.catalog_root = Path(settings.catalog).resolve()
+        data_dir = Path(settings.data_dir).resolve()
+        self.index_path = data_dir / "index" / "catalog.duckdb"
+        self.site_dir = data_dir / "site"
+        self.lock = threading.RLock()
+        self.registry = SchemaRegistry()
+        self.problems: list[Any] = []
+        work_tree, reason = find_work_tree(self.catalog_root)
+        if work_tree is not None and not self.catalog_root.is_relative_to(work_tree):
+            work_tree, reason = None, "the catalog is not inside the Git working tree"
+        self.repo_root: Path | None = work_tree
+        self.repo: CatalogRepo | None = CatalogRepo(work_tree) if work_tree else None
+        self.read_only = work_tree is None
+        self.read_only_reason = reason
+        self._gate = _Gate()
+        self._open_lock = threading.Lock()
+        self._db: duckdb.DuckDBPyConnection | None = None
+        self._cache: dict[str, EntityRecord] = {}
+        self._teams: dict[str, set[str]] = {}
+        self._members: dict[str, list[str]] = {}
+        self._site_cond = threading.Condition()
+        self._site_pending: set[str] = set()
+        self._site_idle = True
+        self._site_thread: threading.Thread | None = None
+        self.started = False
+
+    # --- paths -------------------------------------------------------------------------------
+
+    def repo_path(self, relpath: str) -> str:
+        """A catalog-relative path as a path relative to the repository root (for Git)."""
+        if self.repo_root is None:
+            raise WorkspaceError("the catalog is not in a Git working tree")
+        return (self.catalog_root / relpath).relative_to(self.repo_root).as_posix()
+
+    def config(self) -> dict[str, Any]:
+        """The repository's gantry.yaml (dashboard, links, runnerUrl), {} when absent."""
+        base = self.repo_root or self.catalog_root.parent
+        path = base / CONFIG_FILE
+        if not path.is_file():
+            return {}
+        try:
+            loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+            log.warning("%s cannot be read, the site uses defaults: %s", CONFIG_FILE, exc)
+            return {}
+        return loaded if isinstance(loaded, dict) else {}
+
+    # --- start and refresh ------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Validate the catalog and bring the index and site up to date (incrementally).
+
+        Problems in the catalog do not stop the runner: they are logged, and the index
+        holds every entity that could be read (the first of duplicates).
+        """
+        from generator.index.build import build_index
+        from generator.validate import validate_catalog
+
+        if not self.catalog_root.is_dir():
+            raise WorkspaceError(f"catalog folder not found: {self.catalog_root} "
+                                 "(set GANTRY_CATALOG)")
+        if self.read_only:
+            log.warning("the runner is read-only: %s", self.read_only_reason)
+        with self.lock, self._gate.exclusive():
+            self._close_db()
+            validation = validate_catalog(self.catalog_root, registry=self.registry,
+                                          display_root=self.display_root())
+            self.problems = list(validation.problems)
+            self._log_problems()
+            self.index_path.parent.mkdir(parents=True, exist_ok=True)
+            stats = build_index(self.catalog_root, self.index_path, validation=validation)
+            for note in stats.notes:
+                log.info("index: %s", note)
+            log.info("index: %d entities, %d relations (%.2fs%s)", stats.entities,
+                     stats.relations, stats.seconds, ", unchanged" if stats.unchanged else "")
+        site_refs = stats.changed_refs if (self.site_dir / "index.html").is_file() else None
+        token = self._gate.acquire_read()
+        try:
+            self._build_site(site_refs)
+        finally:
+            self._gate.release_read(token)
+        self._load_teams()
+        self.started = True
+
+    def display_root(self) -> str:
+        if self.repo_root is not None:
+            return self.catalog_root.relative_to(self.repo_root).as_posix() or "."
+        return self.catalog_root.name
+
+    def _log_problems(self) -> None:
+        if not self.problems:
+            return
+        log.warning("the catalog has %d problem(s); the runner serves what could be read",
+                    len(self.problems))
+        for problem in self.problems[:MAX_LOGGED_PROBLEMS]:
+            log.warning("%s:%s:%s: %s", problem.file, problem.line, problem.column,
+                        problem.message)
+
+    def _build_site(self, changed_refs: set[str] | None, index_path: Path | None = None) -> None:
+        """Render the site (only the pages of `changed_refs` when given) from an index."""
+        from generator.site.build import build_site
+
+        if changed_refs is not None and not changed_refs:
+            return
+        try:
+            stats = build_site(index_path or self.index_path, self.catalog_root, self.site_dir,
+                               config=self.config(), changed_refs=changed_refs)
+        except Exception:  # a broken page must not take the API down; the log says why
+            log.exception("the site could not be rebuilt")
+            return
+        log.info("site: %s pages written in %.2fs", getattr(stats, "pages_written", "?"),
+                 getattr(stats, "seconds", 0.0))
+
+    def _queue_site(self, refs: set[str]) -> None:
+        """Ask the site worker to re-render these refs' pages (coalesced with pending ones)."""
+        if not refs:
+            return
+        with self._site_cond:
+            self._site_pending |= refs
+            self._site_idle = False
+            if self._site_thread is None:
+                self._site_thread = threading.Thread(target=self._site_worker,
+                                                     name="gantry-site", daemon=True)
+                self._site_thread.start()
+            self._site_cond.notify_all()
+
+    def _site_worker(self) -> None:
+        """Re-render pages after writes, from a snapshot of the index.
+
+        The snapshot frees the index at once for the next write: a site build takes far
+        longer than an index update, and writes must not queue behind it.
+        """
+        snapshot = self.index_path.with_name("site-snapshot.duckdb")
+        while True:
+            with self._site_cond:
+                while not self._site_pending:
+                    self._site_idle = True
+                    self._site_cond.notify_all()
+                    self._site_cond.wait()
+                refs, self._site_pending = self._site_pending, set()
+            token = self._gate.acquire_read()
+            try:
+                shutil.copyfile(self.index_path, snapshot)
+            except OSError:
+                log.exception("the index could not be copied for the site build")
+                continue
+            finally:
+                self._gate.release_read(token)
+            self._build_site(refs, snapshot)
+
+    def wait_for_site(self, timeout: float = 60.0) -> bool:
+        """Block until every queued page is rendered; False on timeout."""
+        with self._site_cond:
+            return self._site_cond.wait_for(lambda: self._site_idle, timeout)
+
+    def refresh(self, changed_paths: Iterable[str]) -> set[str]:
+        """Re-read the given catalog files (relative posix paths, deleted ones included).
+
+        Updates the index, rebuilds the affected site pages and publishes
+        `entity.created|updated|deleted` events. Returns the refs whose index rows changed.
+        """
+        paths = sorted(set(changed_paths))
+        if not paths:
+            return set()
+        with self.lock:
+            before = self._records_in(paths)
+            with self._gate.exclusive():
+                self._close_db()
+                changed = self._update_index(paths)
+            after = self._records_in(paths)
+            changed |= {ref for ref in before.keys() | after.keys()
+                        if _differs(before.get(ref), after.get(ref))}
+            self._queue_site(changed)
+            if any(ref.startswith("team:") for ref in changed):
+                self._load_teams()
+        self._publish(before, after)
+        return changed
+
+    def _update_index(self, paths: list[str]) -> set[str]:
+        """Update the index for `paths`; a full (cached) build when the index cannot be
+        updated in place. Called with the gate held exclusively."""
+        from generator.index.build import build_index
+        from generator.index.incremental import update_files
+        from generator.index.schema import IndexUnusable
+
+        try:
+            return set(update_files(self.index_path, self.catalog_root, paths))
+        except IndexUnusable as exc:
+            log.warning("index: %s; rebuilding it", exc)
+        stats = build_index(self.catalog_root, self.index_path)
+        return set(stats.changed_refs or ())
+
+    def _publish(self, before: dict[str, EntityRecord], after: dict[str, EntityRecord]) -> None:
+        for ref in sorted(before.keys() | after.keys()):
+            old, new = before.get(ref), after.get(ref)
+            if new is None and old is not None:
+                events.publish("entity.deleted", old.as_json())
+            elif new is not None and old is None:
+                events.publish("entity.created", new.as_json())
+            elif _differs(old, new):
+                events.publish("entity.updated", new.as_json())
+
+    # --- reading ------------------------------------------------------------------------------
+
+    def _close_db(self) -> None:
+        """Drop the read connection and the record cache (called with the gate exclusive)."""
+        self._cache.clear()
+        with self._open_lock:
+            if self._db is not None:
+                self._db.close()
+                self._db = None
+
+    def connect(self) -> ReadConnection:
+        """A read-only connection to the index; close it when done (or use `with`)."""
+        token = self._gate.acquire_read()
+        try:
+            with self._open_lock:
+                if self._db is None:
+                    self._db = duckdb.connect(str(self.index_path), read_only=True)
+                cursor = self._db.cursor()
+        except BaseException:
+            self._gate.release_read(token)
+            raise
+        return ReadConnection(cursor, self._gate, token)
+
+    def _query(self, sql: str, params: list[Any] | tuple = ()) -> list[tuple]:
+        with self.connect() as con:
+            return con.execute(sql, params).fetchall()
+
+    def _records_in(self, paths: list[str]) -> dict[str, EntityRecord]:
+        if not self.index_path.exists():
+            return {}
+        rows = self._query(f"SELECT {_ENTITY_COLUMNS} FROM entities WHERE path IN "
+                           "(SELECT unnest(?))", [paths])
+        return {record.ref: record for record in map(_record, rows)}
+
+    def records(self, refs: Iterable[str]) -> list[EntityRecord]:
+        """The index rows of the given refs (those that exist)."""
+        wanted = sorted(set(refs))
+        if not wanted:
+            return []
+        rows = self._query(f"SELECT {_ENTITY_COLUMNS} FROM entities WHERE ref IN "
+                           "(SELECT unnest(?))", [wanted])
+        return [_record(row) for row in rows]
+
+    def record(self, kind: str, name: str, namespace: str | None = None) -> EntityRecord | None:
+        """One entity's index row (kind case-insensitive), or None."""
+        ref = make_ref(kind, namespace or DEFAULT_NAMESPACE, name)
+        cached = self._cache.get(ref)
+        if cached is not None:
+            return cached
+        with self.connect() as con:  # filled under the read gate: an update clears it after
+            rows = con.execute(f"SELECT {_ENTITY_COLUMNS} FROM entities WHERE ref = ?",
+                               [ref]).fetchall()
+            found = _record(rows[0]) if rows else None
+            if found is not None:
+                if len(self._cache) >= RECORD_CACHE_SIZE:
+                    self._cache.clear()
+                self._cache[ref] = found
+        return found
+
+    def entity(self, kind: str, name: str, namespace: str | None = None) -> dict | None:
+        """One entity as the API shows it, or None."""
+        found = self.record(kind, name, namespace)
+        return found.as_json() if found else None
+
+    def entities(self, namespace: str | None = None, owner: str | None = None,
+                 tag: str | None = None, kind: str | None = None) -> list[dict[str, Any]]:
+        """Entities matching every given filter, ordered by kind, namespace and name."""
+        clauses, params = [], []
+        for column, value in (("namespace", namespace), ("owner", owner)):
+            if value is not None:
+                clauses.append(f"{column} = ?")
+                params.append(value)
+        if kind is not None:
+            clauses.append("lower(kind) = lower(?)")
+            params.append(kind)
+        if tag is not None:
+            clauses.append("list_contains(tags, ?)")
+            params.append(tag)
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        rows = self._query(f"SELECT {_ENTITY_COLUMNS} FROM entities {where} "
+                           "ORDER BY lower(kind), namespace, name", params)
+        return [_record(row).as_json() for row in rows]
+
+    def actions(self) -> list[dict[str, Any]]:
+        """Every Action entity as the API shows it."""
+        return self.entities(kind="Action")
+
+    def known_refs(self) -> set[str]:
+        """The ref of every entity in the index (what references may point at)."""
+        return {row[0] for row in self._query("SELECT ref FROM entities")}
+
+    def referrers(self, ref: str) -> list[str]:
+        """Refs of the entities whose relations point at `ref` (itself excluded)."""
+        rows = self._query("SELECT DISTINCT source FROM relations WHERE target = ? AND "
+                           "source <> ? ORDER BY source", [ref, ref])
+        return [row[0] for row in rows]
+
+    # --- teams ---------------------------------------------------------------------------------
+
+    def _load_teams(self) -> None:
+        rows = self._query("SELECT name, json_extract(data, '$.spec.members') FROM entities "
+                           "WHERE lower(kind) = 'team'")
+        members: dict[str, list[str]] = {}
+        teams: dict[str, set[str]] = {}
+        for team, raw in rows:
+            listed = json.loads(raw) if isinstance(raw, str) else raw
+            names = [m["name"] for m in listed or [] if isinstance(m, dict)
+                     and isinstance(m.get("name"), str)]
+            members.setdefault(team, [])
+            for name in names:
+                if name not in members[team]:
+                    members[team].append(name)
+                teams.setdefault(name, set()).add(team)
+        self._members, self._teams = members, teams
+
+    def teams_of(self, username: str) -> set[str]:
+        """Names of the Team entities that list `username` in `spec.members`."""
+        return set(self._teams.get(username, ()))
+
+    def team_members(self, team: str) -> list[str]:
+        """Member names of the Team entity `team` (any namespace), [] when unknown."""
+        return list(self._members.get(team, ()))

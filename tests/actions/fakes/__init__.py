@@ -1,0 +1,1 @@
+"""Local stand-ins for the services actions talk to, speaking their real HTTP protocols."""

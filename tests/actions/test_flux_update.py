@@ -1,0 +1,73 @@
+import json
+
+import pytest
+
+from runner.actions.executors.base import Done, Failed
+from runner.actions.executors.flux_update import EXECUTOR as flux
+
+from .drive import drive, make_context
+from .fakes.flux_receiver import FluxReceiver
+
+
+def test_signed_request_is_accepted(monkeypatch):
+    monkeypatch.setenv("FLUX_RECEIVER_TOKEN", "flux-token-5a4b3c")
+    with FluxReceiver(token="flux-token-5a4b3c") as receiver:
+        config = {"url": receiver.hook_url, "secret": "${FLUX_RECEIVER_TOKEN}"}
+        ctx = make_context(config, {"image": "v1.2.3"})
+        step, _ = drive(flux, ctx)
+    assert isinstance(step, Done) and step.outputs == {"statusCode": 200}
+    (body,) = receiver.accepted
+    assert json.loads(body)["inputs"] == {"image": "v1.2.3"}
+    assert json.loads(body)["runId"] == "run-0001"
+    assert "flux-token-5a4b3c" in ctx.secrets
+
+
+def test_wrong_token_fails_with_the_meaning_of_400():
+    with FluxReceiver(token="the-real-token") as receiver:
+        step, _ = drive(flux, make_context({"url": receiver.hook_url, "secret": "wrong"}))
+    assert isinstance(step, Failed)
+    assert "HTTP 400" in step.error and "signature" in step.error
+    assert receiver.accepted == [] and len(receiver.refused) == 1
+
+
+def test_missing_secret_for_an_hmac_receiver_is_refused():
+    with FluxReceiver(token="the-real-token") as receiver:
+        step, _ = drive(flux, make_context({"url": receiver.hook_url}))
+    assert isinstance(step, Failed) and "HTTP 400" in step.error
+
+
+def test_unknown_digest_fails_with_404():
+    with FluxReceiver(token=None) as receiver:
+        step, _ = drive(flux, make_context({"url": receiver.url + "/hook/nope"}))
+    assert isinstance(step, Failed) and "HTTP 404" in step.error and "digest" in step.error
+
+
+def test_receiver_not_ready():
+    with FluxReceiver(token=None, ready=False) as receiver:
+        step, _ = drive(flux, make_context({"url": receiver.hook_url}))
+    assert isinstance(step, Failed) and "HTTP 503" in step.error
+
+
+def test_unreachable_receiver():
+    with FluxReceiver(token=None) as receiver:
+        url = receiver.hook_url
+    step, _ = drive(flux, make_context({"url": url}))
+    assert isinstance(step, Failed) and "could not connect" in step.error
+
+
+def test_unset_variable_fails_closed(monkeypatch):
+    monkeypatch.delenv("GANTRY_TEST_FLUX_UNSET", raising=False)
+    with FluxReceiver(token=None) as receiver:
+        config = {"url": receiver.hook_url, "secret": "${GANTRY_TEST_FLUX_UNSET}"}
+        step, _ = drive(flux, make_context(config))
+    assert isinstance(step, Failed) and "GANTRY_TEST_FLUX_UNSET" in step.error
+    assert receiver.accepted == []
+
+
+@pytest.mark.parametrize(
+    "config, fragment",
+    [({}, "required"), ({"url": "https://flux.example/other"}, "/hook/"),
+     ({"url": "https://flux.example/hook/abc", "secret": 5}, "secret")],
+)
+def test_config_problems(config, fragment):
+    assert any(fragment in problem for problem in flux.validate_config(config))

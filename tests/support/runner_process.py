@@ -1,0 +1,216 @@
+"""Start a real `gantry serve` process against a temporary Git repository.
+
+Used by every test directory that talks to the runner over HTTP:
+
+    repo = make_catalog_repo(tmp_path / "repo")
+    with RunnerProcess(repo / "catalog", tmp_path / "data") as runner:
+        httpx.get(runner.url("/api/v1/auth/me"), headers=runner.auth())
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+GANTRY = Path(sys.executable).with_name("gantry")
+ADMIN_PASSWORD = "admin-password-for-tests"
+SECRET_KEY = "test-secret-key-0123456789"
+GIT_IDENTITY = {
+    "GIT_AUTHOR_NAME": "Gantry Tests",
+    "GIT_AUTHOR_EMAIL": "tests@example.com",
+    "GIT_COMMITTER_NAME": "Gantry Tests",
+    "GIT_COMMITTER_EMAIL": "tests@example.com",
+}
+
+
+class _Http:
+    """`httpx.get/post/...` without the cost of a new SSL context per call.
+
+    Every call gets a fresh client (so no cookies carry over between calls) on one shared
+    connection pool.
+    """
+
+    _transport = httpx.HTTPTransport()
+
+    def request(self, method: str, url: str, *, cookies: dict | None = None,
+                timeout: float = 30, **kwargs: Any) -> httpx.Response:
+        client = httpx.Client(transport=self._transport, timeout=timeout, trust_env=False,
+                              cookies=cookies)
+        return client.request(method, url, **kwargs)
+
+    def get(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self.request("GET", url, **kwargs)
+
+    def post(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self.request("POST", url, **kwargs)
+
+    def put(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self.request("PUT", url, **kwargs)
+
+    def delete(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self.request("DELETE", url, **kwargs)
+
+
+http = _Http()
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def git(repo: Path, *args: str) -> str:
+    """Run git in `repo` with a fixed identity; returns stdout."""
+    env = {**os.environ, **GIT_IDENTITY, "GIT_CONFIG_NOSYSTEM": "1"}
+    done = subprocess.run(["git", "-C", str(repo), *args], env=env, check=True,
+                          capture_output=True, text=True)
+    return done.stdout
+
+
+def make_catalog_repo(root: Path, *, catalog: Path | None = None, with_remote: bool = False,
+                      extra_files: dict[str, str] | None = None) -> Path:
+    """A Git repository at `root` holding a copy of the example catalog and gantry.yaml.
+
+    `catalog` overrides the source catalog folder; `extra_files` (relative path → text) are
+    added before the first commit; `with_remote` adds a bare repository as `origin`.
+    """
+    root.mkdir(parents=True, exist_ok=True)
+    source = catalog or PROJECT_ROOT / "catalog"
+    shutil.copytree(source, root / "catalog", dirs_exist_ok=True)
+    config = PROJECT_ROOT / "gantry.yaml"
+    if config.is_file():
+        shutil.copy2(config, root / "gantry.yaml")
+    for relpath, text in (extra_files or {}).items():
+        target = root / relpath
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+    git(root, "init", "-q", "-b", "main")
+    git(root, "config", "user.name", GIT_IDENTITY["GIT_AUTHOR_NAME"])
+    git(root, "config", "user.email", GIT_IDENTITY["GIT_AUTHOR_EMAIL"])
+    git(root, "config", "commit.gpgsign", "false")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "--allow-empty", "-m", "Seed the catalog")
+    if with_remote:
+        bare = root.parent / f"{root.name}-remote.git"
+        subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(bare)], check=True)
+        git(root, "remote", "add", "origin", str(bare))
+        git(root, "push", "-q", "origin", "main")
+    return root
+
+
+def login(base_url: str, username: str, password: str) -> str:
+    """A session token for the user (raises on failure)."""
+    response = http.post(f"{base_url}/api/v1/auth/login",
+                          json={"username": username, "password": password}, timeout=30)
+    response.raise_for_status()
+    return response.json()["token"]
+
+
+class RunnerProcess:
+    """A `gantry serve` child process on a free loopback port; a context manager."""
+
+    def __init__(self, catalog: Path, data_dir: Path, *, env: dict[str, str] | None = None,
+                 admin_password: str = ADMIN_PASSWORD, secret_key: str = SECRET_KEY,
+                 startup_timeout: float = 90.0, threads: int | None = None) -> None:
+        self.catalog = Path(catalog)
+        self.data_dir = Path(data_dir)
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.admin_password = admin_password
+        self.startup_timeout = startup_timeout
+        self.log_path = self.data_dir.parent / f"runner-{self.port}.log"
+        self.env = {
+            **os.environ,
+            **GIT_IDENTITY,
+            "GANTRY_CATALOG": str(self.catalog),
+            "GANTRY_DATA_DIR": str(self.data_dir),
+            "GANTRY_ADMIN_PASSWORD": admin_password,
+            "GANTRY_SECRET_KEY": secret_key,
+            "PYTHONUNBUFFERED": "1",
+            **(env or {}),
+        }
+        self.args = [str(GANTRY), "serve", "--host", "127.0.0.1", "--port", str(self.port)]
+        if threads:
+            self.args += ["--threads", str(threads)]
+        self.process: subprocess.Popen[bytes] | None = None
+        self.admin_token: str | None = None
+
+    def start(self) -> RunnerProcess:
+        self.data_dir.parent.mkdir(parents=True, exist_ok=True)
+        log = self.log_path.open("wb")
+        self.process = subprocess.Popen(self.args, env=self.env, stdout=log,
+                                        stderr=subprocess.STDOUT, cwd=self.catalog.parent)
+        log.close()
+        deadline = time.monotonic() + self.startup_timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"gantry serve exited with {self.process.returncode}:\n"
+                                   f"{self.log()}")
+            try:
+                if http.get(self.url("/healthz"), timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
+        else:
+            self.stop()
+            raise RuntimeError(f"gantry serve did not answer /healthz in time:\n{self.log()}")
+        self.admin_token = login(self.base_url, "admin", self.admin_password)
+        return self
+
+    def url(self, path: str) -> str:
+        return f"{self.base_url}{path}"
+
+    def auth(self, token: str | None = None) -> dict[str, str]:
+        """The Authorization header for `token` (default: the admin's)."""
+        return {"Authorization": f"Bearer {token or self.admin_token}"}
+
+    def client(self, token: str | None = None, **kwargs: Any) -> httpx.Client:
+        """An httpx client on this runner, authenticated as `token` (default admin)."""
+        return httpx.Client(base_url=self.base_url, headers=self.auth(token), timeout=30,
+                            **kwargs)
+
+    def create_user(self, username: str, role: str, password: str = "password-123") -> str:
+        """Create a user through the API and return a session token for it."""
+        response = http.post(self.url("/api/v1/auth/users"), headers=self.auth(),
+                              json={"username": username, "password": password, "role": role},
+                              timeout=30)
+        if response.status_code not in (201, 409):
+            raise RuntimeError(f"cannot create {username}: {response.text}")
+        return login(self.base_url, username, password)
+
+    def log(self) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")
+        except OSError:
+            return ""
+
+    def stop(self, timeout: float = 20.0) -> int | None:
+        """SIGTERM and wait; returns the exit code."""
+        if self.process is None or self.process.poll() is not None:
+            return None if self.process is None else self.process.returncode
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            return self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+            raise
+
+    def __enter__(self) -> RunnerProcess:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
