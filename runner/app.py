@@ -89,7 +89,6 @@ def create_app(settings: Settings | None = None, *, start_workspace: bool = True
 
     app = Flask("runner", static_folder=None)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
-    app.config["JSON_SORT_KEYS"] = False
     app.json.sort_keys = False
     app.url_map.converters["sitepath"] = _SitePath
     app.url_map.strict_slashes = False

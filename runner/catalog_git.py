@@ -23,7 +23,6 @@ from pathlib import Path, PurePosixPath
 import git
 from git import Actor
 from git.objects import Commit, Tree
-from git.objects.fun import tree_entries_from_data, tree_to_stream
 from gitdb import IStream, LooseObjectDB
 
 EMPTY_OLD_VALUE = ""
@@ -75,6 +74,30 @@ def _clean_env() -> dict[str, str]:
     return env
 
 
+def parse_tree(data: bytes) -> dict[str, tuple[bytes, int]]:
+    """Entries of a raw tree object (`<octal mode> <name>\\0<20-byte sha>` repeated)."""
+    entries: dict[str, tuple[bytes, int]] = {}
+    position, size = 0, len(data)
+    while position < size:
+        space = data.index(b" ", position)
+        nul = data.index(b"\0", space)
+        mode = int(data[position:space], 8)
+        name = data[space + 1:nul].decode("utf-8", "surrogateescape")
+        entries[name] = (data[nul + 1:nul + 21], mode)
+        position = nul + 21
+    return entries
+
+
+def serialize_tree(entries: dict[str, tuple[bytes, int]]) -> bytes:
+    """A raw tree object, entries in Git's order (a folder sorts as if its name ended in /)."""
+    def order(name: str) -> bytes:
+        encoded = name.encode("utf-8", "surrogateescape")
+        return encoded + b"/" if entries[name][1] == TREE_MODE else encoded
+
+    return b"".join(b"%o %s\0%s" % (entries[name][1], name.encode("utf-8", "surrogateescape"),
+                                     entries[name][0]) for name in sorted(entries, key=order))
+
+
 class CatalogRepo:
     """The Git working tree around the catalog.
 
@@ -109,27 +132,29 @@ class CatalogRepo:
 
     def blob_at_head(self, path: str) -> bytes | None:
         """The committed content of `path` (relative to the work tree), None if not in HEAD."""
-        try:
-            item = self._repo.head.commit.tree / path
-        except (KeyError, ValueError):
+        head = self.head()
+        if head is None:
             return None
-        return item.data_stream.read() if item.type == "blob" else None
+        current: tuple[bytes, int] | None = (self._repo.commit(head).tree.binsha, TREE_MODE)
+        for name in PurePosixPath(path).parts:
+            if current is None or current[1] != TREE_MODE:
+                return None
+            current = self._tree_entries(current[0]).get(name)
+        if current is None or current[1] == TREE_MODE:
+            return None
+        return self._repo.odb.stream(current[0]).read()
 
     def _store(self, kind: bytes, data: bytes) -> bytes:
         return self._objects.store(IStream(kind, len(data), io.BytesIO(data))).binsha
 
     def _tree_entries(self, tree: bytes | None) -> dict[str, tuple[bytes, int]]:
+        """A tree object's entries: name → (binary sha, mode)."""
         if tree is None:
             return {}
-        data = self._repo.odb.stream(tree).read()
-        return {name: (binsha, mode) for binsha, mode, name in tree_entries_from_data(data)}
+        return parse_tree(self._repo.odb.stream(tree).read())
 
     def _make_tree(self, entries: dict[str, tuple[bytes, int]]) -> bytes:
-        ordered = sorted(((binsha, mode, name) for name, (binsha, mode) in entries.items()),
-                         key=lambda e: e[2].encode() + (b"/" if e[1] == TREE_MODE else b""))
-        buffer = io.BytesIO()
-        tree_to_stream(ordered, buffer.write)
-        return self._store(b"tree", buffer.getvalue())
+        return self._store(b"tree", serialize_tree(entries))
 
     def _replace(self, tree: bytes | None, parts: list[str], blob: bytes | None
                  ) -> tuple[bytes | None, int]:

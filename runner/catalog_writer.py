@@ -15,6 +15,7 @@ Errors are typed (`WriteError` subclasses carry the HTTP status the API answers 
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import tempfile
@@ -34,6 +35,8 @@ from .catalog_yaml import (
     strip_derived,
 )
 from .workspace import Workspace, etag_of
+
+log = logging.getLogger(__name__)
 
 COMMITTER = Person("Gantry", "runner@users.gantry")
 """The committer of API writes; the author is always the caller."""
@@ -166,7 +169,7 @@ def _validate(workspace: Workspace, data: dict[str, Any], relpath: str, text: st
         written = [entity for entity in entities if identity_of(entity.data) == target]
         if not written:
             raise WriteFailed("the entity could not be located in the text to be written")
-        known = workspace.known_refs() | {written[0].ref}
+        known = workspace.refs_view({written[0].ref})
         problems = validate_entities(written, known, workspace.registry, Path(scratch),
                                      workspace.display_root())
     errors = [p for p in problems if p.severity == "error"]
@@ -244,6 +247,14 @@ def _commit(workspace: Workspace, relpath: str, content: bytes | None, message: 
         raise
 
 
+def _refresh(workspace: Workspace, relpath: str) -> None:
+    """Bring the index up to date after a commit; the commit stands even if this fails."""
+    try:
+        workspace.refresh([relpath])
+    except Exception:  # the next write or restart re-reads the file; the log says why
+        log.exception("committed %s, but the index could not be updated", relpath)
+
+
 def _message(verb: str, data: dict[str, Any], author: Person) -> str:
     kind, namespace, name = data["kind"], *identity_of(data)[1:]
     return (f"{verb} {kind} {namespace}/{name}\n\n"
@@ -319,7 +330,7 @@ def create(workspace: Workspace, entity_json: Any, author: Any) -> str:
         _validate(workspace, data, relpath, text)
         commit = _commit(workspace, relpath, text.encode("utf-8"),
                          _message("Create", data, person), person)
-        workspace.refresh([relpath])
+        _refresh(workspace, relpath)
         return commit
 
 
@@ -349,7 +360,7 @@ def update(workspace: Workspace, entity_json: Any, author: Any, *, kind: str | N
         _validate(workspace, data, relpath, new_text)
         commit = _commit(workspace, relpath, new_text.encode("utf-8"),
                          _message("Update", data, person), person)
-        workspace.refresh([relpath])
+        _refresh(workspace, relpath)
         return commit
 
 
@@ -387,7 +398,7 @@ def delete(workspace: Workspace, kind: str, name: str, namespace: str | None, au
         content = new_text.encode("utf-8") if new_text.strip() else None
         commit = _commit(workspace, relpath, content,
                          _message("Delete", {**document, "kind": canonical}, person), person)
-        workspace.refresh([relpath])
+        _refresh(workspace, relpath)
         return commit
 
 

@@ -76,11 +76,20 @@ def _yaml_for(indent: tuple[int, int, int] = (2, 4, 2)) -> YAML:
     return rt
 
 
+def _fits_literal_block(value: str) -> bool:
+    """Whether a multi-line string reads back unchanged from a `|` block."""
+    if "\n" not in value or not value.strip() or value[0] in " \n" or "\r" in value \
+            or "\t" in value:
+        return False
+    return all(line == line.rstrip() for line in value.split("\n"))
+
+
 def _plain_string(value: str) -> Any:
     """A string as ruamel should write it so that PyYAML (YAML 1.1, as CI reads) gets a str."""
-    if "\n" in value and value.strip() and not any(line != line.rstrip() for line in
-                                                   value.split("\n")):
+    if _fits_literal_block(value):
         return LiteralScalarString(value)
+    if "\n" in value or "\r" in value or "\t" in value:
+        return DoubleQuotedScalarString(value)
     if _resolver.resolve(yaml.nodes.ScalarNode, value, (True, False)) != _STR_TAG:
         return DoubleQuotedScalarString(value)
     return value
@@ -293,8 +302,11 @@ def edit_file(text: str, target: Identity, new_data: dict[str, Any] | None) -> s
     if not expected:
         return ""
     for candidate in (merge_lines(text, base, changed), changed):
-        if _plain_documents(candidate) == expected:
-            return candidate
+        try:
+            if _plain_documents(candidate) == expected:
+                return candidate
+        except EditError:
+            continue
     raise EditError("the edited file would not read back as the requested entity; "
                     "nothing was written")
 

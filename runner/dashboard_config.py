@@ -145,7 +145,10 @@ def validate(body: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
             if extra:
                 raise DashboardError(f"quickLinks[{i}]: unknown field {extra[0]!r}")
             url = _text(item.get("url"), f"quickLinks[{i}].url")
-            parts = urlsplit(url or "")
+            try:
+                parts = urlsplit(url or "")
+            except ValueError:
+                raise DashboardError(f"quickLinks[{i}].url is not a valid URL") from None
             if parts.scheme not in ("http", "https") or not parts.netloc:
                 raise DashboardError(f"quickLinks[{i}].url must be an absolute http(s) URL")
             links.append({"title": _text(item.get("title"), f"quickLinks[{i}].title"),

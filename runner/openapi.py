@@ -115,6 +115,9 @@ SCHEMAS: dict[str, Any] = {
         "statusCode": {"type": ["integer", "null"]}, "latencyMs": {"type": "number"},
         "redirect": _STR, "error": _STR}},
     "Plugin": {"type": "object", "properties": {"name": _STR, "enabled": {"type": "boolean"}}},
+    "PluginConfig": {"type": "object", "description": "The plugin's own settings schema."},
+    "ArgoCDOperation": {"type": "object", "properties": {
+        "hard": {"type": "boolean"}, "prune": {"type": "boolean"}, "instance": _STR}},
     "PluginEnable": {"type": "object", "required": ["enabled"],
                      "properties": {"enabled": {"type": "boolean"}}},
 }
@@ -257,6 +260,52 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
         response=_ref("HealthCheckResult"),
         params=[_query("url", "Absolute http(s) URL.", {"type": "string", "format": "uri"},
                        required=True)]),
+    ("get", "/api/v1/plugins"): op("Bundled plugins and whether they are enabled", "plugins",
+                                   response=_list_of("Plugin")),
+    ("get", "/api/v1/plugins/{name}"): op("A plugin's detail", "plugins", response=_OBJ,
+                                          extra={404: "Unknown plugin"}),
+    ("get", "/api/v1/plugins/{name}/config"): op(
+        "A plugin's settings (secrets as __GANTRY_SECRET_REDACTED__)", "plugins",
+        response=_OBJ, extra={404: "Unknown plugin"}),
+    ("put", "/api/v1/plugins/{name}/config"): op(
+        "Change a plugin's settings (the redaction placeholder keeps a stored secret)",
+        "plugins", response=_OBJ, body="PluginConfig",
+        extra={404: "Unknown plugin", 422: "Settings fail the plugin's schema"}),
+    ("put", "/api/v1/plugins/{name}/enable"): op("Enable or disable a plugin", "plugins",
+                                                 response=_OBJ, body="PluginEnable",
+                                                 extra={404: "Unknown plugin"}),
+    ("post", "/api/v1/plugins/{name}/sync"): op(
+        "Run a plugin's sync (argocd: discovery; gitops: push, admin only)", "plugins",
+        response=_OBJ, extra={404: "Unknown plugin", 409: "Plugin not ready",
+                              502: "The external service failed"}),
+    ("get", "/api/v1/plugins/argocd/apps/{app_name}"): op(
+        "An ArgoCD application's sync and health status", "argocd", response=_OBJ,
+        params=[_query("instance", "ArgoCD instance name (default: the first).")],
+        extra={404: "Unknown application", 502: "ArgoCD failed"}),
+    ("post", "/api/v1/plugins/argocd/apps/{app_name}/sync"): op(
+        "Sync an ArgoCD application", "argocd", response=_OBJ, body="ArgoCDOperation",
+        body_required=False, params=[_query("instance", "ArgoCD instance name.")],
+        extra={404: "Unknown application", 502: "ArgoCD failed"}),
+    ("post", "/api/v1/plugins/argocd/apps/{app_name}/refresh"): op(
+        "Refresh an ArgoCD application from Git", "argocd", response=_OBJ,
+        body="ArgoCDOperation", body_required=False,
+        params=[_query("instance", "ArgoCD instance name.")],
+        extra={404: "Unknown application", 502: "ArgoCD failed"}),
+    ("get", "/api/v1/plugins/argocd/entity-apps"): op(
+        "Status of the ArgoCD applications of one entity", "argocd", response=_OBJ,
+        params=[_query("appNames", "Comma-separated `instance:app` names.", required=True)]),
+    ("get", "/api/v1/plugins/gitops/status"): op("GitOps connection and sync state", "gitops",
+                                                 response=_OBJ),
+    ("get", "/api/v1/plugins/gitops/history"): op("Recent pushes and pulls (up to 100)",
+                                                  "gitops", response={"type": "array"}),
+    ("get", "/api/v1/plugins/gitops/files"): op("Entity files tracked in the repository",
+                                                "gitops", response={"type": "array"}),
+    ("post", "/api/v1/plugins/gitops/sync"): op("Commit and push (asynchronous)", "gitops",
+                                                ok=202, response=_OBJ,
+                                                extra={409: "GitOps not enabled"}),
+    ("post", "/api/v1/plugins/gitops/pull"): op("Fetch and reconcile (asynchronous)", "gitops",
+                                                ok=202, response=_OBJ,
+                                                extra={409: "GitOps not enabled"}),
     ("get", "/api/v1/openapi.json"): op("This document", "meta", response=_OBJ, public=True),
     ("get", "/api/v1/ws"): {
         "summary": "WebSocket of entity and action-run events", "tags": ["events"],

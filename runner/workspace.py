@@ -4,11 +4,13 @@ The catalog in Git is the truth; the runner keeps a DuckDB index and a static si
 under `GANTRY_DATA_DIR` and brings both up to date at start and after every write or pull.
 
 DuckDB lets one process hold a database file, and inside that process every connection to
-the same file must use the same mode. Reads (API requests, the site build) use read-only
-connections; an index update needs the file in read-write mode with no reader open. A
-readers-writer gate arbitrates: reads share it, the short index update takes it alone.
-Read connections are cursors of one long-lived read-only connection, so a request pays
-tens of microseconds for its connection rather than an open of the file.
+the same file must use the same mode. The workspace keeps one long-lived read-write
+connection: request reads are cursors of it (tens of microseconds each, against a warm
+cache), and the incremental index update opens its own connection to the same file, which
+DuckDB attaches to the same database instance. A readers-writer gate keeps reads out
+during an update so the in-memory record cache is never refilled with a row the update is
+replacing. The site is rendered from a copy of the index (see `_site_worker`), so its
+read-only connections never meet the read-write one.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import json
 import logging
 import shutil
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -98,6 +100,21 @@ def _record(row: tuple) -> EntityRecord:
     ref, kind, data, path, line, created_at, updated_at, created_by = row
     return EntityRecord(ref, kind, json.loads(data) if isinstance(data, str) else data, path,
                         line, _iso(created_at), _iso(updated_at), created_by)
+
+
+def _settle_wal(index: Path) -> None:
+    """Fold a write-ahead log left by a runner that stopped into its index file.
+
+    A full build replaces the index file; a stale log beside the new file would be replayed
+    into it. Opening and closing the database checkpoints the log away.
+    """
+    if not index.with_name(index.name + ".wal").exists():
+        return
+    try:
+        duckdb.connect(str(index)).close()
+    except duckdb.Error as exc:  # unreadable: the build replaces the index anyway
+        log.warning("index: the write-ahead log could not be applied: %s", exc)
+        index.with_name(index.name + ".wal").unlink(missing_ok=True)
 
 
 def _differs(old: EntityRecord | None, new: EntityRecord | None) -> bool:
@@ -188,6 +205,31 @@ class ReadConnection:
         self.close()
 
 
+class IndexRefs(Collection[str]):
+    """Membership of refs answered from the index, for validating a single write."""
+
+    def __init__(self, workspace: Workspace, extra: set[str]) -> None:
+        self._workspace = workspace
+        self._extra = extra
+        self._seen: dict[str, bool] = {}
+
+    def __contains__(self, ref: object) -> bool:
+        if not isinstance(ref, str):
+            return False
+        if ref in self._extra:
+            return True
+        if ref not in self._seen:
+            self._seen[ref] = bool(self._workspace._query(
+                "SELECT 1 FROM entities WHERE ref = ?", [ref]))
+        return self._seen[ref]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._workspace.known_refs() | self._extra)
+
+    def __len__(self) -> int:
+        return len(self._workspace.known_refs() | self._extra)
+
+
 class Workspace:
     """The catalog working tree and the runner's index and site built from it."""
 
@@ -263,12 +305,15 @@ class Workspace:
             self.problems = list(validation.problems)
             self._log_problems()
             self.index_path.parent.mkdir(parents=True, exist_ok=True)
+            _settle_wal(self.index_path)
             stats = build_index(self.catalog_root, self.index_path, validation=validation)
             for note in stats.notes:
                 log.info("index: %s", note)
             log.info("index: %d entities, %d relations (%.2fs%s)", stats.entities,
                      stats.relations, stats.seconds, ", unchanged" if stats.unchanged else "")
-        site_refs = stats.changed_refs if (self.site_dir / "index.html").is_file() else None
+        site_refs = None  # a full build, which returns at once when nothing changed
+        if stats.changed_refs and (self.site_dir / "index.html").is_file():
+            site_refs = stats.changed_refs
         token = self._gate.acquire_read()
         try:
             self._build_site(site_refs)
@@ -333,15 +378,20 @@ class Workspace:
                     self._site_cond.notify_all()
                     self._site_cond.wait()
                 refs, self._site_pending = self._site_pending, set()
-            token = self._gate.acquire_read()
             try:
-                shutil.copyfile(self.index_path, snapshot)
-            except OSError:
+                self._snapshot(snapshot)
+            except (OSError, duckdb.Error):
                 log.exception("the index could not be copied for the site build")
                 continue
-            finally:
-                self._gate.release_read(token)
             self._build_site(refs, snapshot)
+
+    def _snapshot(self, target: Path) -> None:
+        """Copy the index to `target`: whole (checkpointed), and with no write under way."""
+        with self.lock:
+            with self._gate.exclusive(), self._open_lock:
+                if self._db is not None:
+                    self._db.execute("CHECKPOINT")
+            shutil.copyfile(self.index_path, target)
 
     def wait_for_site(self, timeout: float = 60.0) -> bool:
         """Block until every queued page is rendered; False on timeout."""
@@ -360,7 +410,7 @@ class Workspace:
         with self.lock:
             before = self._records_in(paths)
             with self._gate.exclusive():
-                self._close_db()
+                self._cache.clear()
                 changed = self._update_index(paths)
             after = self._records_in(paths)
             changed |= {ref for ref in before.keys() | after.keys()
@@ -382,6 +432,7 @@ class Workspace:
             return set(update_files(self.index_path, self.catalog_root, paths))
         except IndexUnusable as exc:
             log.warning("index: %s; rebuilding it", exc)
+        self._close_db()
         stats = build_index(self.catalog_root, self.index_path)
         return set(stats.changed_refs or ())
 
@@ -398,7 +449,7 @@ class Workspace:
     # --- reading ------------------------------------------------------------------------------
 
     def _close_db(self) -> None:
-        """Drop the read connection and the record cache (called with the gate exclusive)."""
+        """Drop the connection and the record cache (called with the gate exclusive)."""
         self._cache.clear()
         with self._open_lock:
             if self._db is not None:
@@ -406,12 +457,15 @@ class Workspace:
                 self._db = None
 
     def connect(self) -> ReadConnection:
-        """A read-only connection to the index; close it when done (or use `with`)."""
+        """A connection for reading the index; close it when done (or use `with`).
+
+        Use it for queries only: changes go through `refresh`.
+        """
         token = self._gate.acquire_read()
         try:
             with self._open_lock:
                 if self._db is None:
-                    self._db = duckdb.connect(str(self.index_path), read_only=True)
+                    self._db = duckdb.connect(str(self.index_path))
                 cursor = self._db.cursor()
         except BaseException:
             self._gate.release_read(token)
@@ -425,8 +479,11 @@ class Workspace:
     def _records_in(self, paths: list[str]) -> dict[str, EntityRecord]:
         if not self.index_path.exists():
             return {}
-        rows = self._query(f"SELECT {_ENTITY_COLUMNS} FROM entities WHERE path IN "
-                           "(SELECT unnest(?))", [paths])
+        if len(paths) == 1:
+            rows = self._query(f"SELECT {_ENTITY_COLUMNS} FROM entities WHERE path = ?", paths)
+        else:
+            rows = self._query(f"SELECT {_ENTITY_COLUMNS} FROM entities WHERE path IN "
+                               "(SELECT unnest(?))", [paths])
         return {record.ref: record for record in map(_record, rows)}
 
     def records(self, refs: Iterable[str]) -> list[EntityRecord]:
@@ -460,7 +517,8 @@ class Workspace:
         return found.as_json() if found else None
 
     def entities(self, namespace: str | None = None, owner: str | None = None,
-                 tag: str | None = None, kind: str | None = None) -> list[dict[str, Any]]:
+                 tag: str | None = None, kind: str | None = None, *,
+                 limit: int | None = None, offset: int = 0) -> list[dict[str, Any]]:
         """Entities matching every given filter, ordered by kind, namespace and name."""
         clauses, params = [], []
         for column, value in (("namespace", namespace), ("owner", owner)):
@@ -474,8 +532,12 @@ class Workspace:
             clauses.append("list_contains(tags, ?)")
             params.append(tag)
         where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        page = ""
+        if limit is not None:
+            page = " LIMIT ? OFFSET ?"
+            params += [limit, offset]
         rows = self._query(f"SELECT {_ENTITY_COLUMNS} FROM entities {where} "
-                           "ORDER BY lower(kind), namespace, name", params)
+                           f"ORDER BY lower(kind), namespace, name{page}", params)
         return [_record(row).as_json() for row in rows]
 
     def actions(self) -> list[dict[str, Any]]:
@@ -485,6 +547,11 @@ class Workspace:
     def known_refs(self) -> set[str]:
         """The ref of every entity in the index (what references may point at)."""
         return {row[0] for row in self._query("SELECT ref FROM entities")}
+
+    def refs_view(self, extra: Iterable[str] = ()) -> IndexRefs:
+        """The index's refs (plus `extra`) as a collection that looks refs up one by one:
+        checking a new entity's few references costs a few queries, not every ref."""
+        return IndexRefs(self, set(extra))
 
     def referrers(self, ref: str) -> list[str]:
         """Refs of the entities whose relations point at `ref` (itself excluded)."""

@@ -32,6 +32,15 @@ def _display(path: Path) -> str:
     return "" if normal == "." else normal
 
 
+def _make_folder(out_dir: Path) -> None:
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        _fail(f"cannot create the output folder {out_dir}: {exc.strerror or exc}")
+    if not os.access(out_dir, os.W_OK | os.X_OK):
+        _fail(f"the output folder {out_dir} is not writable")
+
+
 def _config(catalog: Path) -> dict[str, Any] | None:
     """The repository's gantry.yaml (beside the catalog folder) as a dict, or None."""
     path = catalog.resolve().parent / CONFIG_NAME
@@ -64,7 +73,8 @@ def _validate(catalog: Path) -> Any:
     return result
 
 
-def _site(index: Path, catalog: Path, out: Path, stats: IndexStats) -> str:
+def _site(index: Path, catalog: Path, out: Path, stats: IndexStats,
+          config: dict[str, Any] | None) -> str:
     """Build the site when the site builder is installed; a line for the summary."""
     try:
         site_build = importlib.import_module("generator.site.build")
@@ -72,8 +82,10 @@ def _site(index: Path, catalog: Path, out: Path, stats: IndexStats) -> str:
         return f"site: skipped (the site builder is not available: {exc})"
     site_out = out / "site"
     changed = None if stats.unchanged or not site_out.is_dir() else stats.changed_refs
-    result = site_build.build_site(index, catalog, site_out, config=_config(catalog),
+    result = site_build.build_site(index, catalog, site_out, config=config,
                                    changed_refs=changed)
+    if getattr(result, "skipped", False):
+        return f"site: {site_out} unchanged"
     pages = getattr(result, "pages_written", None)
     detail = f", {pages} pages written" if pages is not None else ""
     return f"site: {site_out}{detail}"
@@ -91,18 +103,17 @@ def command(catalog: str, out: str) -> None:
     if not root.is_dir():
         _fail(f"catalog folder not found: {catalog}" if not root.exists()
               else f"not a folder: {catalog} (give the catalog folder)")
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        _fail(f"cannot create the output folder {out}: {exc.strerror or exc}")
-    if not os.access(out_dir, os.W_OK | os.X_OK):
-        _fail(f"the output folder {out} is not writable")
+    if out_dir.exists() and not out_dir.is_dir():
+        _fail(f"the output folder {out} is a file")
     index = index_path_for(out_dir)
+    config = _config(root)
     try:
         stats = current_index(root, index)
         if stats is None:
-            stats = build_index(root, index, validation=_validate(root))
-        site_line = _site(index, root, out_dir, stats)
+            validation = _validate(root)
+            _make_folder(out_dir)
+            stats = build_index(root, index, validation=validation)
+        site_line = _site(index, root, out_dir, stats, config)
     except OSError as exc:
         _fail(f"cannot write to {out}: {exc.strerror or exc}")
     for note in stats.notes:

@@ -15,6 +15,7 @@ import os
 import shutil
 import tempfile
 import time
+import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -86,19 +87,31 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _previous(index: Path, notes: list[str]) -> tuple[dict[str, _FileState], dict[str, str]]:
-    """The previous index's file cache and meta, or empties (with a note) when unusable."""
+@dataclass(slots=True)
+class _Previous:
+    """What the existing index tells about itself; empty when there is none or it is unusable."""
+
+    files: dict[str, _FileState] = field(default_factory=dict)
+    meta: dict[str, str] = field(default_factory=dict)
+    entities: int = 0
+    relations: int = 0
+
+
+def _previous(index: Path, notes: list[str]) -> _Previous:
+    """The previous index's file cache, meta and counts; a note when it cannot be used."""
     if not index.exists():
-        return {}, {}
+        return _Previous()
     try:
         con = open_index(index)
     except IndexUnusable as exc:
         notes.append(f"the existing index {index} was not reused: {exc}; rebuilt from scratch")
-        return {}, {}
+        return _Previous()
     try:
         files = {path: _FileState(sha, size, mtime) for path, sha, size, mtime in
                  con.execute("SELECT path, sha256, size, mtime_ns FROM files").fetchall()}
-        return files, read_meta(con)
+        entities, relations = con.execute("SELECT (SELECT count(*) FROM entities), "
+                                          "(SELECT count(*) FROM relations)").fetchone()
+        return _Previous(files, read_meta(con), entities, relations)
     finally:
         con.close()
 
@@ -143,7 +156,10 @@ def _touch_only(index: Path, states: dict[str, _FileState], cached: dict[str, _F
     moved = [(s.mtime_ns, path) for path, s in states.items() if cached[path] != s]
     if not moved:
         return
-    con = duckdb.connect(str(index))
+    try:
+        con = duckdb.connect(str(index))
+    except duckdb.Error:
+        return  # another process holds the index; the files are simply hashed again later
     try:
         con.executemany("UPDATE files SET mtime_ns = ? WHERE path = ?", moved)
     finally:
@@ -160,15 +176,16 @@ def current_index(catalog_root: Path, out_path: Path) -> IndexStats | None:
     root = Path(catalog_root)
     index = index_path_for(Path(out_path))
     stats = IndexStats(path=index)
-    cached, meta = _previous(index, stats.notes)
+    previous = _previous(index, stats.notes)
+    meta = previous.meta
     if not meta or meta.get("gantry_version") != __version__ or \
             meta.get("git_commit", "") != (gitmeta.head_commit(root) or ""):
         return None
-    states = _unchanged(root, cached, stats)
+    states = _unchanged(root, previous.files, stats)
     if states is None:
         return None
-    _touch_only(index, states, cached)
-    stats.entities, stats.relations = _counts(index)
+    _touch_only(index, states, previous.files)
+    stats.entities, stats.relations = previous.entities, previous.relations
     stats.files, stats.unchanged, stats.changed_refs = len(states), True, set()
     stats.seconds = time.perf_counter() - started
     return stats
@@ -192,7 +209,7 @@ def build_index(catalog_root: Path, out_path: Path, validation: _Validated | Non
         return current
     index = index_path_for(Path(out_path))
     stats = IndexStats(path=index)
-    _, meta = _previous(index, stats.notes)
+    meta = _previous(index, stats.notes).meta
     loaded = validation if validation is not None else load_catalog(root)
     files = {rel: _FileState(info.sha256, info.size, info.mtime_ns)
              for rel, info in getattr(loaded, "files", {}).items()}
@@ -205,7 +222,7 @@ def build_index(catalog_root: Path, out_path: Path, validation: _Validated | Non
     temp = work / index.name
     try:
         con = duckdb.connect(str(temp), config={
-            "memory_limit": BUILD_MEMORY, "preserve_insertion_order": False,
+            "memory_limit": BUILD_MEMORY,
             "temp_directory": str(work / "spill")})
         try:
             create_tables(con)
@@ -216,6 +233,7 @@ def build_index(catalog_root: Path, out_path: Path, validation: _Validated | Non
                 ("git_commit", history.head or ""),
                 ("gantry_version", __version__),
                 ("git_note", history.note or ""),
+                ("revision", uuid.uuid4().hex),
             ])
             if meta:
                 stats.changed_refs = _changed_refs(con, index)
@@ -228,16 +246,6 @@ def build_index(catalog_root: Path, out_path: Path, validation: _Validated | Non
     stats.files = len(files)
     stats.seconds = time.perf_counter() - started
     return stats
-
-
-def _counts(index: Path) -> tuple[int, int]:
-    con = duckdb.connect(str(index), read_only=True)
-    try:
-        entities = con.execute("SELECT count(*) FROM entities").fetchone()[0]
-        relations = con.execute("SELECT count(*) FROM relations").fetchone()[0]
-        return entities, relations
-    finally:
-        con.close()
 
 
 def _unique(entities: Iterable[Entity]) -> Iterator[Entity]:
@@ -253,7 +261,9 @@ def _unique(entities: Iterable[Entity]) -> Iterator[Entity]:
 def _write(con: duckdb.DuckDBPyConnection, entities: Iterable[Entity],
            states: dict[str, _FileState], history: gitmeta.GitMeta, folder: Path
            ) -> tuple[int, int]:
-    ordered = sorted(_unique(entities), key=lambda e: e.ref)
+    # Sorted by name: DuckDB's min/max statistics then let name-prefix searches skip most
+    # of the table.
+    ordered = sorted(_unique(entities), key=lambda e: (e.name, e.ref))
     known = {e.ref for e in ordered}
     count = bulk_insert(con, "entities", STAGED_COLUMNS,
                         (staged_row(e, history.files.get(e.path)) for e in ordered), folder,

@@ -1,13 +1,23 @@
-"""The relationship graph around one entity, walked breadth-first over `relations`.
+"""The relationship graph around one entity, walked breadth-first.
 
 Only forward edges are stored; walking "in" follows them backwards. Node ids are
 `kind/name` (lower-case kind) as the REST API shows them, or `kind/namespace/name` when
-the namespace is not `default`. Hubs (a Team owns hundreds of entities) make deep graphs
-explode, so a walk stops adding nodes at `max_nodes` and says `"truncated": true`.
+the namespace is not `default`. Hubs (a Team owns hundreds of entities, an Environment
+thousands) make deep graphs explode, so a walk stops adding nodes at `max_nodes` and says
+`"truncated": true`.
+
+A depth-3 walk touches hundreds of nodes; asking DuckDB for each level's neighbours scans
+the whole `relations` table each time (tens of milliseconds at 100k entities). The graph is
+therefore loaded once per index revision (`meta.revision`, renewed by every build and
+update) into compact adjacency lists shared by all connections of the process, and walked
+in memory.
 """
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
 from typing import Any
 
 import duckdb
@@ -45,21 +55,75 @@ def node_id(kind: str, namespace: str, name: str) -> str:
     return f"{kind}/{name}" if namespace == DEFAULT_NAMESPACE else f"{kind}/{namespace}/{name}"
 
 
-def _ref_id(ref: str) -> str:
-    kind, namespace, name = parse_ref(ref)
-    return node_id(kind, namespace, name)
+@dataclass(frozen=True, slots=True)
+class _Adjacency:
+    """The whole graph in memory: entity number -> neighbours, both directions.
+
+    Numbers follow the order of refs; a neighbour is packed as `number * width + type code`.
+    """
+
+    refs: list[str]
+    numbers: dict[str, int]
+    info: list[tuple[str, str, str, str | None]]
+    types: list[str]
+    width: int
+    outgoing: list[list[int]]
+    incoming: list[list[int]]
 
 
-def _neighbours(con: duckdb.DuckDBPyConnection, frontier: list[str], direction: str
-                ) -> list[tuple[str, str, str]]:
-    edges: list[tuple[str, str, str]] = []
-    if direction in ("out", "both"):
-        edges += con.execute("SELECT source, type, target FROM relations "
-                             "WHERE source IN (SELECT unnest(?::VARCHAR[]))", [frontier]).fetchall()
-    if direction in ("in", "both"):
-        edges += con.execute("SELECT source, type, target FROM relations "
-                             "WHERE target IN (SELECT unnest(?::VARCHAR[]))", [frontier]).fetchall()
-    return edges
+_CACHE: OrderedDict[tuple[str | None, str], _Adjacency] = OrderedDict()
+_CACHE_SIZE = 2
+_LOCK = threading.Lock()
+
+
+def _load(con: duckdb.DuckDBPyConnection) -> _Adjacency:
+    rows = con.execute("SELECT ref, kind, namespace, name, title FROM entities "
+                       "ORDER BY ref").fetchall()
+    refs = [row[0] for row in rows]
+    numbers = {ref: i for i, ref in enumerate(refs)}
+    types = [t for (t,) in con.execute("SELECT DISTINCT type FROM relations "
+                                       "ORDER BY type").fetchall()]
+    width = max(1, len(types))
+    edges = con.execute(f"""
+        WITH numbered AS (SELECT ref, (row_number() OVER (ORDER BY ref) - 1)::INTEGER AS n
+                          FROM entities),
+             kinds AS (SELECT type, (row_number() OVER (ORDER BY type) - 1)::INTEGER AS code
+                       FROM (SELECT DISTINCT type FROM relations))
+        SELECT s.n, t.n * {width} + k.code, s.n * {width} + k.code, t.n
+        FROM relations r
+        JOIN numbered s ON s.ref = r.source
+        JOIN numbered t ON t.ref = r.target
+        JOIN kinds k ON k.type = r.type
+        ORDER BY s.n, t.n, k.code""").fetchall()
+    outgoing: list[list[int]] = [[] for _ in refs]
+    incoming: list[list[int]] = [[] for _ in refs]
+    for source, to_target, to_source, target in edges:
+        outgoing[source].append(to_target)
+        incoming[target].append(to_source)
+    info = [row[1:] for row in rows]
+    return _Adjacency(refs, numbers, info, types, width, outgoing, incoming)
+
+
+def _adjacency(con: duckdb.DuckDBPyConnection) -> _Adjacency:
+    """The cached adjacency of this index revision (loaded on first use after a change)."""
+    row = con.execute("SELECT (SELECT value FROM meta WHERE key = 'revision'), "
+                      "(SELECT path FROM duckdb_databases() "
+                      "WHERE database_name = current_database())").fetchone()
+    revision, path = row
+    if revision is None:
+        return _load(con)
+    key = (path, revision)
+    with _LOCK:
+        found = _CACHE.get(key)
+        if found is not None:
+            _CACHE.move_to_end(key)
+            return found
+    loaded = _load(con)
+    with _LOCK:
+        _CACHE[key] = loaded
+        while len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    return loaded
 
 
 def graph(con: duckdb.DuckDBPyConnection, ref_or_kind_name: str, depth: int = 1,
@@ -67,51 +131,56 @@ def graph(con: duckdb.DuckDBPyConnection, ref_or_kind_name: str, depth: int = 1,
           max_nodes: int = MAX_NODES) -> dict[str, Any]:
     """Nodes and typed edges within `depth` steps of an entity (rest-api.md's shape).
 
-    Raises ValueError for a bad depth, direction or name, EntityNotFound for an unknown
-    entity.
+    Nodes come in walk order (the entity first); edges are those followed. Raises
+    ValueError for a bad depth, direction or name, EntityNotFound for an unknown entity.
     """
     if not isinstance(depth, int) or not 1 <= depth <= MAX_DEPTH:
         raise ValueError(f"depth must be between 1 and {MAX_DEPTH}, not {depth!r}")
     if direction not in DIRECTIONS:
         raise ValueError(f"direction must be one of {', '.join(DIRECTIONS)}, not {direction!r}")
     start = parse_target(ref_or_kind_name, namespace)
-    if con.execute("SELECT 1 FROM entities WHERE ref = ?", [start]).fetchone() is None:
+    adjacency = _adjacency(con)
+    first = adjacency.numbers.get(start)
+    if first is None:
         raise EntityNotFound(f"no entity {start} in the index")
-    seen = {start}
-    order = [start]
-    edges: set[tuple[str, str, str]] = set()
-    frontier = [start]
-    truncated = False
+    tables = [(adjacency.outgoing, True), (adjacency.incoming, False)]
+    if direction != "both":
+        tables = tables[:1] if direction == "out" else tables[1:]
+    order, edges, truncated = _walk(first, depth, tables, adjacency.width, max_nodes)
+    info = adjacency.info
+    nodes = []
+    for number in order:
+        kind, ns, name, title = info[number]
+        nodes.append({"id": node_id(kind, ns, name), "kind": kind, "name": name,
+                      "namespace": ns, "title": title, "ref": adjacency.refs[number]})
+    ids = {number: nodes[i]["id"] for i, number in enumerate(order)}
+    return {"nodes": nodes, "truncated": truncated,
+            "edges": [{"from": ids[s], "to": ids[t], "type": adjacency.types[code]}
+                      for s, code, t in sorted(edges)]}
+
+
+def _walk(first: int, depth: int, tables: list[tuple[list[list[int]], bool]], width: int,
+          max_nodes: int) -> tuple[list[int], set[tuple[int, int, int]], bool]:
+    """Breadth-first walk over `(neighbour lists, lists hold forward edges)` tables; stops
+    adding nodes at `max_nodes` and then says it truncated."""
+    order = [first]
+    seen = {first}
+    edges: set[tuple[int, int, int]] = set()
+    frontier = [first]
     for _ in range(depth):
+        following: list[int] = []
+        for node in frontier:
+            for table, forward in tables:
+                for packed in table[node]:
+                    other, code = divmod(packed, width)
+                    if other not in seen:
+                        if len(order) >= max_nodes:
+                            return order, edges, True
+                        seen.add(other)
+                        order.append(other)
+                        following.append(other)
+                    edges.add((node, code, other) if forward else (other, code, node))
+        frontier = following
         if not frontier:
             break
-        found = _neighbours(con, frontier, direction)
-        fresh: set[str] = set()
-        for source, _type, target in found:
-            for ref in (source, target):
-                if ref not in seen:
-                    fresh.add(ref)
-        room = max_nodes - len(order)
-        added = sorted(fresh)[:max(room, 0)]
-        truncated = truncated or len(added) < len(fresh)
-        seen.update(added)
-        order.extend(added)
-        edges.update(e for e in found if e[0] in seen and e[2] in seen)
-        frontier = added
-    return {"nodes": _nodes(con, order), "truncated": truncated,
-            "edges": [{"from": _ref_id(s), "to": _ref_id(t), "type": k}
-                      for s, k, t in sorted(edges)]}
-
-
-def _nodes(con: duckdb.DuckDBPyConnection, refs: list[str]) -> list[dict[str, Any]]:
-    rows = con.execute("SELECT ref, kind, namespace, name, title FROM entities "
-                       "WHERE ref IN (SELECT unnest(?::VARCHAR[]))", [refs]).fetchall()
-    found = {row[0]: row for row in rows}
-    nodes = []
-    for ref in refs:
-        if ref not in found:
-            continue
-        _, kind, namespace, name, title = found[ref]
-        nodes.append({"id": node_id(kind, namespace, name), "kind": kind, "name": name,
-                      "namespace": namespace, "title": title, "ref": ref})
-    return nodes
+    return order, edges, False

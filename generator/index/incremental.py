@@ -10,6 +10,7 @@ transaction: readers see the index before or after the update, never half of it.
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 
@@ -69,10 +70,12 @@ def update_files(index_path: Path, catalog_root: Path, changed: list[str]) -> se
         con.begin()
         try:
             result = _apply(con, paths, loaded, infos, history, index.parent)
-            con.execute("DELETE FROM meta WHERE key IN ('git_commit', 'updated_at')")
+            con.execute("DELETE FROM meta WHERE key IN ('git_commit', 'updated_at', "
+                        "'revision')")
             con.executemany("INSERT INTO meta VALUES (?, ?)", [
                 ("git_commit", history.head or ""),
-                ("updated_at", datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))])
+                ("updated_at", datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")),
+                ("revision", uuid.uuid4().hex)])
             con.commit()
         except BaseException:
             con.rollback()

@@ -74,12 +74,15 @@ parsed once (`json_transform`), not once per column."""
 
 ENTITY_INSERT = f"""
     INSERT INTO entities
-    SELECT *,
-           {_word_text('name')} AS name_words,
-           {_word_text("concat_ws(' ', title, array_to_string(tags, ' '), owner)")}
-               AS title_words,
-           {_word_text('description')} AS description_words
-    FROM ({ENTITY_SELECT})
+    SELECT *, ' ' || array_to_string(list_distinct(string_split(trim(
+               name_words || title_words || description_words), ' ')), ' ') || ' '
+               AS search_text
+    FROM (SELECT *,
+                 {_word_text('name')} AS name_words,
+                 {_word_text("concat_ws(' ', title, array_to_string(tags, ' '), owner)")}
+                     AS title_words,
+                 {_word_text("coalesce(description, '')")} AS description_words
+          FROM ({ENTITY_SELECT}))
 """
 """Insert the `staged` entities; callers make `staged` a table or CTE first."""
 
@@ -137,22 +140,22 @@ SMALL = 100
 def _insert_small(con: duckdb.DuckDBPyConnection, table: str,
                   columns: Sequence[tuple[str, str]], rows: list[Sequence[Any]],
                   select: str | None) -> int:
+    """One INSERT with the rows as parameters; `select` reads them as `staged`."""
     if not rows:
         return 0
-    marks = ", ".join(f"?::{kind}" for _, kind in columns)
+    # json() re-serialises as read_json does, so both paths store identical text
+    marks = "(" + ", ".join("json(?)" if kind == "JSON" else f"?::{kind}"
+                            for _, kind in columns) + ")"
     encode = [kind == "JSON" for _, kind in columns]
-    values = [[json.dumps(v, ensure_ascii=False) if as_json else v
-               for v, as_json in zip(row, encode, strict=True)] for row in rows]
+    params = [json.dumps(value, ensure_ascii=False) if as_json else value
+              for row in rows for value, as_json in zip(row, encode, strict=True)]
+    values = "VALUES " + ", ".join([marks] * len(rows))
     if select is None:
-        con.executemany(f"INSERT INTO {table} VALUES ({marks})", values)
-        return len(rows)
-    body = ", ".join(f'"{name}" {kind}' for name, kind in columns)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE staged ({body})")
-    try:
-        con.executemany(f"INSERT INTO staged VALUES ({marks})", values)
-        con.execute(select)
-    finally:
-        con.execute("DROP TABLE IF EXISTS staged")
+        con.execute(f"INSERT INTO {table} {values}", params)
+    else:
+        names = ", ".join(f'"{name}"' for name, _ in columns)
+        con.execute(select.replace("FROM staged", f"FROM ({values}) AS staged({names})"),
+                    params)
     return len(rows)
 
 

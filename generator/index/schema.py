@@ -23,7 +23,7 @@ COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
         ("data", "JSON"), ("path", "VARCHAR"), ("line", "INTEGER"), ("end_line", "INTEGER"),
         ("created_at", "TIMESTAMP"), ("updated_at", "TIMESTAMP"), ("created_by", "VARCHAR"),
         ("last_commit", "VARCHAR"), ("name_words", "VARCHAR"), ("title_words", "VARCHAR"),
-        ("description_words", "VARCHAR"),
+        ("description_words", "VARCHAR"), ("search_text", "VARCHAR"),
     ),
     "relations": (("source", "VARCHAR"), ("type", "VARCHAR"), ("target", "VARCHAR")),
     "declared_refs": (

@@ -27,13 +27,12 @@ MAX_LIMIT = 500
 _COLUMNS = ("kind", "namespace", "name", "title", "description", "owner", "tags", "ref")
 
 
-def _all(template: str, tokens: list[str], params: list[Any], wrap: str) -> str:
-    """`template` (with `{p}` for a parameter) AND-ed over tokens, each wrapped by `wrap`."""
-    clauses = []
+def _each(template: str, tokens: list[str], params: list[Any], wrap: str, uses: int = 1
+          ) -> str:
+    """`template` (with `uses` `?`) AND-ed over the tokens, each token wrapped by `wrap`."""
     for token in tokens:
-        params.extend([wrap.format(token)] * template.count("{p}"))
-        clauses.append("(" + template.replace("{p}", "?") + ")")
-    return " AND ".join(clauses)
+        params.extend([wrap.format(token)] * uses)
+    return " AND ".join(f"({template})" for _ in tokens)
 
 
 def search(con: duckdb.DuckDBPyConnection, query: str, kind: str | None = None,
@@ -41,39 +40,49 @@ def search(con: duckdb.DuckDBPyConnection, query: str, kind: str | None = None,
     """Entities matching `query`, best first, as dicts of `_COLUMNS` plus `score`.
 
     An empty query (no letters or digits) finds nothing. `kind` is case-insensitive.
+    The query runs in stages that read ever more text: names only, then names and titles,
+    then everything; a stage that fills `limit` is the answer, since every row a later
+    stage could add scores lower than every row it found.
     """
     tokens = list(dict.fromkeys(words(query)))
     if not tokens or limit < 1:
         return []
     limit = min(limit, MAX_LIMIT)
     compact = "-".join(tokens)
-    params: list[Any] = []
-    anywhere = "contains(name_words, {p}) OR contains(title_words, {p}) " \
-               "OR contains(description_words, {p})"
-    where = _all(anywhere, tokens, params, "{}")
-    if kind:
-        where += " AND lower(kind) = ?"
-        params.append(kind.lower())
     score_params: list[Any] = [compact, compact]
-    named = "contains(name_words, {p}) OR contains(title_words, {p})"
-    whole_named = _all(named, tokens, score_params, " {} ")
-    whole_any = _all(anywhere, tokens, score_params, " {} ")
-    prefix_any = _all(anywhere, tokens, score_params, " {}")
-    name_prefix = _all("contains(name_words, {p})", tokens, score_params, " {}")
-    sql = f"""
-        SELECT {", ".join(_COLUMNS)},
-               CASE WHEN name = ? THEN 1000
-                    WHEN starts_with(name, ?) THEN 800
-                    WHEN {whole_named} THEN 600
-                    WHEN {whole_any} THEN 400
-                    WHEN {prefix_any} THEN 200
-                    ELSE 100 END
-               + CASE WHEN {name_prefix} THEN 50 ELSE 0 END AS score
-        FROM entities
-        WHERE {where}
-        ORDER BY score DESC, length(name), name, namespace, kind
-        LIMIT {int(limit)}
-    """
-    rows = con.execute(sql, score_params + params).fetchall()
+    whole_named = _each("contains(name_words, ?) OR contains(title_words, ?)", tokens,
+                        score_params, " {} ", 2)
+    whole_any = _each("contains(search_text, ?)", tokens, score_params, " {} ")
+    prefix_any = _each("contains(search_text, ?)", tokens, score_params, " {}")
+    name_prefix = _each("contains(name_words, ?)", tokens, score_params, " {}")
+    score = f"""CASE WHEN name = ? THEN 1000
+                     WHEN starts_with(name, ?) THEN 800
+                     WHEN {whole_named} THEN 600
+                     WHEN {whole_any} THEN 400
+                     WHEN {prefix_any} THEN 200
+                     ELSE 100 END
+                + CASE WHEN {name_prefix} THEN 50 ELSE 0 END"""
+    named_params: list[Any] = []
+    named = _each("contains(name_words, ?) OR contains(title_words, ?)", tokens,
+                  named_params, " {} ", 2)
+    anywhere_params: list[Any] = []
+    anywhere = _each("contains(search_text, ?)", tokens, anywhere_params, "{}")
+    stages = (("starts_with(name, ?)", [compact]),
+              (f"(starts_with(name, ?) OR ({named}))", [compact, *named_params]),
+              (anywhere, anywhere_params))
+    rows: list[tuple] = []
+    for where, where_params in stages:
+        params = [*score_params, *where_params]
+        if kind:
+            where += " AND lower(kind) = ?"
+            params.append(kind.lower())
+        rows = con.execute(f"""
+            SELECT {", ".join(_COLUMNS)}, {score} AS score
+            FROM entities
+            WHERE {where}
+            ORDER BY score DESC, length(name), name, namespace, kind
+            LIMIT {int(limit)}""", params).fetchall()
+        if len(rows) >= limit:
+            break
     names = (*_COLUMNS, "score")
     return [dict(zip(names, row, strict=True)) for row in rows]

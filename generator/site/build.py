@@ -55,6 +55,8 @@ class SiteStats:
     search_indexed: bool = False
     skipped: bool = False
     seconds: float = 0.0
+    render_seconds: float = 0.0
+    search_seconds: float = 0.0
 
 
 def _assets_digest(site_root: Path) -> str:
@@ -213,6 +215,7 @@ def build_site(index_path: Path, catalog_root: Path, out_dir: Path, *,
         affected = _affected(data, set(changed_refs), out_dir)
         targets = [ref for ref in data.entities if ref in affected]
         removed = [out_dir / entity_dir(ref) for ref in changed_refs if ref not in data.entities]
+    render_started = time.perf_counter()
     _WORKER.update(ctx=ctx, env=env, out_dir=out_dir, catalog_root=catalog_root, fresh=fresh)
     gc.freeze()
     try:
@@ -238,10 +241,13 @@ def build_site(index_path: Path, catalog_root: Path, out_dir: Path, *,
                     f"actions/{row.name}", tally)
     _write_page(env, "search.html", pages.search_page(ctx), out_dir, "search", tally)
     (out_dir / ".nojekyll").touch()
+    stats.render_seconds = time.perf_counter() - render_started
 
     if entity_tally.written or stats.pages_removed or not (out_dir / "pagefind").is_dir():
+        search_started = time.perf_counter()
         build_search_index(out_dir)
         stats.search_indexed = True
+        stats.search_seconds = time.perf_counter() - search_started
 
     stats.pages_written, stats.pages_unchanged = tally.written, tally.unchanged
     stats.entity_pages = len(targets)

@@ -107,6 +107,7 @@ class LiveSite:
                 self._show(problems, f"{len(problems)} problem(s); the site shows the last "
                                      "valid build")
                 return
+            self._show([], "")
             changed = _update_index(self.index_path, self.catalog, sorted(self._pending))
             if self._config_changed:
                 changed = None
@@ -119,7 +120,6 @@ class LiveSite:
         self._config_changed = False
         with self.lock:
             self.status.build += 1
-        self._show([])
         self.report(f"rebuilt {stats.entity_pages} entity pages "
                     f"({stats.pages_written} files written) in "
                     f"{time.perf_counter() - started:.2f}s")

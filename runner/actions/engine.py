@@ -208,7 +208,14 @@ class Engine:
         run = runs.get(self.store, run_id)
         if run is None or run["phase"] in ("done", "approval"):
             return
-        ctx = self._context(run)
+        try:
+            ctx = self._context(run)
+        except Exception:
+            log.exception("run %s: its stored inputs cannot be read", run_id)
+            self._finish(run_id, RunContext(run_id, run["action_name"], {}, {}, {}, ""), Failed(
+                "the run's stored inputs cannot be decrypted (was GANTRY_SECRET_KEY changed?)"
+            ))
+            return
         executor = executor_for(action_type(run["action"]))
         if executor is None:
             self._finish(run_id, ctx, Failed(

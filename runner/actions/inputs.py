@@ -85,7 +85,7 @@ def validate_inputs(action: dict[str, Any], given: Any) -> InputResult:
         if message:
             result.errors[name] = message
         else:
-            result.values[name] = value
+            result.values[name] = _as_option(item, value)
     if result.errors:
         result.values = {}
     return result
@@ -109,7 +109,7 @@ def _check(item: dict[str, Any], value: Any) -> str | None:
         return None if isinstance(value, bool) else "must be true or false"
     if kind == "select":
         options = item.get("options") if isinstance(item.get("options"), list) else []
-        if not any(_same(value, option) for option in options):
+        if not any(_same(value, option) or _spelled(value, option) for option in options):
             shown = ", ".join(str(option) for option in options)
             return f"must be one of: {shown}"
         return None
@@ -119,3 +119,21 @@ def _check(item: dict[str, Any], value: Any) -> str | None:
 def _same(value: Any, option: Any) -> bool:
     """Equality that does not let `true` match the option `1`."""
     return value == option and isinstance(value, bool) == isinstance(option, bool)
+
+
+def _spelled(value: Any, option: Any) -> bool:
+    """A form sends every select value as text: `"2"` stands for the option `2`."""
+    if not isinstance(value, str) or isinstance(option, str):
+        return False
+    text = ("true" if option else "false") if isinstance(option, bool) else str(option)
+    return value == text
+
+
+def _as_option(item: dict[str, Any], value: Any) -> Any:
+    """A select value as the option itself (so `"2"` is stored as the number 2)."""
+    if item.get("type") != "select":
+        return value
+    for option in item.get("options") or []:
+        if _same(value, option) or _spelled(value, option):
+            return option
+    return value

@@ -8,6 +8,7 @@ decision is audited with the caller's address and the inputs with secrets redact
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from flask import Blueprint, Flask, Response, jsonify, request
@@ -23,6 +24,7 @@ from ..store import audit
 from ..store import runs as run_store
 from .errors import ApiError, json_body
 
+log = logging.getLogger(__name__)
 bp = Blueprint("actions", __name__, url_prefix="/api/v1/actions")
 
 MAX_PAGE = 500
@@ -211,3 +213,18 @@ def init_app(app: Flask, state: GantryState) -> None:
     )
     state.engine = engine
     engine.start()
+    _report_misconfigured(state)
+
+
+def _report_misconfigured(state: GantryState) -> None:
+    """Log every action that cannot run, once at start, so operators see it without a click."""
+    try:
+        actions = _all_actions(state)
+    except Exception:  # the index may not be readable yet; the list endpoint reports later
+        log.warning("actions could not be checked at start", exc_info=True)
+        return
+    for action in actions:
+        problems = action_problems(action)
+        if problems:
+            name = (action.get("metadata") or {}).get("name")
+            log.warning("action %s cannot run: %s", name, "; ".join(problems))

@@ -20,7 +20,7 @@ def _instance() -> str | None:
     return request.args.get("instance") or None
 
 
-@bp.get("/apps/<path:app_name>")
+@bp.get("/apps/<app_name>")
 @require_role("viewer")
 def app_detail(app_name: str) -> Response:
     """Sync and health status, last sync, and the managed resources of one application."""
@@ -55,14 +55,14 @@ def _operate(app_name: str, operation: str) -> Response:
     return jsonify(view)
 
 
-@bp.post("/apps/<path:app_name>/sync")
+@bp.post("/apps/<app_name>/sync")
 @require_role("developer")
 def sync_app(app_name: str) -> Response:
     """Start a sync; `{"hard": true}` prunes and forces a re-apply."""
     return _operate(app_name, "sync")
 
 
-@bp.post("/apps/<path:app_name>/refresh")
+@bp.post("/apps/<app_name>/refresh")
 @require_role("developer")
 def refresh_app(app_name: str) -> Response:
     """Ask ArgoCD to re-read the Git source without syncing."""

@@ -13,6 +13,8 @@ from ..store import users as user_store
 from .errors import ApiError, json_body
 
 bp = Blueprint("auth", __name__, url_prefix="/api/v1/auth")
+MAX_USERNAME = 64
+MAX_PASSWORD = 1024
 
 
 def _account_error(exc: accounts.AccountError) -> ApiError:
@@ -27,6 +29,9 @@ def login() -> Response:
     username, password = body.get("username"), body.get("password")
     if not isinstance(username, str) or not username or not isinstance(password, str):
         raise ApiError(400, "username and password are required strings")
+    if len(username) > MAX_USERNAME or len(password) > MAX_PASSWORD:
+        raise ApiError(400, f"username (at most {MAX_USERNAME} characters) or password "
+                            f"(at most {MAX_PASSWORD}) is too long")
     state = current_state()
     ip = client_ip() or "unknown"
     wait = state.login_limiter.retry_after(username, ip)
@@ -158,7 +163,7 @@ def delete_apikey(key_id: str) -> Response:
     record = apikey_store.by_id(state.store, key_id)
     if record is None or (record.user_id != user.id and user.role != "admin"):
         raise ApiError(404, f"API key {key_id} not found")
-    apikey_store.delete(state.store, key_id)
+    accounts.revoke_api_key(state.store, key_id)
     audit.record(state.store, user=user, action="delete", resource_type="ApiKey",
                  resource_name=record.name, ip=client_ip(),
                  before={"id": record.id, "name": record.name, "role": record.role})

@@ -55,19 +55,30 @@ def put_config() -> Response:
     return jsonify({**after, "commit": commit})
 
 
+SITE_WAIT_SECONDS = 60.0
+
+
 def _rebuild_site(workspace: Any) -> None:
-    """Re-render the dashboard and list pages of the served site from the new gantry.yaml."""
-    if workspace is None or not hasattr(workspace, "site_dir"):
+    """Re-render the served dashboard from the new gantry.yaml before answering.
+
+    The workspace renders the dashboard and list pages along with any entity pages it is
+    asked to refresh, so one existing entity is queued; `config_changed()` is used instead
+    when the workspace offers it.
+    """
+    if workspace is None:
         return
-    rebuild = getattr(workspace, "config_changed", None)
     try:
+        rebuild = getattr(workspace, "config_changed", None)
         if callable(rebuild):
             rebuild()
-            return
-        from generator.site.build import build_site
-
-        with workspace.lock:
-            build_site(workspace.index_path, workspace.catalog_root, workspace.site_dir,
-                       config=workspace.config(), changed_refs=set())
+        else:
+            queue = getattr(workspace, "_queue_site", None)
+            refs = sorted(workspace.known_refs())[:1] if hasattr(workspace, "known_refs") else []
+            if not callable(queue) or not refs:
+                return
+            queue(set(refs))
+        waiter = getattr(workspace, "wait_for_site", None)
+        if callable(waiter):
+            waiter(SITE_WAIT_SECONDS)
     except Exception:  # the commit is done; a failed page rebuild must not undo it
         log.exception("the site could not be rebuilt after a dashboard change")

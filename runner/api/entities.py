@@ -15,14 +15,16 @@ from flask import Blueprint, Response, jsonify, request
 from .. import catalog_writer
 from ..app import current_state
 from ..auth import client_ip, current_user, require_role
+from ..catalog_yaml import strip_derived
 from ..redact import redact
 from ..store import audit
-from ..workspace import EntityRecord, Workspace
+from ..workspace import EntityRecord, Workspace, etag_of
 from .errors import ApiError, json_body
 
 bp = Blueprint("entities", __name__, url_prefix="/api/v1/entities")
 
 FILTERS = ("namespace", "owner", "tag")
+MAX_PAGE = 1_000_000
 
 
 def workspace() -> Workspace:
@@ -42,16 +44,35 @@ def canonical_kind(kind: str) -> str:
     return canonical
 
 
-def _filters() -> dict[str, str | None]:
-    return {name: request.args.get(name) or None for name in FILTERS}
+def _filters() -> dict[str, Any]:
+    """The list filters of the query string, and the optional `limit`/`offset` paging."""
+    filters: dict[str, Any] = {name: request.args.get(name) or None for name in FILTERS}
+    for name in ("limit", "offset"):
+        raw = request.args.get(name)
+        if raw is None or raw == "":
+            continue
+        lowest = 1 if name == "limit" else 0
+        if not raw.isdigit() or int(raw) < lowest:
+            raise ApiError(400, f"{name} must be a whole number of at least {lowest}, "
+                                f"got {raw!r}")
+        filters[name] = int(raw)
+    if "offset" in filters and "limit" not in filters:
+        filters["limit"] = MAX_PAGE
+    return filters
 
 
-def _entity_response(record: EntityRecord | None, status: int = 200) -> Response:
-    if record is None:  # removed again by someone else right after the write
-        raise ApiError(409, "the entity changed again while it was being written; read it")
-    resp = jsonify(record.as_json())
+def _entity_response(record: EntityRecord | None, status: int = 200,
+                     written: dict[str, Any] | None = None) -> Response:
+    """The entity with its ETag; the written document when the index could not show it."""
+    if record is None:
+        if written is None:
+            raise ApiError(404, "entity not found")
+        resp = jsonify(strip_derived(written))
+        resp.headers["ETag"] = etag_of(strip_derived(written))
+    else:
+        resp = jsonify(record.as_json())
+        resp.headers["ETag"] = record.etag
     resp.status_code = status
-    resp.headers["ETag"] = record.etag
     return resp
 
 
@@ -110,7 +131,7 @@ def create_entity() -> Response:
         namespace = metadata.get("namespace") or "default"
         created = ws.record(kind, name, namespace)
     _audit("create", kind, name, namespace, None, created and created.as_json(), commit)
-    resp = _entity_response(created, 201)
+    resp = _entity_response(created, 201, body)
     resp.headers["Location"] = f"{bp.url_prefix}/{kind.lower()}/{name}?namespace={namespace}"
     return resp
 
@@ -139,7 +160,7 @@ def update_entity(kind: str, name: str) -> Response:
         after = ws.record(kind, name, namespace)
     _audit("update", kind, name, namespace, before, after and after.as_json(), commit,
            **({"unchanged": True} if commit is None else {}))
-    return _entity_response(after)
+    return _entity_response(after, 200, body)
 
 
 @bp.delete("/<kind>/<name>")

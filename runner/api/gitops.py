@@ -11,6 +11,7 @@ from ..app import current_state
 from ..auth import client_ip, current_user, require_role
 from ..plugins.gitops.repo import GitOpsError
 from ..plugins.gitops.service import GitOpsUnavailable
+from ..plugins.settings import SettingsError
 from ..store import audit
 from .errors import ApiError
 from .plugins import api_error, host
@@ -22,7 +23,7 @@ bp = Blueprint("gitops", __name__, url_prefix="/api/v1/plugins/gitops")
 def _call(view: Callable[[], T]) -> T:
     try:
         return view()
-    except GitOpsUnavailable as exc:
+    except (GitOpsUnavailable, SettingsError) as exc:
         raise api_error(exc) from None
     except GitOpsError as exc:
         raise ApiError(502, str(exc)) from None

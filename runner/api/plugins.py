@@ -108,8 +108,8 @@ def put_enable(name: str) -> Response:
     user = current_user()
     plugins = host()
     before = plugins.settings.enabled(name)
-    extra = plugins.gitops.missing_remote() if name == "gitops" and enabled else []
     try:
+        extra = plugins.gitops.missing_remote() if name == "gitops" and enabled else []
         plugins.settings.set_enabled(name, enabled, user.username, extra_missing=extra)
     except SettingsError as exc:
         raise api_error(exc) from None

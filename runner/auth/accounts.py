@@ -6,8 +6,11 @@ Shared by the REST API and the `gantry users` / `gantry apikeys` commands.
 from __future__ import annotations
 
 import re
+import threading
+import time
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from ..store import apikeys as apikey_store
 from ..store import sessions as session_store
@@ -16,6 +19,7 @@ from ..store.db import Store
 from . import passwords, roles, tokens
 
 SESSION_LIFETIME = timedelta(hours=12)
+CACHE_SECONDS = 5.0
 USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
 KEY_NAME_MAX = 100
 
@@ -41,6 +45,45 @@ class NewApiKey:
     record: apikey_store.ApiKeyRecord
 
 
+class _CredentialCache:
+    """Resolved credentials for a few seconds, so a burst of requests reads the store once.
+
+    Logout and key revocation evict their entry at once (the runner is one process), so
+    the only delay is for a session that expires on its own: at most `CACHE_SECONDS`.
+    """
+
+    def __init__(self) -> None:
+        self._entries: dict[tuple[str, str], tuple[float, Any]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, store: Store, digest: str) -> Any:
+        with self._lock:
+            entry = self._entries.get((str(store.path), digest))
+        if entry is None or entry[0] < time.monotonic():
+            return None
+        return entry[1]
+
+    def put(self, store: Store, digest: str, value: Any) -> None:
+        with self._lock:
+            if len(self._entries) > 10_000:
+                now = time.monotonic()
+                self._entries = {k: v for k, v in self._entries.items() if v[0] >= now}
+            self._entries[(str(store.path), digest)] = (time.monotonic() + CACHE_SECONDS, value)
+
+    def evict(self, store: Store, digest: str) -> None:
+        with self._lock:
+            self._entries.pop((str(store.path), digest), None)
+
+    def evict_where(self, store: Store, predicate: Any) -> None:
+        with self._lock:
+            for key in [k for k, v in self._entries.items()
+                        if k[0] == str(store.path) and predicate(v[1])]:
+                del self._entries[key]
+
+
+_cache = _CredentialCache()
+
+
 def check_username(username: object) -> str:
     if not isinstance(username, str) or not USERNAME_PATTERN.match(username):
         raise AccountError(
@@ -64,6 +107,8 @@ def create_user(store: Store, username: object, password: object, role: object,
         raise AccountError("email must be an e-mail address")
     if not isinstance(password, str):
         raise AccountError("password must be a string")
+    if len(password) > 1024:
+        raise AccountError("password must have at most 1024 characters")
     try:
         passwords.check_policy(password)
     except passwords.WeakPassword as exc:
@@ -105,24 +150,45 @@ def start_session(store: Store, user: user_store.UserRecord) -> Login:
 
 
 def end_session(store: Store, token: str) -> bool:
-    return session_store.revoke(store, tokens.token_hash(token))
+    digest = tokens.token_hash(token)
+    _cache.evict(store, digest)
+    return session_store.revoke(store, digest)
 
 
 def user_for_session(store: Store, token: str) -> user_store.UserRecord | None:
-    user_id = session_store.user_id_for(store, tokens.token_hash(token))
-    return user_store.by_id(store, user_id) if user_id else None
+    digest = tokens.token_hash(token)
+    cached = _cache.get(store, digest)
+    if cached is not None:
+        return cached
+    user_id = session_store.user_id_for(store, digest)
+    record = user_store.by_id(store, user_id) if user_id else None
+    if record is not None:
+        _cache.put(store, digest, record)
+    return record
 
 
 def user_for_api_key(store: Store, key: str) -> tuple[user_store.UserRecord, str, str] | None:
     """(owner, effective role, key id) — the key's role, capped by the owner's current role."""
-    record = apikey_store.by_hash(store, tokens.token_hash(key))
+    digest = tokens.token_hash(key)
+    cached = _cache.get(store, digest)
+    if cached is not None:
+        return cached
+    record = apikey_store.by_hash(store, digest)
     if record is None:
         return None
     owner = user_store.by_id(store, record.user_id)
     if owner is None:
         return None
     apikey_store.touch(store, record.id)
-    return owner, roles.lower_of(record.role, owner.role), record.id
+    found = (owner, roles.lower_of(record.role, owner.role), record.id)
+    _cache.put(store, digest, found)
+    return found
+
+
+def revoke_api_key(store: Store, key_id: str) -> bool:
+    """Delete a key; it stops working at once."""
+    _cache.evict_where(store, lambda value: isinstance(value, tuple) and value[2] == key_id)
+    return apikey_store.delete(store, key_id)
 
 
 def create_api_key(store: Store, owner: user_store.UserRecord, name: object,

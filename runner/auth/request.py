@@ -59,6 +59,8 @@ def _teams_of(username: str) -> tuple[str, ...]:
 
 
 def refuse_query_credentials() -> None:
+    if not request.query_string:
+        return
     present = [name for name in QUERY_CREDENTIALS if name in request.args]
     if present:
         raise ApiError(401, f"credentials in the query string ({present[0]!r}) are refused: "

@@ -8,6 +8,7 @@ accepting, open WebSockets are told to close, in-flight requests finish.
 
 from __future__ import annotations
 
+import logging
 import sys
 from dataclasses import replace
 from typing import Any
@@ -55,6 +56,9 @@ class RunnerServer(BaseApplication):
             self.cfg.set(key, value)
 
     def load(self) -> Any:
+        logging.basicConfig(level=logging.INFO, stream=sys.stderr,
+                            format="[%(asctime)s] [%(process)d] [%(levelname)s] %(name)s: "
+                                   "%(message)s")
         if self.app_factory is not None:
             return self.app_factory()
         from ..app import create_app

@@ -12,6 +12,8 @@ import threading
 import time
 from typing import Any
 
+from runner.store import audit
+
 from .argocd.service import ArgoCDService
 from .argocd.writer import Author
 from .durations import parse_duration
@@ -73,9 +75,17 @@ class PluginHost:
         while not self._stop.wait(TICK_SECONDS):
             if self._due("argocd"):
                 try:
-                    self.argocd.discover(SYSTEM_AUTHOR)
+                    result = self.argocd.discover(SYSTEM_AUTHOR)
                 except Exception as exc:  # reported in the plugin state; the loop goes on
                     log.warning("background ArgoCD discovery failed: %s", exc)
+                else:
+                    if result["commit"]:
+                        audit.record(self.state.store, user=SYSTEM_AUTHOR.name,
+                                     action="plugin.sync", resource_type="Plugin",
+                                     resource_name="argocd", source="schedule",
+                                     commit=result["commit"],
+                                     details={k: result[k] for k in ("created", "updated",
+                                                                     "files")})
             if self._due("gitops"):
                 try:
                     self.gitops.submit("pull", None)

@@ -15,7 +15,7 @@ from typing import Any
 from runner.redact import REDACTED
 from runner.store import settings as rows
 from runner.store.db import Store
-from runner.store.secrets import SecretBox
+from runner.store.secrets import SecretBox, SecretError
 
 from .registry import Plugin, location, map_secrets, secret_locations
 from .registry import get as get_plugin
@@ -68,7 +68,11 @@ class PluginSettings:
     def config(self, name: str) -> dict[str, Any]:
         """The plugin's config with defaults applied and secrets decrypted (never returned)."""
         plugin = _plugin(name)
-        return plugin.with_defaults(self._decrypt(plugin, self._stored(name)))
+        try:
+            return plugin.with_defaults(self._decrypt(plugin, self._stored(name)))
+        except SecretError as exc:
+            raise SettingsError(409, f"the stored secrets of the {name} plugin cannot be "
+                                "decrypted (GANTRY_SECRET_KEY changed?); set them again") from exc
 
     def redacted_config(self, name: str) -> dict[str, Any]:
         """The config as the API shows it: every non-empty secret is the placeholder."""
@@ -89,9 +93,13 @@ class PluginSettings:
     def summary(self, name: str) -> dict[str, Any]:
         plugin = _plugin(name)
         row = rows.get(self.store, name) or {}
+        try:
+            missing = plugin.missing(self.config(name))
+        except SettingsError as exc:
+            missing = [exc.message]
         return {**plugin.describe(), "enabled": bool(row.get("enabled")),
                 "configured": bool(row.get("config")),
-                "missingSettings": plugin.missing(self.config(name)),
+                "missingSettings": missing,
                 "updatedAt": row.get("updatedAt"), "updatedBy": row.get("updatedBy")}
 
     def save(self, name: str, new: Any, user: str | None) -> dict[str, Any]:
@@ -103,7 +111,10 @@ class PluginSettings:
         if not isinstance(new, dict):
             raise SettingsError(400, "the plugin config must be a JSON object")
         before = self.redacted_config(name)
-        current = self._decrypt(plugin, self._stored(name))
+        try:
+            current = self._decrypt(plugin, self._stored(name))
+        except SecretError:  # undecryptable secrets count as absent: they can be set anew
+            current = {}
         merged = self._restore_placeholders(plugin, new, current)
         problems = plugin.problems(merged)
         if problems:

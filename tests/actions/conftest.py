@@ -74,6 +74,32 @@ ACTIONS = {
             headers:
               X-Token: ${TEST_NEVER_SET_VARIABLE}
     """,
+    "test-create-doc": """
+        spec:
+          type: internal
+          inputs:
+            - {name: name, type: string, required: true}
+            - {name: url, type: string, required: true}
+          config:
+            operation: create
+            entity:
+              apiVersion: gantry.io/v1
+              kind: Documentation
+              metadata:
+                name: "{{ inputs.name }}"
+                owner: platform-team
+                annotations: {created-by-run: "{{ run.id }}"}
+              spec: {type: wiki, url: "{{ inputs.url }}"}
+    """,
+    "test-delete-doc": """
+        spec:
+          type: internal
+          inputs:
+            - {name: name, type: string, required: true}
+          config:
+            operation: delete
+            target: {kind: Documentation, name: "{{ inputs.name }}"}
+    """,
     "test-misconfigured": """
         spec:
           type: webhook

@@ -160,3 +160,30 @@ def test_execute_is_audited_with_redacted_inputs_and_ip(runner):
     assert entry["userName"] == "bob" and entry["ipAddress"] == "127.0.0.1"
     assert entry["details"]["inputs"]["service"] == "audited"
     assert "input-tok-8c1d" not in str(entry)
+
+
+def test_every_status_change_is_broadcast_on_the_websocket(runner):
+    import json
+    import time
+
+    import websocket
+
+    ws = websocket.create_connection(runner.base_url.replace("http", "ws", 1) + "/api/v1/ws",
+                                     header=[f"Authorization: Bearer {runner.admin_token}"],
+                                     timeout=10)
+    try:
+        ws.send(json.dumps({"action": "subscribe", "channel": "actions"}))
+        while json.loads(ws.recv())["type"] != "subscribed":
+            pass
+        run = execute(runner, "test-webhook", {"service": "ws-events"}).json()
+        seen = []
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and (not seen or seen[-1][1] != "success"):
+            message = json.loads(ws.recv())
+            assert message["type"].startswith("action.run."), message
+            if message["payload"]["id"] == run["id"]:
+                seen.append((message["type"], message["payload"]["status"]))
+    finally:
+        ws.close()
+    assert seen == [("action.run.created", "pending"), ("action.run.updated", "running"),
+                    ("action.run.updated", "success")]

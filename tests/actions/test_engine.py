@@ -200,3 +200,18 @@ def test_unknown_executor_type_fails_the_run(store):
     finally:
         engine.stop()
     assert done["status"] == "failed" and "teleport" in done["error"]
+
+
+def test_a_changed_secret_key_fails_in_flight_runs_with_a_clear_error(store):
+    other = SecretBox("a-different-secret-key-999")
+    runs.create(store, run_id="r-2", action_name="notify",
+                action=webhook_action("http://127.0.0.1:9/x"), status="pending", phase="queued",
+                inputs={}, inputs_sealed=other.encrypt("{}"), triggered_by="alice",
+                started_at="2026-01-01T00:00:00Z")
+    engine = make_engine(store)
+    engine.start()
+    try:
+        done = wait_status(store, "r-2")
+    finally:
+        engine.stop()
+    assert done["status"] == "failed" and "GANTRY_SECRET_KEY" in done["error"]

@@ -40,3 +40,31 @@ def test_internal_write_refused_by_the_catalog_fails_the_run(runner):
                   runner.tokens["bob"]).json()
     done = wait_for_run(runner, "set-lifecycle", run["id"])
     assert done["status"] == "failed" and "does not exist" in done["error"]
+
+
+def test_create_then_delete_an_entity(runner):
+    created = execute(runner, "test-create-doc",
+                      {"name": "release-notes", "url": "https://wiki.example.com/release"},
+                      runner.tokens["carol"]).json()
+    done = wait_for_run(runner, "test-create-doc", created["id"])
+    assert done["status"] == "success", done["error"]
+    path = runner.repo / "catalog/Documentation/default/release-notes.yaml"
+    document = yaml.safe_load(path.read_text())
+    assert document["metadata"]["annotations"] == {"created-by-run": created["id"]}
+    assert document["spec"]["url"] == "https://wiki.example.com/release"
+    assert git(runner.repo, "log", "-1", "--format=%an", done["outputs"]["commit"]).strip() == \
+        "carol"
+
+    again = execute(runner, "test-create-doc", {"name": "release-notes", "url": "https://x.io"},
+                    runner.tokens["carol"]).json()
+    refused = wait_for_run(runner, "test-create-doc", again["id"])
+    assert refused["status"] == "failed" and "already exists" in refused["error"]
+
+    deleted = execute(runner, "test-delete-doc", {"name": "release-notes"},
+                      runner.tokens["carol"]).json()
+    gone = wait_for_run(runner, "test-delete-doc", deleted["id"])
+    assert gone["status"] == "success", gone["error"]
+    assert not path.exists()
+    entity = httpx.get(runner.url("/api/v1/entities/documentation/release-notes"),
+                       headers=runner.auth(), timeout=30)
+    assert entity.status_code == 404

@@ -35,6 +35,7 @@ ACTIONS = {
           type: webhook
           config:
             url: ${LEAK_FAILING_URL}?token=${LEAK_TOKEN}
+            headers: {X-Custom: "key ${LEAK_TOKEN}"}
             retries: 0
     """,
     "flux-leak": """
@@ -91,6 +92,7 @@ def test_secrets_never_leave_the_runner(setup):
     call("GET", "/api/v1/actions")
     call("GET", "/api/v1/audit?limit=500")
     assert "receivedHeaders" in "".join(seen)  # the echo reached the run's outputs, redacted
+    assert "X-Custom" in outcomes["failing-hook"]["error"]  # and the error, redacted
 
     runner.stop()
     places = {"responses": "\n".join(seen), "log": runner.log()}

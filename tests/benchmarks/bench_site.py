@@ -33,6 +33,7 @@ def _measure(size: int, work: Path) -> dict:
     cold = build_site(index, catalog, site)
     unchanged = build_site(index, catalog, site)
     return {"size": size, "index": index_seconds, "cold": cold.seconds,
+            "render": cold.render_seconds, "search": cold.search_seconds,
             "unchanged": unchanged.seconds, "max_page": cold.max_entity_page_bytes,
             "max_ref": cold.max_entity_page_ref, "pages": cold.entity_pages}
 
@@ -57,7 +58,8 @@ def main(argv: list[str] | None = None) -> int:
             failed |= not ok
             verdicts.append(f"{name} {'ok' if ok else 'MISSED'}")
         print(f"site {size:>7} entities: index {r['index']:.1f}s, cold site {r['cold']:.1f}s "
-              f"(target {target or '-'}s), unchanged {r['unchanged']:.2f}s, "
+              f"(render {r['render']:.1f}s, pagefind {r['search']:.1f}s; target {target or '-'}s), "
+              f"unchanged {r['unchanged']:.2f}s, "
               f"largest entity page {r['max_page'] / 1024:.1f} KB ({r['max_ref']}); "
               + ", ".join(verdicts))
     return 1 if failed else 0

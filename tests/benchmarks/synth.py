@@ -332,7 +332,8 @@ class _Builder:
             "argocd-sync": {"appName": "payment-api", "prune": False, "wait": True},
             "flux-update": {"url": "https://flux.example.com/hook/abc123",
                             "secret": "${FLUX_TOKEN}"},
-            "internal": {"operation": "update", "target": {"kind": "Service"},
+            "internal": {"operation": "update",
+                         "target": {"kind": "Service", "name": "{{ inputs.service }}"},
                          "setLabels": {"restarted": "true"}},
         }
         spec = {"type": action_type, "category": rng.choice(["Deployment", "Operations"]),

@@ -19,7 +19,8 @@ def problems_of(root: Path) -> list[tuple[str, int, int, str]]:
 
 
 def messages_of(root: Path) -> list[str]:
-    return [p.message for p in validate_catalog(root, shared_registry(), display_root="catalog").problems]
+    result = validate_catalog(root, shared_registry(), display_root="catalog")
+    return [p.message for p in result.problems]
 
 
 def test_yaml_syntax_error_is_reported_at_its_line(tmp_path: Path) -> None:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from pathlib import Path
+
+import yaml
 
 from .conftest import run_gantry, write
 
@@ -148,3 +151,17 @@ def test_extra_schemas_add_a_kind(tmp_path: Path, catalog: Path) -> None:
           "metadata: {name: w}\nspec: {size: small}\n")
     assert run_gantry("validate", "--schemas", "own-schemas", "catalog",
                       cwd=tmp_path).returncode == 0
+
+
+def test_pre_commit_hook_definition() -> None:
+    hooks = yaml.safe_load((Path(__file__).resolve().parents[2] / ".pre-commit-hooks.yaml")
+                           .read_text())
+    (hook,) = hooks
+    assert hook["id"] == "gantry-validate"
+    assert hook["entry"] == "gantry validate"
+    assert hook["language"] == "python"
+    assert hook["pass_filenames"] is False
+    pattern = re.compile(hook["files"])
+    assert pattern.search("catalog/Service/default/x.yaml")
+    assert pattern.search("catalog/x.yml")
+    assert not pattern.search("docs/catalog.md")

@@ -8,6 +8,8 @@ from collections import Counter
 from pathlib import Path
 
 from generator.validate import validate_catalog
+from tests.benchmarks.__main__ import available
+from tests.benchmarks.__main__ import main as run_benchmarks
 from tests.benchmarks.synth import generate
 
 from .conftest import shared_registry
@@ -65,3 +67,9 @@ def test_command_line(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "wrote 50 entities" in done.stderr
     assert len(list((tmp_path / "out").rglob("*.yaml"))) == 50
+
+
+def test_benchmark_runner_lists_and_refuses_unknown_names(capsys) -> None:
+    assert "validate" in available()
+    assert run_benchmarks(["no-such-benchmark"]) == 2
+    assert "unknown benchmark(s): no-such-benchmark; available:" in capsys.readouterr().err

@@ -12,7 +12,7 @@ from generator.structure.entity import Entity
 from generator.structure.kinds import SchemaRegistry
 from generator.validate import known_refs, validate_catalog, validate_entities
 
-from .conftest import SERVICE, TEAM, write
+from .conftest import TEAM, write
 
 
 def found(root: Path, registry: SchemaRegistry) -> list[tuple[int, int, str, str]]:
@@ -129,7 +129,8 @@ def test_bad_names(tmp_path: Path, registry: SchemaRegistry, field: str, value: 
                    expected: str) -> None:
     metadata = {"name": "ok-team", field: value}
     lines = "".join(f'  {key}: "{text}"\n' for key, text in metadata.items())
-    write(tmp_path, "t.yaml", f"apiVersion: gantry.io/v1\nkind: Team\nmetadata:\n{lines}spec: {{}}\n")
+    write(tmp_path, "t.yaml",
+          f"apiVersion: gantry.io/v1\nkind: Team\nmetadata:\n{lines}spec: {{}}\n")
     problems = found(tmp_path, registry)
     assert len(problems) == 1, problems
     line, column, rule, message = problems[0]

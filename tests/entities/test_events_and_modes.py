@@ -11,7 +11,7 @@ import httpx
 import pytest
 import websocket
 
-from tests.support.runner_process import PROJECT_ROOT, RunnerProcess
+from tests.support.runner_process import PROJECT_ROOT, RunnerProcess, make_catalog_repo
 
 from .portal import Portal
 from .test_write_api import new_service
@@ -53,8 +53,12 @@ def test_writes_publish_created_updated_deleted(portal: Portal) -> None:
 
 @pytest.fixture(scope="module")
 def outside_git(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunnerProcess]:
+    """A runner on a plain folder (no Git) whose catalog also holds an invalid entity."""
     base = tmp_path_factory.mktemp("plain")
     shutil.copytree(PROJECT_ROOT / "catalog", base / "catalog")
+    broken = base / "catalog" / "Service" / "default" / "broken.yaml"
+    broken.write_text("apiVersion: gantry.io/v1\nkind: Service\nmetadata:\n  name: broken\n"
+                      "spec:\n  type: mainframe\n")
     with RunnerProcess(base / "catalog", base / "data") as runner:
         yield runner
 
@@ -81,15 +85,24 @@ def test_site_is_served_by_the_runner(outside_git: RunnerProcess) -> None:
     assert "payment-api" in page.text
 
 
-def test_runner_starts_with_an_invalid_catalog(tmp_path: Path) -> None:
-    catalog = tmp_path / "catalog"
-    shutil.copytree(PROJECT_ROOT / "catalog", catalog)
-    broken = catalog / "Service" / "default" / "broken.yaml"
-    broken.write_text("apiVersion: gantry.io/v1\nkind: Service\nmetadata:\n  name: broken\n"
-                      "spec:\n  type: mainframe\n")
-    with RunnerProcess(catalog, tmp_path / "data") as runner:
-        client = runner.client()
+def test_runner_starts_with_an_invalid_catalog(outside_git: RunnerProcess) -> None:
+    with outside_git.client() as client:
         assert client.get("/api/v1/entities/service/payment-api").status_code == 200
         assert client.get("/api/v1/entities/service/broken").status_code == 200
-        client.close()
-        assert "broken.yaml" in runner.log()
+    assert "broken.yaml" in outside_git.log()
+
+
+def test_writes_survive_a_restart_on_the_same_data_dir(tmp_path: Path) -> None:
+    repo = make_catalog_repo(tmp_path / "repo")
+    with RunnerProcess(repo / "catalog", tmp_path / "data") as runner, runner.client() as client:
+        assert client.post("/api/v1/entities",
+                           json=new_service("restarted")).status_code == 201
+        body = client.get("/api/v1/entities/service/payment-api").json()
+        body["metadata"]["title"] = "Payment API (renamed)"
+        assert client.put("/api/v1/entities/service/payment-api", json=body).status_code == 200
+    with RunnerProcess(repo / "catalog", tmp_path / "data") as runner, runner.client() as client:
+        assert client.get("/api/v1/entities/service/restarted").status_code == 200
+        title = client.get("/api/v1/entities/service/payment-api").json()["metadata"]["title"]
+        assert title == "Payment API (renamed)"
+        hits = client.get("/api/v1/search", params={"q": "restarted"}).json()
+        assert hits and hits[0]["name"] == "restarted"

@@ -188,3 +188,15 @@ def test_schemas_list_and_one(portal: Portal) -> None:
             assert one["properties"]["kind"] == {"const": "Service"}
             assert set(one["properties"]["spec"]["properties"]) == set(
                 expected["properties"]["spec"]["properties"])
+
+
+def test_list_paging(portal: Portal) -> None:
+    with portal.client("viewer") as client:
+        every = client.get("/api/v1/entities/service").json()
+        first = client.get("/api/v1/entities/service", params={"limit": 2}).json()
+        rest = client.get("/api/v1/entities/service", params={"offset": 2}).json()
+        assert first + rest == every and len(first) == 2
+        for params in ({"limit": "0"}, {"limit": "x"}, {"offset": "-1"}):
+            response = client.get("/api/v1/entities", params=params)
+            assert response.status_code == 400
+            assert "whole number" in response.json()["error"]

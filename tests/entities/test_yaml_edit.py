@@ -153,3 +153,15 @@ def test_merge_prefers_the_change_where_formatting_and_change_collide() -> None:
     changed = "a: 9\nb: 2\nc: 4\n"
     assert merge_lines(original, base, changed) == "a: 9\nb: 2\nc: 4\n"
     assert merge_lines(original, base, "a: 1\nb: 2\nc: 4\n") == "a:   1\nb: 2\nc: 4\n"
+
+
+@pytest.mark.parametrize("value", ["a\nb", "a\nb\n", " a\nb", "a \nb", "a\n\n\nb\n\n",
+                                   "\ta\nb", "x\r\ny", "a\n  indented\nb", "key: value",
+                                   "- item", "#not a comment", "'quoted'", "@at", "*star"])
+def test_awkward_strings_read_back_exactly(value: str) -> None:
+    data = {"apiVersion": "gantry.io/v1", "kind": "Service",
+            "metadata": {"name": "svc", "description": value}, "spec": {"type": "backend"}}
+    assert documents(new_file_text(data)) == [data]
+    production = documents(MULTI)[1]
+    production["metadata"]["description"] = value
+    assert documents(edit_file(MULTI, identity_of(production), production))[1] == production

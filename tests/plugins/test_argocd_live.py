@@ -28,6 +28,8 @@ def setup(tmp_path_factory):
                                       {"group": "", "version": "v1", "kind": "Service",
                                        "namespace": "production", "name": "payment-api",
                                        "status": "Synced"}])
+        production.add_app("order-service", repo_url="https://github.com/acme/order-service",
+                           dest_namespace="production", labels={"app": "order-service"})
         production.add_app("inventory", repo_url="https://github.com/acme/inventory",
                            dest_namespace="production", labels={"app": "inventory"},
                            sync_status="OutOfSync", fail_sync=True)
@@ -148,7 +150,8 @@ def test_sync_trigger_discovers_and_commits_once(setup):
                           timeout=60)
     assert response.status_code == 200, response.text
     result = response.json()
-    assert result["created"] == ["inventory"] and result["updated"] == ["payment-api"]
+    assert result["created"] == ["inventory"]
+    assert result["updated"] == ["order-service", "payment-api"]
     assert git(repo, "rev-list", "--count", f"{before}..HEAD").strip() == "1"
     assert git(repo, "log", "-1", "--format=%an").strip() == "admin"
     data = yaml.safe_load((repo / "catalog/Service/default/inventory.yaml").read_text())
@@ -163,18 +166,59 @@ def test_sync_trigger_discovers_and_commits_once(setup):
     assert again.json()["commit"] is None
 
 
-def test_unreachable_instance_is_a_gateway_error(tmp_path):
-    repo = make_catalog_repo(tmp_path / "repo")
+def test_argocd_sync_action_runs_through_the_runner(setup):
+    """The catalog's sync-order-service action (type argocd-sync) end to end."""
+    runner, production, *_ = setup
+    with runner.client() as client:
+        started = client.post("/api/v1/actions/sync-order-service/execute",
+                              json={"inputs": {"reason": "test"}})
+        assert started.status_code in (200, 201, 202), started.text
+        run_id = started.json()["id"]
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            run = client.get(f"/api/v1/actions/sync-order-service/runs/{run_id}").json()
+            if run["status"] not in ("pending", "running", "queued"):
+                break
+            time.sleep(0.3)
+    assert run["status"] == "success", run
+    assert len(production.apps["order-service"].syncs) == 1
+    assert "argo-" not in str(run)  # the ArgoCD token never shows on a run
+
+
+def test_zz_unreachable_instance_then_background_discovery(setup):
+    """Runs last in the module: it replaces the argocd configuration."""
+    runner, _production, _staging, repo = setup
     with FakeArgoCD() as gone:
         url = gone.url
-    with RunnerProcess(repo / "catalog", tmp_path / "data") as runner, runner.client() as client:
+    with runner.client() as client:
         client.put("/api/v1/plugins/argocd/config", json={"instances": [
             {"name": "lost", "argocdUrl": url, "token": "t-1234"}]})
-        disabled = client.get("/api/v1/plugins/argocd/apps/x")
-        assert disabled.status_code == 409 and "disabled" in disabled.json()["error"]
-        client.put("/api/v1/plugins/argocd/enable", json={"enabled": True})
         started = time.monotonic()
         response = client.get("/api/v1/plugins/argocd/apps/x")
         assert response.status_code == 502
         assert "cannot reach ArgoCD lost" in response.json()["error"]
         assert time.monotonic() - started < 20
+        client.put("/api/v1/plugins/argocd/enable", json={"enabled": False})
+        disabled = client.get("/api/v1/plugins/argocd/apps/x")
+        assert disabled.status_code == 409 and "disabled" in disabled.json()["error"]
+
+        # syncInterval: discovery runs in the background and commits on the runner's branch
+        with FakeArgoCD() as argo:
+            argo.add_app("ledger", repo_url="https://github.com/acme/ledger")
+            before = git(repo, "rev-parse", "HEAD").strip()
+            saved = client.put("/api/v1/plugins/argocd/config", json={
+                "instances": [{"name": "main", "argocdUrl": argo.url,
+                               "token": argo.issue_token()}], "syncInterval": "1s"})
+            assert saved.status_code == 200, saved.text
+            assert client.put("/api/v1/plugins/argocd/enable",
+                              json={"enabled": True}).status_code == 200
+            target = repo / "catalog/Service/default/ledger.yaml"
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline and not target.exists():
+                time.sleep(0.2)
+            assert target.exists(), runner.log()[-2000:]
+            time.sleep(0.5)
+            assert git(repo, "rev-list", "--count", f"{before}..HEAD").strip() == "1"
+            assert git(repo, "log", "-1", "--format=%an").strip() == "Gantry"
+            time.sleep(2.5)  # later ticks find nothing new: still one commit
+            assert git(repo, "rev-list", "--count", f"{before}..HEAD").strip() == "1"

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import time
-
-import httpx
 import pytest
 
 from runner.actions.executors.argocd_sync import EXECUTOR
 from runner.actions.executors.base import Done, Failed, Wait
 from tests.actions.drive import drive, make_context
 from tests.plugins.fakes.argocd import FakeArgoCD
-from tests.support.runner_process import RunnerProcess, make_catalog_repo
 
 
 @pytest.fixture
@@ -83,25 +79,3 @@ def test_resume_follows_without_syncing_again(argo):
         step = EXECUTOR.poll(ctx)
     assert isinstance(step, Done)
     assert len(argo.apps["order-service"].syncs) == 1
-
-
-def test_action_run_through_the_runner(tmp_path, argo):
-    repo = make_catalog_repo(tmp_path / "repo")
-    with RunnerProcess(repo / "catalog", tmp_path / "data") as runner, runner.client() as client:
-        client.put("/api/v1/plugins/argocd/config", json={"instances": [
-            {"name": "production", "argocdUrl": argo.url, "token": argo.issue_token()}]})
-        client.put("/api/v1/plugins/argocd/enable", json={"enabled": True})
-        started = client.post("/api/v1/actions/sync-order-service/execute",
-                              json={"inputs": {"reason": "test"}})
-        assert started.status_code in (200, 201, 202), started.text
-        run_id = started.json()["id"]
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            run = client.get(f"/api/v1/actions/sync-order-service/runs/{run_id}").json()
-            if run["status"] not in ("pending", "running", "queued"):
-                break
-            time.sleep(0.3)
-        assert run["status"] == "success", run
-        assert argo.apps["order-service"].syncs
-        assert "argo-" not in httpx.get(runner.url(f"/api/v1/actions/sync-order-service/runs/"
-                                                   f"{run_id}"), headers=runner.auth()).text

@@ -123,6 +123,7 @@ def test_discovery_refreshes_only_argocd_annotations(catalog_repo, argocd_pair, 
 def test_unset_secret_variable_is_a_usage_error(catalog_repo, argocd_pair, tmp_path):
     production, staging = argocd_pair
     config = write_config(tmp_path / "argocd.json", production, staging)
+    config.write_text(json.dumps(yaml.safe_load(config.read_text())))  # JSON works too
     done = run_gantry("discover", "argocd", "--catalog", str(catalog_repo), "--config",
                       str(config), env={"STAGING_ARGOCD_PASSWORD": "x"})
     assert done.returncode == 2
@@ -142,3 +143,20 @@ def test_argocd_refusal_is_reported_and_nothing_written(catalog_repo, argocd_pai
     assert "ArgoCD production" in done.stderr and "token is expired" in done.stderr
     assert git(repo, "rev-parse", "HEAD") == before
     assert git(repo, "status", "--porcelain") == ""
+
+
+def test_catalog_outside_git_is_refused_without_writing(argocd_pair, tmp_path):
+    production, staging = argocd_pair
+    catalog = tmp_path / "plain" / "catalog"
+    (catalog / "Environment").mkdir(parents=True)
+    (catalog / "Environment/production.yaml").write_text(
+        "apiVersion: gantry.io/v1\nkind: Environment\nmetadata: {name: production}\n"
+        "spec: {type: production}\n")
+    config = write_config(tmp_path / "argocd.yaml", production, staging)
+    env = {"PROD_ARGOCD_TOKEN": production.issue_token(), "STAGING_ARGOCD_PASSWORD": "s3cret-pw"}
+    done = run_gantry("discover", "argocd", "--catalog", str(catalog), "--config", str(config),
+                      env=env, cwd=tmp_path)
+    assert done.returncode == 1
+    assert "not inside a Git work tree" in done.stderr and "Traceback" not in done.stderr
+    assert sorted(p.relative_to(catalog).as_posix() for p in catalog.rglob("*")) == [
+        "Environment", "Environment/production.yaml"]

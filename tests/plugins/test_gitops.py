@@ -3,14 +3,17 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import time
 from pathlib import Path
 
 import httpx
 import pytest
+import websocket
 import yaml
 
+from tests.plugins.fakes.git_http import GitHttpServer
 from tests.support.runner_process import RunnerProcess, git, make_catalog_repo
 
 pytestmark = pytest.mark.xdist_group("plugins-gitops")
@@ -104,10 +107,22 @@ def test_pull_reindexes_what_changed(loop):
     git(other, "commit", "-qam", "Describe user-service")
     git(other, "push", "-q", "origin", "main")
 
+    socket = websocket.create_connection(runner.url("/api/v1/ws").replace("http", "ws", 1),
+                                         header=[f"Authorization: Bearer {runner.admin_token}"],
+                                         timeout=30)
+    socket.send(json.dumps({"action": "subscribe", "channel": "entities"}))
     seen = history_size(client)
     assert client.post("/api/v1/plugins/gitops/pull").status_code == 202
     entry = wait_for_history(client, seen + 1)[0]
     assert entry["operation"] == "pull" and entry["status"] == "succeeded", entry
+    try:
+        message = json.loads(socket.recv())
+        while message.get("type") not in ("entity.updated",):
+            message = json.loads(socket.recv())
+    finally:
+        socket.close()
+    assert message["payload"]["metadata"]["name"] == "user-service"
+    assert message["payload"]["metadata"]["description"] == "Pulled from the remote"
     assert entry["files"] == ["Service/default/user-service.yaml"]
     assert git(repo, "rev-parse", "HEAD").strip() == git(other, "rev-parse", "HEAD").strip()
     entity = client.get("/api/v1/entities/service/user-service").json()
@@ -173,24 +188,40 @@ def test_conflict_is_reported_and_nothing_is_lost(loop):
     assert client.get("/api/v1/plugins/gitops/status").json()["lastError"] == ""
 
 
-def test_enable_needs_a_remote(tmp_path):
+def test_auth_token_reaches_an_https_style_remote_and_nowhere_else(tmp_path):
+    token = "tok-" + "s3cr3t" * 4
+    remotes = tmp_path / "remotes"
+    remotes.mkdir()
+    bare = remotes / "catalog.git"
+    subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(bare)], check=True)
     repo = make_catalog_repo(tmp_path / "repo")
-    with RunnerProcess(repo / "catalog", tmp_path / "data") as runner, runner.client() as client:
+    with GitHttpServer(remotes, token) as host, \
+            RunnerProcess(repo / "catalog", tmp_path / "data") as runner, \
+            runner.client() as client:
         refused = client.put("/api/v1/plugins/gitops/enable", json={"enabled": True})
         assert refused.status_code == 409 and "repoUrl" in refused.json()["error"]
-        disabled = client.get("/api/v1/plugins/gitops/status")
-        assert disabled.status_code == 409
-        bare = tmp_path / "elsewhere.git"
-        subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(bare)], check=True)
-        client.put("/api/v1/plugins/gitops/config", json={
-            "repoUrl": str(bare), "branch": "main", "authToken": "tok-never-in-git-config"})
+        assert client.get("/api/v1/plugins/gitops/status").status_code == 409
+
+        url = f"{host.base_url}/catalog.git"
+        client.put("/api/v1/plugins/gitops/config", json={"repoUrl": url, "authToken": "wrong"})
         assert client.put("/api/v1/plugins/gitops/enable",
                           json={"enabled": True}).status_code == 200
-        # an empty remote branch: the first push creates it
-        assert client.post("/api/v1/plugins/gitops/sync").status_code == 202
-        entry = wait_for_history(client, 1)[0]
-        assert entry["status"] == "succeeded", entry
+        assert client.get("/api/v1/plugins/gitops/status").json()["connected"] is False
+        client.post("/api/v1/plugins/gitops/sync")
+        failed = wait_for_history(client, 1)[0]
+        assert failed["status"] == "failed"
+
+        config = client.get("/api/v1/plugins/gitops/config").json()
+        config["authToken"] = token
+        assert client.put("/api/v1/plugins/gitops/config", json=config).status_code == 200
+        client.post("/api/v1/plugins/gitops/sync")
+        entry = wait_for_history(client, 2)[0]
+        assert entry["status"] == "succeeded", entry  # the empty remote got its branch
         assert git(bare, "rev-parse", "main").strip() == git(repo, "rev-parse", "HEAD").strip()
-        assert "tok-never-in-git-config" not in (repo / ".git/config").read_text()
-        assert "tok-never-in-git-config" not in client.get(
-            "/api/v1/plugins/gitops/status").text
+        assert host.expected in host.authorizations
+        views = "".join(client.get(f"/api/v1/plugins/gitops/{p}").text
+                        for p in ("status", "history")) + client.get(
+            "/api/v1/plugins/gitops/config").text
+        assert token not in views
+        assert token not in (repo / ".git/config").read_text()
+        assert token not in runner.log()

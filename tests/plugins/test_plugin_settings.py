@@ -157,25 +157,25 @@ def test_gitops_push_and_pull_are_admin_only(runner):
         assert response.status_code == 403, response.text
 
 
-def test_settings_survive_a_restart(tmp_path):
-    repo = make_catalog_repo(tmp_path / "repo")
-    with RunnerProcess(repo / "catalog", tmp_path / "data") as first:
-        assert httpx.put(first.url("/api/v1/plugins/flux/config"), headers=first.auth(),
-                         json={"receiverUrl": "http://127.0.0.1:9/hook/abc",
-                               "secret": "flux-token-1"}).status_code == 200
-        assert httpx.put(first.url("/api/v1/plugins/flux/enable"), headers=first.auth(),
-                         json={"enabled": True}).status_code == 200
-    with RunnerProcess(repo / "catalog", tmp_path / "data") as second:
-        config = httpx.get(second.url("/api/v1/plugins/flux/config"), headers=second.auth())
-        assert config.json()["receiverUrl"] == "http://127.0.0.1:9/hook/abc"
-        assert config.json()["secret"] == REDACTED
-        listed = {p["name"]: p for p in httpx.get(second.url("/api/v1/plugins"),
-                                                  headers=second.auth()).json()}
-        assert listed["flux"]["enabled"] is True
-    assert decrypted(second, "flux")["secret"] == "flux-token-1"
-
-
 def test_store_has_no_plaintext_column_for_secrets(runner):
     with sqlite3.connect(runner.data_dir / "gantry.db") as db:
         rows = db.execute("SELECT config_json FROM plugin_settings").fetchall()
     assert rows and all(PAT not in r[0] for r in rows)
+
+
+def test_zz_settings_survive_a_restart(runner):
+    """Runs last in the module: it restarts the module's runner on the same data."""
+    assert httpx.put(runner.url("/api/v1/plugins/flux/config"), headers=runner.auth(),
+                     json={"receiverUrl": "http://127.0.0.1:9/hook/abc",
+                           "secret": "flux-token-1"}).status_code == 200
+    assert httpx.put(runner.url("/api/v1/plugins/flux/enable"), headers=runner.auth(),
+                     json={"enabled": True}).status_code == 200
+    runner.stop()
+    runner.start()
+    config = httpx.get(runner.url("/api/v1/plugins/flux/config"), headers=runner.auth())
+    assert config.json()["receiverUrl"] == "http://127.0.0.1:9/hook/abc"
+    assert config.json()["secret"] == REDACTED
+    listed = {p["name"]: p for p in httpx.get(runner.url("/api/v1/plugins"),
+                                              headers=runner.auth()).json()}
+    assert listed["flux"]["enabled"] is True
+    assert decrypted(runner, "flux")["secret"] == "flux-token-1"

@@ -29,6 +29,17 @@ def runner(runner_repo: Path) -> Iterator[RunnerProcess]:
         yield process
 
 
+@pytest.fixture(scope="session")
+def configured_runner(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunnerProcess]:
+    """A runner behind a trusted proxy on 127.0.0.1 that may probe 127.0.0.0/8 targets."""
+    base = tmp_path_factory.mktemp("configured")
+    repo = make_catalog_repo(base / "repo")
+    env = {"GANTRY_TRUSTED_PROXIES": "127.0.0.1",
+           "GANTRY_HEALTHCHECK_ALLOWED_NETWORKS": "127.0.0.0/8"}
+    with RunnerProcess(repo / "catalog", base / "data", env=env) as process:
+        yield process
+
+
 @pytest.fixture
 def catalog_repo(tmp_path: Path) -> Path:
     """A fresh Git repository seeded with the example catalog, for one test."""

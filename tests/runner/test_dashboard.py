@@ -17,13 +17,9 @@ NEW = {
 }
 
 
-@pytest.fixture(scope="module")
-def dashboard_runner(tmp_path_factory: pytest.TempPathFactory):
-    from tests.support.runner_process import make_catalog_repo
-
-    repo = make_catalog_repo(tmp_path_factory.mktemp("dashboard") / "repo")
-    with RunnerProcess(repo / "catalog", repo.parent / "data") as process:
-        yield process
+@pytest.fixture
+def dashboard_runner(runner: RunnerProcess) -> RunnerProcess:
+    return runner
 
 
 def test_any_user_reads_the_settings_of_gantry_yaml(runner: RunnerProcess, make_user,

@@ -8,7 +8,12 @@ from pathlib import Path
 import pytest
 
 from generator.load import load_catalog
-from tests.support.runner_process import RunnerProcess, http, make_catalog_repo
+from tests.support.runner_process import (
+    RunnerProcess,
+    http,
+    make_catalog_repo,
+    make_tiny_catalog,
+)
 
 
 def metric_value(text: str, name: str, **labels: str) -> float | None:
@@ -68,7 +73,7 @@ def test_unmatched_routes_do_not_explode_the_label_space(runner: RunnerProcess) 
 
 @pytest.fixture
 def breakable_runner(tmp_path: Path):
-    repo = make_catalog_repo(tmp_path / "repo")
+    repo = make_catalog_repo(tmp_path / "repo", catalog=make_tiny_catalog(tmp_path / "tiny"))
     with RunnerProcess(repo / "catalog", tmp_path / "data") as process:
         yield process
 

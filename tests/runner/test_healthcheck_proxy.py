@@ -5,11 +5,10 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import pytest
 
-from tests.support.runner_process import RunnerProcess, http, make_catalog_repo
+from tests.support.runner_process import RunnerProcess, http
 
 REFUSED = [
     "http://127.0.0.1/health", "http://127.1.2.3:8080/", "http://localhost/healthz",
@@ -82,14 +81,10 @@ def target() -> Iterator[int]:
     server.shutdown()
 
 
-@pytest.fixture(scope="module")
-def allowing_runner(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunnerProcess]:
-    """A runner whose operators allowed 127.0.0.0/8, so real local targets can be probed."""
-    base: Path = tmp_path_factory.mktemp("hc")
-    repo = make_catalog_repo(base / "repo")
-    env = {"GANTRY_HEALTHCHECK_ALLOWED_NETWORKS": "127.0.0.0/8"}
-    with RunnerProcess(repo / "catalog", base / "data", env=env) as process:
-        yield process
+@pytest.fixture
+def allowing_runner(configured_runner: RunnerProcess) -> RunnerProcess:
+    """The runner whose operators allowed 127.0.0.0/8, so local targets can be probed."""
+    return configured_runner
 
 
 def probe(runner: RunnerProcess, url: str) -> dict:

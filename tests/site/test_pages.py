@@ -31,7 +31,8 @@ def test_dashboard_counts_announcements_and_quick_links(example):
     assert "Scheduled Maintenance" in page.text and "Downtime on Saturday" in page.text
     hrefs = page.links()
     assert "https://grafana.acme.com" in hrefs
-    recent = [h for h in hrefs if re.fullmatch(r"\./catalog/[a-z]+/[a-z0-9-]+/[a-z0-9-]+/index.html", h)]
+    entity_link = r"\./catalog/[a-z]+/[a-z0-9-]+/[a-z0-9-]+/index.html"
+    recent = [h for h in hrefs if re.fullmatch(entity_link, h)]
     assert len(recent) == 10
     assert all((example.site / h).is_file() for h in recent)
     assert page.text.index("Scheduled Maintenance") < page.text.index("Entities by kind")

@@ -72,7 +72,7 @@ def test_watch_serves_rebuilds_and_reports_problems(watch):
     original = source.read_text()
     source.write_text(original.replace("Handles all payment processing", "Edited while watched"))
     _wait(lambda: "Edited while watched" in _get(base + PAGE).text)
-    assert _get(base + "/__gantry/status").json()["build"] > first["build"]
+    _wait(lambda: _get(base + "/__gantry/status").json()["build"] > first["build"])
     assert not (repo / "dist/site" / "__gantry").exists()  # nothing injected into the build
 
     source.write_text(original + "  broken: [\n")
@@ -86,7 +86,7 @@ def test_watch_serves_rebuilds_and_reports_problems(watch):
 
     source.write_text(original.replace("Handles all payment processing", "Fixed again"))
     _wait(lambda: "Fixed again" in _get(base + PAGE).text)
-    assert _get(base + "/__gantry/status").json()["problems"] == []
+    _wait(lambda: _get(base + "/__gantry/status").json()["problems"] == [])
 
 
 def test_watch_refuses_a_missing_catalog(tmp_path):

@@ -46,7 +46,8 @@ class _Http:
                 timeout: float = 30, **kwargs: Any) -> httpx.Response:
         client = httpx.Client(transport=self._transport, timeout=timeout, trust_env=False,
                               cookies=cookies)
-        return client.request(method, url, **kwargs)
+        headers = {"Connection": "close", **(kwargs.pop("headers", None) or {})}
+        return client.request(method, url, headers=headers, **kwargs)
 
     def get(self, url: str, **kwargs: Any) -> httpx.Response:
         return self.request("GET", url, **kwargs)
@@ -108,6 +109,28 @@ def make_catalog_repo(root: Path, *, catalog: Path | None = None, with_remote: b
         git(root, "remote", "add", "origin", str(bare))
         git(root, "push", "-q", "origin", "main")
     return root
+
+
+TINY_CATALOG = {
+    "Team/default/tiny-team.yaml": """apiVersion: gantry.io/v1
+kind: Team
+metadata:
+  name: tiny-team
+  description: The only team of a tiny test catalog
+spec:
+  members:
+    - name: admin
+""",
+}
+
+
+def make_tiny_catalog(folder: Path) -> Path:
+    """A one-entity catalog, for tests about the process rather than the catalog."""
+    for relpath, text in TINY_CATALOG.items():
+        target = folder / relpath
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+    return folder
 
 
 def login(base_url: str, username: str, password: str) -> str:

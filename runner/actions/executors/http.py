@@ -1,10 +1,11 @@
-"""HTTP helpers shared by the executors that deliver a request: signing and error wording."""
+"""Signing, URL checks and error wording shared by the executors that send HTTP requests."""
 
 from __future__ import annotations
 
 import email.utils
 import hashlib
 import hmac
+import logging
 import time
 from typing import Any
 from urllib.parse import urlsplit
@@ -13,6 +14,10 @@ import httpx
 
 RESPONSE_EXCERPT = 2048
 """How much of a response body is kept in a run's outputs or error."""
+
+# httpx logs every request's full URL at INFO; integration URLs may carry a resolved secret
+# (`?token=${VAR}`), so those lines must never reach the runner's log.
+logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 def sign(secret: str, body: bytes) -> str:

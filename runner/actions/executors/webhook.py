@@ -36,11 +36,15 @@ MAX_BACKOFF = 8.0
 RETRYABLE_STATUS = frozenset({408, 429})
 
 
-class _Retryable(Exception):
-    def __init__(self, reason: str, status: int | None = None, delay: float | None = None):
+class _Undelivered(Exception):
+    """An attempt that did not deliver: why, the HTTP status if any, and whether to retry."""
+
+    def __init__(self, reason: str, status: int | None = None, *, retryable: bool,
+                 delay: float | None = None):
         super().__init__(reason)
         self.reason = reason
         self.status = status
+        self.retryable = retryable
         self.delay = delay
 
 
@@ -117,13 +121,12 @@ class WebhookExecutor(BaseExecutor):
         timeout = float(ctx.config.get("timeout", DEFAULT_TIMEOUT))
         try:
             response = self._send(method, url, request_headers, body, timeout)
-        except _Retryable as failure:
+        except _Undelivered as failure:
             return self._retry_or_fail(ctx, failure, attempts, honour_window)
         except httpx.InvalidURL:
             return Failed("config.url is not a valid URL once resolved; nothing was sent")
         except (httpx.LocalProtocolError, UnicodeEncodeError, ValueError):
             return Failed("config.headers hold an invalid header value; nothing was sent")
-        ctx.state.pop("lastError", None)
         return Done(
             {"statusCode": response.status_code, "attempts": attempts,
              "response": body_value(response)}
@@ -141,25 +144,24 @@ class WebhookExecutor(BaseExecutor):
                 raise httpx.InvalidURL(str(exc)) from exc
             if isinstance(exc, httpx.LocalProtocolError):
                 raise
-            raise _Retryable(describe_transport_error(exc)) from exc
+            raise _Undelivered(describe_transport_error(exc), retryable=True) from exc
         status = response.status_code
         if status in RETRYABLE_STATUS or status >= 500:
             delay = retry_after(response) if status in (429, 503) else None
-            raise _Retryable(_status_reason(response), status, delay)
+            raise _Undelivered(_status_reason(response), status, retryable=True, delay=delay)
         if status >= 300:
             if 300 <= status < 400:
                 reason = f"HTTP {status}: the webhook redirected, and redirects are not followed"
             else:
                 reason = _status_reason(response)
-            raise _Final(reason, status)
+            raise _Undelivered(reason, status, retryable=False)
         return response
 
     def _retry_or_fail(
-        self, ctx: RunContext, failure: _Retryable, attempts: int, honour_window: bool
+        self, ctx: RunContext, failure: _Undelivered, attempts: int, honour_window: bool
     ) -> Step:
-        ctx.state["lastError"] = failure.reason
         outputs = {"attempts": attempts, "statusCode": failure.status}
-        if isinstance(failure, _Final):
+        if not failure.retryable:
             return Failed(f"the webhook answered {failure.reason}", outputs)
         if attempts > self._retries(ctx.config):
             return Failed(
@@ -189,10 +191,6 @@ class WebhookExecutor(BaseExecutor):
 def _status_reason(response: httpx.Response) -> str:
     text = excerpt(response)
     return f"HTTP {response.status_code}: {text}" if text else f"HTTP {response.status_code}"
-
-
-class _Final(_Retryable):
-    """An answer that retrying cannot change."""
 
 
 EXECUTOR = WebhookExecutor()

@@ -8,7 +8,7 @@ from pathlib import Path
 from .client import ArgoCDClient
 from .config import ArgoCDConfig
 from .discovery import Change, DiscoveredApp, plan, summary
-from .writer import Author, read_catalog, render, write_and_commit
+from .writer import Author, CatalogView, read_catalog, render, write_and_commit
 
 COMMIT_TITLE = "Discover ArgoCD applications"
 
@@ -37,11 +37,16 @@ def fetch_apps(config: ArgoCDConfig, timeout: float = 15.0) -> list[DiscoveredAp
 
 
 def discover(root: Path, config: ArgoCDConfig, author: Author,
-             apps: list[DiscoveredApp] | None = None) -> DiscoveryResult:
-    """Merge the discovered Services into the catalog at `root` as one commit (or none)."""
+             apps: list[DiscoveredApp] | None = None,
+             view: CatalogView | None = None) -> DiscoveryResult:
+    """Merge the discovered Services into the catalog at `root` as one commit (or none).
+
+    `view` is what the catalog holds (read from the files when not given).
+    """
     if apps is None:
         apps = fetch_apps(config)
-    view = read_catalog(root)
+    if view is None:
+        view = read_catalog(root)
     changes = plan(apps, label_key=config.label_key, environments=view.environments,
                    services=view.services)
     text = summary(changes, instances=[i.name for i in config.instances], app_count=len(apps))

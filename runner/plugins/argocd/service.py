@@ -12,12 +12,14 @@ import logging
 import threading
 from typing import Any
 
+from runner.plugins.settings import SettingsError
 from runner.store import settings as plugin_rows
 from runner.store.db import now_iso
 
 from .client import ArgoCDClient, ArgoCDError
 from .config import ArgoCDConfig, ConfigError, Instance
-from .run import discover
+from .index_view import catalog_view
+from .run import discover, fetch_apps
 from .writer import Author, WriteError
 
 log = logging.getLogger(__name__)
@@ -88,6 +90,8 @@ class ArgoCDService:
             return ArgoCDConfig.from_config(self.settings.config(PLUGIN))
         except ConfigError as exc:
             raise ServiceError(409, f"the argocd plugin is not usable: {exc}") from exc
+        except SettingsError as exc:
+            raise ServiceError(exc.status, exc.message) from exc
 
     def client(self, instance: Instance) -> ArgoCDClient:
         with self._lock:
@@ -99,7 +103,10 @@ class ArgoCDService:
             return client
 
     def secrets(self) -> list[str]:
-        return self.settings.secret_values(PLUGIN)
+        try:
+            return self.settings.secret_values(PLUGIN)
+        except SettingsError:
+            return []
 
     # --- live endpoints ------------------------------------------------------------------
     def _locate(self, app_name: str, instance_name: str | None
@@ -171,8 +178,10 @@ class ArgoCDService:
                                f"{getattr(workspace, 'read_only_reason', '')}")
         with self._discovery_lock:
             try:
+                apps = fetch_apps(config)  # network first, outside the write lock
                 with workspace.lock:
-                    result = discover(workspace.catalog_root, config, author)
+                    result = discover(workspace.catalog_root, config, author, apps=apps,
+                                      view=catalog_view(workspace))
                     if result.paths:
                         workspace.refresh(result.paths)
             except (ArgoCDError, WriteError) as exc:

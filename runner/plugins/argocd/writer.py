@@ -9,6 +9,7 @@ that cannot be written cleanly leaves the catalog untouched.
 from __future__ import annotations
 
 import os
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from runner.catalog_yaml import edit_file, identity_of, new_file_text
 
 from .discovery import Change, ExistingEntity
 
+GIT_TIMEOUT_SECONDS = 60
 NEW_FILE_HEADER = (
     "# Discovered from ArgoCD. Edit freely: discovery only refreshes the argocd.io/*\n"
     "# annotations and fills fields that are absent.\n"
@@ -101,6 +103,7 @@ def write_files(root: Path, texts: dict[str, str]) -> None:
 
 def write_and_commit(root: Path, texts: dict[str, str], message: str, author: Author) -> str:
     """Write the files and commit them; on failure every file is put back as it was."""
+    _work_tree(root).close()  # refuse before writing anything
     originals = {path: (root / path).read_bytes() if (root / path).exists() else None
                  for path in texts}
     try:
@@ -115,27 +118,47 @@ def write_and_commit(root: Path, texts: dict[str, str], message: str, author: Au
         raise
 
 
-def commit(root: Path, paths: list[str], message: str, author: Author) -> str:
-    """Commit exactly `paths` (relative to the catalog) with the given author; the commit id.
-
-    Other changes staged in the repository are left alone (`git commit --only`). Author and
-    committer are set explicitly, whatever the process environment says.
-    """
+def _work_tree(root: Path) -> git.Repo:
     try:
         repo = git.Repo(root, search_parent_directories=True)
     except (git.InvalidGitRepositoryError, git.NoSuchPathError) as exc:
         raise WriteError(f"{root} is not inside a Git work tree; discovery commits its "
                          "changes") from exc
+    if repo.bare or repo.working_tree_dir is None:
+        raise WriteError(f"{root} is in a bare Git repository, which has no work tree")
+    return repo
+
+
+def _git(top: Path, *args: str, env: dict[str, str]) -> None:
+    done = subprocess.run(["git", *args], cwd=top, env=env, capture_output=True, text=True,
+                          timeout=GIT_TIMEOUT_SECONDS)
+    if done.returncode != 0:
+        raise WriteError(f"git {args[0]} failed: {(done.stderr or done.stdout).strip()}")
+
+
+def commit(root: Path, paths: list[str], message: str, author: Author) -> str:
+    """Commit exactly `paths` (relative to the catalog) with the given author; the commit id.
+
+    Other changes staged in the repository are left alone (`git commit --only`). Author and
+    committer are set explicitly in a clean environment: no `GIT_*` variable of the process
+    (dates, directories, identities) reaches the commit.
+    """
+    repo = _work_tree(root)
     top = Path(repo.working_tree_dir or root).resolve()
-    relative = [str((root.resolve() / p).relative_to(top)) for p in paths]
-    env = {"GIT_AUTHOR_NAME": author.name, "GIT_AUTHOR_EMAIL": author.email,
-           "GIT_COMMITTER_NAME": author.name, "GIT_COMMITTER_EMAIL": author.email}
+    relative = [(root.resolve() / p).relative_to(top).as_posix() for p in paths]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+    env.update(GIT_AUTHOR_NAME=author.name, GIT_AUTHOR_EMAIL=author.email,
+               GIT_COMMITTER_NAME=author.name, GIT_COMMITTER_EMAIL=author.email,
+               GIT_TERMINAL_PROMPT="0")
     try:
-        repo.git.add("--", *relative)
-        repo.git.commit("--only", "--no-verify", "-m", message, "--", *relative, env=env)
-    except git.GitCommandError as exc:
-        raise WriteError(f"git commit failed: {exc.stderr.strip() or exc}") from exc
-    return repo.head.commit.hexsha
+        _git(top, "add", "--", *relative, env=env)
+        _git(top, "commit", "--only", "--no-verify", "--quiet", "-m", message, "--", *relative,
+             env=env)
+        return repo.head.commit.hexsha
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise WriteError(f"git could not run: {exc}") from exc
+    finally:
+        repo.close()
 
 
 def default_author(root: Path) -> Author:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 GIT_TIMEOUT_SECONDS = 120
+PROBE_TIMEOUT_SECONDS = 15
 TRACKING_PREFIX = "refs/remotes/gantry/"
 
 
@@ -65,13 +66,14 @@ class GitOpsRepo:
         return text.strip()
 
     def git(self, *args: str, check: bool = True, remote: bool = False,
-            env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+            env: dict[str, str] | None = None,
+            timeout: float = GIT_TIMEOUT_SECONDS) -> subprocess.CompletedProcess:
         full_env = {**self._env(remote), **(env or {})}
         try:
             done = subprocess.run(["git", *args], cwd=self.work_tree, capture_output=True,
-                                  text=True, env=full_env, timeout=GIT_TIMEOUT_SECONDS)
+                                  text=True, env=full_env, timeout=timeout)
         except subprocess.TimeoutExpired as exc:
-            raise GitOpsError(f"git {args[0]} timed out after {GIT_TIMEOUT_SECONDS}s") from exc
+            raise GitOpsError(f"git {args[0]} timed out after {timeout:.0f}s") from exc
         except OSError as exc:
             raise GitOpsError(f"git {args[0]} could not run: {exc}") from exc
         if check and done.returncode != 0:
@@ -128,8 +130,11 @@ class GitOpsRepo:
 
     def ls_remote(self) -> bool:
         """Whether the remote answers (the branch may not exist yet)."""
-        return self.git("ls-remote", "--heads", self.remote_url, self.branch, check=False,
-                        remote=True).returncode == 0
+        try:
+            return self.git("ls-remote", "--heads", self.remote_url, self.branch, check=False,
+                            remote=True, timeout=PROBE_TIMEOUT_SECONDS).returncode == 0
+        except GitOpsError:
+            return False
 
     # --- remote operations ---------------------------------------------------------------
     def fetch(self) -> str | None:

@@ -186,15 +186,19 @@ class GitOpsService:
     # --- operations ----------------------------------------------------------------------
     def run(self, operation: str, user: str | None) -> dict[str, Any]:
         """Run a push or pull now (on the caller's thread) and record it."""
-        repo = self.repo()
+        try:
+            repo = self.repo()
+        except GitOpsUnavailable as exc:
+            return self._record(operation, "failed", user, None, None, [], exc.message,
+                                error=exc.message)
         before = repo.head()
         changed: list[str] = []
         try:
             with self.workspace.lock:
                 if operation == "pull":
-                    changed, message = self._pull(repo, user)
+                    changed, message = self._pull(repo)
                 else:
-                    changed, message = self._push(repo, user)
+                    changed, message = self._push(repo)
         except Conflict as exc:
             return self._record(operation, "conflict", user, before, repo.head(), changed,
                                 str(exc), error=str(exc))
@@ -222,7 +226,7 @@ class GitOpsService:
         if paths:
             self.workspace.refresh(paths)
 
-    def _integrate(self, repo: GitOpsRepo, remote: str, operation: str) -> list[str]:
+    def _integrate(self, repo: GitOpsRepo, remote: str) -> list[str]:
         """Bring the remote's commits under the runner's branch; the catalog files changed."""
         before = repo.head()
         if before is None or repo.is_ancestor(remote, before):
@@ -232,12 +236,12 @@ class GitOpsService:
         else:
             outcome = repo.rebase(remote, ("Gantry", "gantry@users.gantry"))
             if not outcome.ok:
-                self._keep_on_side_branch(repo, before, remote, operation, outcome.conflicts)
+                self._keep_on_side_branch(repo, before, remote, outcome.conflicts)
         changed = repo.changed_files(before, repo.head())
         self._refresh(changed)
         return changed
 
-    def _keep_on_side_branch(self, repo: GitOpsRepo, local: str, remote: str, operation: str,
+    def _keep_on_side_branch(self, repo: GitOpsRepo, local: str, remote: str,
                              conflicts: list[str]) -> None:
         side = "gantry/conflict-" + datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
         repo.create_branch(side, local)
@@ -253,21 +257,21 @@ class GitOpsService:
                        f"kept on {where} and {repo.branch} now follows the remote — merge "
                        f"{side} by hand")
 
-    def _pull(self, repo: GitOpsRepo, user: str | None) -> tuple[list[str], str]:
+    def _pull(self, repo: GitOpsRepo) -> tuple[list[str], str]:
         remote = repo.fetch()
         if remote is None:
             return [], f"the remote has no branch {repo.branch} yet; nothing to pull"
-        changed = self._integrate(repo, remote, "pull")
+        changed = self._integrate(repo, remote)
         if not changed:
             return [], "already up to date"
         return changed, f"pulled {len(changed)} changed file(s)"
 
-    def _push(self, repo: GitOpsRepo, user: str | None) -> tuple[list[str], str]:
+    def _push(self, repo: GitOpsRepo) -> tuple[list[str], str]:
         changed: list[str] = []
         for _attempt in range(MAX_PUSH_ATTEMPTS):
             remote = repo.fetch()
             if remote is not None:
-                changed += self._integrate(repo, remote, "push")
+                changed += self._integrate(repo, remote)
             head = repo.head()
             if head is None:
                 return changed, "nothing to push: the repository has no commits"

@@ -81,7 +81,10 @@ class _Handler(BaseHTTPRequestHandler):
         if behaviour.hang_seconds:
             time.sleep(behaviour.hang_seconds)
         if behaviour.fail_forever or number <= behaviour.fail_times:
-            payload = json.dumps({"error": "temporarily unavailable"}).encode()
+            failure = {"error": "temporarily unavailable"}
+            if behaviour.echo_headers:
+                failure["receivedHeaders"] = dict(self.headers.items())
+            payload = json.dumps(failure).encode()
             self.send_response(behaviour.fail_status)
             if behaviour.retry_after is not None:
                 self.send_header("Retry-After", behaviour.retry_after)

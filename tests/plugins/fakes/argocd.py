@@ -14,20 +14,49 @@ application was told to fail), as a real controller would over time.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import secrets
+import ssl
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from ipaddress import IPv4Address
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 GRPC_HTTP = {3: 400, 5: 404, 7: 403, 9: 400, 16: 401}
 
 
 def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def self_signed_certificate(directory: Path) -> tuple[str, str]:
+    """A certificate for 127.0.0.1 that no client trusts (as ArgoCD's default one)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "argocd-server")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(minutes=5))
+            .not_valid_after(now + dt.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(IPv4Address(
+                "127.0.0.1"))]), critical=False)
+            .sign(key, hashes.SHA256()))
+    cert_path, key_path = directory / "argocd.crt", directory / "argocd.key"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                           serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return str(cert_path), str(key_path)
 
 
 @dataclass
@@ -88,7 +117,8 @@ class FakeArgoCD:
     """Start with `with FakeArgoCD() as argo:`; `argo.url` is its base URL."""
 
     def __init__(self, *, username: str = "admin", password: str = "argopass",
-                 running_reads: int = 2, namespace: str = "argocd"):
+                 running_reads: int = 2, namespace: str = "argocd",
+                 tls_dir: Path | None = None):
         self.username = username
         self.password = password
         self.running_reads = running_reads
@@ -100,6 +130,7 @@ class FakeArgoCD:
         self.lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self.tls_dir = tls_dir
 
     # --- test controls -------------------------------------------------------------------
     def add_app(self, name: str, **fields: Any) -> FakeApp:
@@ -119,10 +150,14 @@ class FakeArgoCD:
     def url(self) -> str:
         assert self._server is not None
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"{'https' if self.tls_dir else 'http'}://{host}:{port}"
 
     def start(self) -> FakeArgoCD:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        if self.tls_dir is not None:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*self_signed_certificate(self.tls_dir))
+            self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()

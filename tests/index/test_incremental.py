@@ -1,0 +1,146 @@
+"""Incremental updates: only changed files are re-read, edges are re-resolved, and the
+result is the same index a full build would write."""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+from generator.index.build import build_index
+from generator.index.graph import graph
+from generator.index.incremental import update_files
+from generator.index.schema import IndexUnusable
+
+from .conftest import document, write
+
+PAYMENT = "service:default/payment-api"
+
+
+def edges(index) -> set[tuple[str, str, str]]:
+    with duckdb.connect(str(index), read_only=True) as con:
+        return set(con.execute("SELECT source, type, target FROM relations").fetchall())
+
+
+def snapshot(index) -> tuple:
+    with duckdb.connect(str(index), read_only=True) as con:
+        entities = con.execute(
+            "SELECT * EXCLUDE (created_at, updated_at) FROM entities ORDER BY ref").fetchall()
+        relations = con.execute("SELECT * FROM relations ORDER BY ALL").fetchall()
+        declared = con.execute("SELECT * FROM declared_refs ORDER BY ALL").fetchall()
+        files = con.execute("SELECT path, sha256, size FROM files ORDER BY path").fetchall()
+    return entities, relations, declared, files
+
+
+def assert_same_as_full_build(built, tmp_path):
+    fresh = tmp_path / "fresh" / "catalog.duckdb"
+    build_index(built.root, fresh)
+    for updated, full in zip(snapshot(built.index), snapshot(fresh), strict=True):
+        assert [r for r in updated if r not in full] == [r for r in full if r not in updated]
+
+
+def test_changed_title(small, tmp_path):
+    write(small.root, "Service/payment-api.yaml", document(
+        "Service", "payment-api", title="Payments, renamed", owner="payments-team",
+        spec={"dependsOn": [{"kind": "Infrastructure", "name": "postgres-payments"}]}))
+    changed = update_files(small.index, small.root, ["Service/payment-api.yaml"])
+    assert PAYMENT in changed
+    # edges it no longer declares change their targets' pages too
+    assert {"environment:default/production", "api:default/ledger-api"} <= changed
+    assert "service:default/billing-worker" not in changed
+    with duckdb.connect(str(small.index), read_only=True) as con:
+        assert con.execute("SELECT title FROM entities WHERE ref = ?",
+                           [PAYMENT]).fetchone() == ("Payments, renamed",)
+    assert_same_as_full_build(small, tmp_path)
+    assert build_index(small.root, small.index).unchanged
+
+
+def test_deleted_file_drops_edges_from_other_entities(small, tmp_path):
+    (small.root / "Service/payment-api.yaml").unlink()
+    changed = update_files(small.index, small.root, ["Service/payment-api.yaml"])
+    assert {PAYMENT, "service:default/billing-worker", "service:shop/cart-api",
+            "documentation:default/payment-runbook", "team:default/payments-team"} <= changed
+    assert not [e for e in edges(small.index) if PAYMENT in (e[0], e[2])]
+    assert_same_as_full_build(small, tmp_path)
+
+
+def test_reference_becomes_resolvable(small, tmp_path):
+    write(small.root, "Service/fraud-check.yaml", document(
+        "Service", "fraud-check", owner="payments-team",
+        spec={"dependsOn": [{"kind": "Service", "name": "risk-engine"}]}))
+    update_files(small.index, small.root, ["Service/fraud-check.yaml"])
+    assert not [e for e in edges(small.index) if e[2] == "service:default/risk-engine"]
+    write(small.root, "Service/risk-engine.yaml", document("Service", "risk-engine"))
+    changed = update_files(small.index, small.root, ["Service/risk-engine.yaml"])
+    assert changed == {"service:default/risk-engine", "service:default/fraud-check"}
+    assert ("service:default/fraud-check", "dependsOn",
+            "service:default/risk-engine") in edges(small.index)
+    assert_same_as_full_build(small, tmp_path)
+
+
+def test_renamed_entity_re_resolves_referrers(small, tmp_path):
+    write(small.root, "Service/payment-api.yaml", document("Service", "payments-api",
+                                                           owner="payments-team"))
+    changed = update_files(small.index, small.root, ["Service/payment-api.yaml"])
+    assert {PAYMENT, "service:default/payments-api", "service:default/billing-worker"} <= changed
+    assert ("service:default/billing-worker", "dependsOn", PAYMENT) not in edges(small.index)
+    assert_same_as_full_build(small, tmp_path)
+
+
+def test_closer_namespace_takes_over(small, tmp_path):
+    write(small.root, "shop/payment-api.yaml", document("Service", "payment-api",
+                                                        namespace="shop"))
+    changed = update_files(small.index, small.root, ["shop/payment-api.yaml"])
+    assert "service:shop/cart-api" in changed and PAYMENT in changed
+    assert ("service:shop/cart-api", "dependsOn", "service:shop/payment-api") in \
+        edges(small.index)
+    assert ("service:shop/cart-api", "dependsOn", PAYMENT) not in edges(small.index)
+    assert_same_as_full_build(small, tmp_path)
+
+
+def test_new_file_with_several_documents_and_a_duplicate(small, tmp_path):
+    write(small.root, "more.yaml", document("Team", "new-team"),
+          document("Team", "payments-team", title="a duplicate of an existing ref"))
+    changed = update_files(small.index, small.root, ["more.yaml", "./more.yaml"])
+    assert changed == {"team:default/new-team"}
+    with duckdb.connect(str(small.index), read_only=True) as con:
+        titles = con.execute("SELECT title FROM entities WHERE name = 'payments-team'")
+        assert titles.fetchall() == [("Payments Team",)]
+
+
+def test_git_metadata_of_the_changed_file(small):
+    path = write(small.root, "Team/platform-team.yaml", document("Team", "platform-team"))
+    update_files(small.index, small.root, ["Team/platform-team.yaml"])
+    with duckdb.connect(str(small.index), read_only=True) as con:
+        created_by, updated = con.execute(
+            "SELECT created_by, epoch(updated_at) FROM entities "
+            "WHERE name = 'platform-team'").fetchone()
+        commits = con.execute("SELECT count(*) FROM file_commits "
+                              "WHERE path = 'Team/platform-team.yaml'").fetchone()[0]
+    assert created_by == "Alice" and commits == 1
+    assert abs(updated - path.stat().st_mtime) < 1
+
+
+def test_paths_that_cannot_be_catalog_files_are_ignored(small):
+    (small.root / "notes.txt").write_text("not yaml")
+    assert update_files(small.index, small.root, []) == set()
+    assert update_files(small.index, small.root, ["/etc/passwd", "../x.yaml"]) == set()
+    assert update_files(small.index, small.root, ["notes.txt"]) == set()
+
+
+def test_unusable_index_raises(small):
+    small.index.write_bytes(b"garbage" * 1000)
+    with pytest.raises(IndexUnusable):
+        update_files(small.index, small.root, ["Team/platform-team.yaml"])
+    with pytest.raises(IndexUnusable):
+        update_files(small.index.parent / "missing.duckdb", small.root, ["x.yaml"])
+
+
+def test_graph_sees_the_update(small):
+    with duckdb.connect(str(small.index), read_only=True) as con:
+        before = graph(con, "service/billing-worker", direction="out")
+    assert "service/payment-api" in {n["id"] for n in before["nodes"]}
+    (small.root / "Service/payment-api.yaml").unlink()
+    update_files(small.index, small.root, ["Service/payment-api.yaml"])
+    with duckdb.connect(str(small.index), read_only=True) as con:
+        after = graph(con, "service/billing-worker", direction="out")
+    assert "service/payment-api" not in {n["id"] for n in after["nodes"]}
