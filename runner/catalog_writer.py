@@ -95,8 +95,9 @@ def author_of(user: Any) -> Person:
 
 def _safe_segment(value: str, field: str) -> None:
     if not _SAFE_SEGMENT.match(value) or ".." in value:
-        raise BadRequest(f"{field} {value!r} cannot be used in a file path: use lower-case "
-                         "letters, digits and '-' (no '/', '\\' or '..')")
+        raise BadRequest(f"{field} {value!r} cannot be used in a file path: use letters, "
+                         "digits, '.', '_' and '-', starting with a letter or digit "
+                         "(no '/', '\\' or '..')")
 
 
 def _prepare(workspace: Workspace, body: Any) -> dict[str, Any]:

@@ -9,17 +9,20 @@ connection: request reads are cursors of it (tens of microseconds each, against 
 cache), and the incremental index update opens its own connection to the same file, which
 DuckDB attaches to the same database instance. A readers-writer gate keeps reads out
 during an update so the in-memory record cache is never refilled with a row the update is
-replacing. The site is rendered from a copy of the index (see `_site_worker`), so its
-read-only connections never meet the read-write one.
+replacing. The site is rendered from a copy of the index and its
+write-ahead log (see `_site_worker`), so its read-only connections never meet the
+read-write one.
 """
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import json
 import logging
 import shutil
 import threading
+import time
 from collections.abc import Collection, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -40,6 +43,7 @@ log = logging.getLogger(__name__)
 
 CONFIG_FILE = "gantry.yaml"
 MAX_LOGGED_PROBLEMS = 50
+MAX_SNAPSHOT_ATTEMPTS = 3
 RECORD_CACHE_SIZE = 20_000
 """Entities kept parsed in memory for GET; the cache empties whenever the index changes."""
 
@@ -100,6 +104,15 @@ def _record(row: tuple) -> EntityRecord:
     ref, kind, data, path, line, created_at, updated_at, created_by = row
     return EntityRecord(ref, kind, json.loads(data) if isinstance(data, str) else data, path,
                         line, _iso(created_at), _iso(updated_at), created_by)
+
+
+def _copy_pair(index: Path, wal: Path, target: Path, target_wal: Path) -> None:
+    """Copy a DuckDB file and its write-ahead log (or remove a stale copy of the log)."""
+    shutil.copyfile(index, target)
+    try:
+        shutil.copyfile(wal, target_wal)
+    except FileNotFoundError:
+        target_wal.unlink(missing_ok=True)
 
 
 def _settle_wal(index: Path) -> None:
@@ -259,6 +272,8 @@ class Workspace:
         self._site_pending: set[str] = set()
         self._site_idle = True
         self._site_thread: threading.Thread | None = None
+        self._stopping = False
+        self._generation = 0
         self.started = False
 
     # --- paths -------------------------------------------------------------------------------
@@ -358,10 +373,11 @@ class Workspace:
         with self._site_cond:
             self._site_pending |= refs
             self._site_idle = False
-            if self._site_thread is None:
+            if self._site_thread is None and not self._stopping:
                 self._site_thread = threading.Thread(target=self._site_worker,
                                                      name="gantry-site", daemon=True)
                 self._site_thread.start()
+                atexit.register(self.stop)
             self._site_cond.notify_all()
 
     def _site_worker(self) -> None:
@@ -373,25 +389,50 @@ class Workspace:
         snapshot = self.index_path.with_name("site-snapshot.duckdb")
         while True:
             with self._site_cond:
-                while not self._site_pending:
+                while not self._site_pending and not self._stopping:
                     self._site_idle = True
                     self._site_cond.notify_all()
                     self._site_cond.wait()
+                if self._stopping:
+                    self._site_idle = True
+                    self._site_cond.notify_all()
+                    return
                 refs, self._site_pending = self._site_pending, set()
             try:
                 self._snapshot(snapshot)
-            except (OSError, duckdb.Error):
-                log.exception("the index could not be copied for the site build")
-                continue
-            self._build_site(refs, snapshot)
+                self._build_site(refs, snapshot)
+            except Exception:  # the worker must outlive any one failed build
+                log.exception("the site could not be updated for %d entities", len(refs))
 
     def _snapshot(self, target: Path) -> None:
-        """Copy the index to `target`: whole (checkpointed), and with no write under way."""
-        with self.lock:
-            with self._gate.exclusive(), self._open_lock:
-                if self._db is not None:
-                    self._db.execute("CHECKPOINT")
-            shutil.copyfile(self.index_path, target)
+        """Copy the index file and its write-ahead log to `target` (and `target.wal`).
+
+        Nothing is locked while copying: an index update changes the files, so the update
+        counter (odd while an update runs) is read before and after, and the copy is taken
+        again when an update overlapped it. Readers are never held up.
+        """
+        wal, target_wal = (self.index_path.with_name(self.index_path.name + ".wal"),
+                           target.with_name(target.name + ".wal"))
+        for _attempt in range(MAX_SNAPSHOT_ATTEMPTS):
+            generation = self._generation
+            if generation % 2 == 0:
+                _copy_pair(self.index_path, wal, target, target_wal)
+                if generation == self._generation:
+                    return
+            time.sleep(0.05)
+        token = self._gate.acquire_read()  # updates keep coming: hold them back for a copy
+        try:
+            _copy_pair(self.index_path, wal, target, target_wal)
+        finally:
+            self._gate.release_read(token)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Let the site worker finish the build under way and end (at shutdown)."""
+        with self._site_cond:
+            self._stopping = True
+            self._site_cond.notify_all()
+        if self._site_thread is not None:
+            self._site_thread.join(timeout)
 
     def wait_for_site(self, timeout: float = 60.0) -> bool:
         """Block until every queued page is rendered; False on timeout."""
@@ -411,7 +452,11 @@ class Workspace:
             before = self._records_in(paths)
             with self._gate.exclusive():
                 self._cache.clear()
-                changed = self._update_index(paths)
+                self._generation += 1
+                try:
+                    changed = self._update_index(paths)
+                finally:
+                    self._generation += 1
             after = self._records_in(paths)
             changed |= {ref for ref in before.keys() | after.keys()
                         if _differs(before.get(ref), after.get(ref))}

@@ -140,10 +140,10 @@ def _parse_log(output: str, prefix: str, present: set[str]) -> dict[str, FileHis
     return histories
 
 
-def _modified(prefix: str, root: Path) -> set[str]:
+def _modified(prefix: str, root: Path, pathspec: list[str]) -> set[str]:
     """Catalog files (relative to the catalog) with uncommitted changes in the work tree."""
     done = _git(root, "status", "--porcelain=v1", "-z", "--untracked-files=no",
-                "--no-renames", "--", ".")
+                "--no-renames", "--", *pathspec)
     if done.returncode != 0:
         return set()
     changed: set[str] = set()
@@ -181,7 +181,7 @@ def collect(root: Path, present: Iterable[str], only: bool = False) -> GitMeta:
                         "HEAD", "--", *pathspec)
             if done.returncode == 0:
                 meta.files = _parse_log(done.stdout.decode("utf-8", "replace"), prefix, present)
-                for path in _modified(prefix, root) & meta.files.keys():
+                for path in _modified(prefix, root, pathspec) & meta.files.keys():
                     meta.files[path].updated_at = _mtime(root / path)
             else:
                 meta.note = ("git log failed (" + done.stderr.decode("utf-8", "replace")

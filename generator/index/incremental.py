@@ -88,15 +88,19 @@ def update_files(index_path: Path, catalog_root: Path, changed: list[str]) -> se
 def _apply(con: duckdb.DuckDBPyConnection, paths: list[str], loaded: list[Entity],
            infos: dict, history: gitmeta.GitMeta, folder: Path) -> set[str]:
     old_refs = {r for (r,) in con.execute(
-        f"SELECT ref FROM entities WHERE {_in_list('path')}", [paths]).fetchall()}
-    old_edges = _edges_from(con, old_refs)
-    for table, column, values in (("entities", "path", paths), ("files", "path", paths),
-                                  ("file_commits", "path", paths),
-                                  ("declared_refs", "source", sorted(old_refs)),
-                                  ("relations", "source", sorted(old_refs))):
-        con.execute(f"DELETE FROM {table} WHERE {_in_list(column)}", [values])
-    taken = {r for (r,) in con.execute(f"SELECT ref FROM entities WHERE {_in_list('ref')}",
-                                       [[e.ref for e in loaded]]).fetchall()}
+        f"DELETE FROM entities WHERE {_in_list('path')} RETURNING ref", [paths]).fetchall()}
+    old_edges: set[Edge] = set()
+    if old_refs:
+        old_edges = set(con.execute(
+            f"DELETE FROM relations WHERE {_in_list('source')} RETURNING source, type, target",
+            [sorted(old_refs)]).fetchall())
+        con.execute(f"DELETE FROM declared_refs WHERE {_in_list('source')}", [sorted(old_refs)])
+    for table in ("files", "file_commits"):
+        con.execute(f"DELETE FROM {table} WHERE {_in_list('path')}", [paths])
+    taken: set[str] = set()
+    if loaded:
+        taken = {r for (r,) in con.execute(f"SELECT ref FROM entities WHERE {_in_list('ref')}",
+                                           [[e.ref for e in loaded]]).fetchall()}
     entities: list[Entity] = []
     for entity in loaded:
         if entity.ref not in taken:  # a duplicate of an entity in an unchanged file
@@ -116,23 +120,21 @@ def _apply(con: duckdb.DuckDBPyConnection, paths: list[str], loaded: list[Entity
 
     appeared_or_gone = (new_refs - old_refs) | (old_refs - new_refs)
     affected = _referrers(con, appeared_or_gone) - new_refs
-    before = old_edges | _edges_from(con, affected)
-    con.execute(f"DELETE FROM relations WHERE {_in_list('source')}", [sorted(affected)])
+    before = set(old_edges)
+    if affected:
+        before |= set(con.execute(
+            f"DELETE FROM relations WHERE {_in_list('source')} RETURNING source, type, target",
+            [sorted(affected)]).fetchall())
     rows = declared + _declared_by(con, affected)
     asked = sorted({ref for row in rows for ref in candidates(row)})
-    known = {r for (r,) in con.execute(
-        f"SELECT ref FROM entities WHERE {_in_list('ref')}", [asked]).fetchall()}
+    known: set[str] = set()
+    if asked:
+        known = {r for (r,) in con.execute(
+            f"SELECT ref FROM entities WHERE {_in_list('ref')}", [asked]).fetchall()}
     after = set(resolve_rows(rows, known))
     bulk_insert(con, "relations", COLUMNS["relations"], sorted(after), folder)
     moved = before ^ after
     return old_refs | new_refs | {e[0] for e in moved} | {e[2] for e in moved}
-
-
-def _edges_from(con: duckdb.DuckDBPyConnection, sources: set[str]) -> set[Edge]:
-    if not sources:
-        return set()
-    return set(con.execute(f"SELECT source, type, target FROM relations WHERE "
-                           f"{_in_list('source')}", [sorted(sources)]).fetchall())
 
 
 def _declared_by(con: duckdb.DuckDBPyConnection, sources: set[str]) -> list[Declared]:

@@ -33,7 +33,8 @@ from .search import build_search_index
 from .urls import entity_dir, page_file
 
 STAMP = ".gantry-site.json"
-"""Records the inputs of the last build, so an identical rebuild can stop early."""
+"""Records the inputs of the last build: an identical rebuild stops early, and a partial
+rebuild (`changed_refs`) becomes a full one when settings, templates or assets changed."""
 NOSCRIPT_LIMIT = 2000
 """Catalogs up to this size list every entity as a plain link on /catalog/ (works without
 JavaScript); larger catalogs load the table from catalog-data.js only."""
@@ -69,16 +70,19 @@ def _assets_digest(site_root: Path) -> str:
     return digest.hexdigest()[:16]
 
 
-def _input_fingerprint(index_path: Path, catalog_root: Path, config: dict, assets: str) -> str:
-    con = duckdb.connect(str(index_path), read_only=True)
-    try:
-        indexed = fingerprint(con)
-    finally:
-        con.close()
+def _settings_digest(catalog_root: Path, config: dict, assets: str) -> str:
+    """Everything besides the index that every page depends on."""
     settings = json.dumps(config, sort_keys=True, default=str)
     return hashlib.sha256(
-        f"{indexed}|{settings}|{assets}|{Path(catalog_root).resolve()}".encode()
-    ).hexdigest()
+        f"{settings}|{assets}|{Path(catalog_root).resolve()}".encode()).hexdigest()
+
+
+def _index_digest(index_path: Path) -> str:
+    con = duckdb.connect(str(index_path), read_only=True)
+    try:
+        return fingerprint(con)
+    finally:
+        con.close()
 
 
 def _read_stamp(out_dir: Path) -> dict[str, Any]:
@@ -188,11 +192,15 @@ def build_site(index_path: Path, catalog_root: Path, out_dir: Path, *,
     config = config or {}
     site_root = site_dir()
     assets = _assets_digest(site_root)
-    inputs = _input_fingerprint(index_path, catalog_root, config, assets)
+    repo = repo_info(catalog_root, config)
+    settings = _settings_digest(catalog_root, config, f"{assets}|{repo}")
+    indexed = _index_digest(index_path)
     stamp = _read_stamp(out_dir)
     stats = SiteStats()
-    if changed_refs is None and stamp.get("inputs") == inputs and \
-            (out_dir / "index.html").is_file():
+    complete = stamp.get("settings") == settings and (out_dir / "index.html").is_file()
+    if not complete:
+        changed_refs = None  # new settings, templates or output folder: every page changes
+    elif changed_refs is None and stamp.get("index") == indexed:
         stats.skipped = True
         stats.max_entity_page_bytes = int(stamp.get("maxEntityPageBytes", 0))
         stats.seconds = time.perf_counter() - started
@@ -200,7 +208,7 @@ def build_site(index_path: Path, catalog_root: Path, out_dir: Path, *,
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / STAMP).unlink(missing_ok=True)
     data = load_site_data(index_path)
-    ctx = pages.make_site_context(data, repo_info(catalog_root, config), config, assets[:8])
+    ctx = pages.make_site_context(data, repo, config, assets[:8])
     env = environment(site_root / "templates")
     tally = WriteTally()
 
@@ -253,8 +261,9 @@ def build_site(index_path: Path, catalog_root: Path, out_dir: Path, *,
     stats.entity_pages = len(targets)
     stats.max_entity_page_bytes = entity_tally.max_entity_bytes
     stats.max_entity_page_ref = entity_tally.max_entity_ref
-    if changed_refs is None:
-        (out_dir / STAMP).write_text(json.dumps(
-            {"inputs": inputs, "maxEntityPageBytes": stats.max_entity_page_bytes}))
+    largest = stats.max_entity_page_bytes if changed_refs is None else max(
+        stats.max_entity_page_bytes, int(stamp.get("maxEntityPageBytes", 0)))
+    (out_dir / STAMP).write_text(json.dumps(
+        {"settings": settings, "index": indexed, "maxEntityPageBytes": largest}))
     stats.seconds = time.perf_counter() - started
     return stats

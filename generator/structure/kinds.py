@@ -193,6 +193,7 @@ class SchemaRegistry:
 
 
 def _draft7_compatible(node: Any, top: bool = True) -> bool:
+    """Whether a schema means the same to a draft-7 validator as to a 2020-12 one."""
     if isinstance(node, dict):
         if not top and _NEWER_KEYWORDS.intersection(node):
             return False

@@ -8,6 +8,7 @@ Run with `python -m tests.benchmarks.bench_site [--sizes 10000,100000]`.
 from __future__ import annotations
 
 import argparse
+import resource
 import sys
 import tempfile
 import time
@@ -22,6 +23,13 @@ UNCHANGED_TARGET = 1.0
 PAGE_LIMIT = 60 * 1024
 
 
+def _cpu_seconds() -> float:
+    """User and system time of this process and its finished children (pool, pagefind)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def _measure(size: int, work: Path) -> dict:
     catalog = work / "catalog"
     generate(catalog, size, seed=7)
@@ -30,10 +38,12 @@ def _measure(size: int, work: Path) -> dict:
     build_index(catalog, index)
     index_seconds = time.perf_counter() - started
     site = work / "site"
+    cpu = _cpu_seconds()
     cold = build_site(index, catalog, site)
+    cpu = _cpu_seconds() - cpu
     unchanged = build_site(index, catalog, site)
     return {"size": size, "index": index_seconds, "cold": cold.seconds,
-            "render": cold.render_seconds, "search": cold.search_seconds,
+            "render": cold.render_seconds, "cpu": cpu, "search": cold.search_seconds,
             "unchanged": unchanged.seconds, "max_page": cold.max_entity_page_bytes,
             "max_ref": cold.max_entity_page_ref, "pages": cold.entity_pages}
 
@@ -58,7 +68,8 @@ def main(argv: list[str] | None = None) -> int:
             failed |= not ok
             verdicts.append(f"{name} {'ok' if ok else 'MISSED'}")
         print(f"site {size:>7} entities: index {r['index']:.1f}s, cold site {r['cold']:.1f}s "
-              f"(render {r['render']:.1f}s, pagefind {r['search']:.1f}s; target {target or '-'}s), "
+              f"(render {r['render']:.1f}s, pagefind {r['search']:.1f}s, {r['cpu']:.0f} CPU-s; "
+              f"target {target or '-'}s), "
               f"unchanged {r['unchanged']:.2f}s, "
               f"largest entity page {r['max_page'] / 1024:.1f} KB ({r['max_ref']}); "
               + ", ".join(verdicts))

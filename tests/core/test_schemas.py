@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import json
+import random
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +14,7 @@ from jsonschema import Draft202012Validator
 
 from generator.resources import schemas_dir
 from generator.structure.kinds import SchemaError, SchemaRegistry
+from tests.benchmarks.synth import documents
 
 from .conftest import write
 
@@ -145,3 +148,43 @@ def test_combined_schema_checks_any_kind_offline(tmp_path: Path,
     failed = subprocess.run([*command, str(bad)], capture_output=True, text=True)
     assert failed.returncode == 1
     assert "'url' is a required property" in failed.stdout
+
+
+
+def _paths(value: object, prefix: tuple = ()) -> list[tuple]:
+    found = [prefix] if prefix else []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found += _paths(item, prefix + (key,))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found += _paths(item, prefix + (index,))
+    return found
+
+
+def test_fast_check_never_passes_a_mutated_invalid_document(registry: SchemaRegistry) -> None:
+    """Random single changes to realistic documents: whenever the full validator refuses one,
+    the compiled short-cut must refuse it too."""
+    rng = random.Random(11)
+    replacements = [None, 1, -5, 2.5, True, "", "X Y", "javascript:x", "a/b", [], {}, ["a"],
+                    {"a": 1}, "backend", "https://x", 301, 0, "a\n"]
+    refused = 0
+    for document in documents(150, seed=5):
+        paths = _paths(document)
+        for _ in range(12):
+            variant = copy.deepcopy(document)
+            path = rng.choice(paths)
+            parent = variant
+            for step in path[:-1]:
+                parent = parent[step]
+            if isinstance(parent, dict) and rng.random() < 0.2:
+                parent.pop(path[-1])
+            elif isinstance(parent, dict) and rng.random() < 0.2:
+                parent["unexpected"] = 1
+            else:
+                parent[path[-1]] = rng.choice(replacements)
+            kind = document["kind"]
+            if not registry.validator(kind).is_valid(variant):
+                refused += 1
+                assert not registry.is_valid(kind)(variant), (path, variant)
+    assert refused > 500

@@ -10,7 +10,8 @@ import pytest
 from generator.load import load_catalog
 from generator.structure.entity import Entity
 from generator.structure.kinds import SchemaRegistry
-from generator.validate import known_refs, validate_catalog, validate_entities
+from generator.structure.problem import Problem
+from generator.validate import ValidationResult, known_refs, validate_catalog, validate_entities
 
 from .conftest import TEAM, write
 
@@ -397,3 +398,25 @@ def test_known_refs_and_validate_entities_on_loaded_catalog(catalog: Path,
                                  "catalog")
     assert [(p.file, p.line, p.column, p.rule) for p in problems] == [
         ("catalog/Service/default/payment-api.yaml", 5, 10, "reference")]
+
+
+def test_missing_catalog_folder_raises(tmp_path: Path, registry: SchemaRegistry) -> None:
+    with pytest.raises(FileNotFoundError, match="catalog folder not found"):
+        validate_catalog(tmp_path / "missing", registry)
+
+
+def test_display_root_names_files(catalog: Path, registry: SchemaRegistry) -> None:
+    write(catalog, "Service/default/payment-api.yaml", service("spec: {}\n"))
+    for display_root, expected in (("", "Service/default/payment-api.yaml"),
+                                   ("repo/catalog", "repo/catalog/Service/default/"
+                                                    "payment-api.yaml"),
+                                   (None, f"{catalog}/Service/default/payment-api.yaml")):
+        result = validate_catalog(catalog, registry, display_root=display_root)
+        assert {p.file for p in result.problems} == {expected}
+        assert not result.ok
+
+
+def test_warnings_do_not_fail_a_catalog() -> None:
+    warning = Problem("c/a.yaml", 1, 1, "consider a title", "style", "warning")
+    assert ValidationResult(problems=[warning]).ok
+    assert not ValidationResult(problems=[warning, Problem("c/a.yaml", 2, 1, "x", "schema")]).ok

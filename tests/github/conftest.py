@@ -21,6 +21,12 @@ INPUTS = {"service": {"required": True}, "environment": {"required": True},
           "dry_run": {}, "notes": {}, "replicas": {}}
 
 
+@pytest.fixture(autouse=True)
+def fast_polling(monkeypatch):
+    """Reads every 20 ms instead of every 3 s, as a runner with that setting would."""
+    monkeypatch.setenv("GANTRY_GITHUB_POLL_INTERVAL", str(POLL))
+
+
 @pytest.fixture(scope="session")
 def app_keys() -> tuple[str, str]:
     """An RSA key pair as PEM text: (private, public)."""
@@ -50,7 +56,7 @@ def app_config(server: FakeGitHub, private_key: str, app: App) -> dict[str, Any]
 
 def action_config(**extra: Any) -> dict[str, Any]:
     return {"repository": "acme/deployments", "workflow": "deploy.yml", "ref": "main",
-            "pollInterval": POLL, "timeout": 5, **extra}
+            "timeout": 5, **extra}
 
 
 def context(config: dict[str, Any], plugin: dict[str, Any], inputs: dict | None = None,

@@ -118,19 +118,19 @@ def test_numeric_workflow_id_and_ref(github):
 def test_run_that_never_appears_fails_after_timeout(github):
     github.dispatch_mode = "no-details"
     github.run_visible_after_lists = 10**6
-    ctx = context(action_config(timeout=0.5), pat_config(github))
+    ctx = context(action_config(timeout=1), pat_config(github))
     step = drive(ctx)
     assert isinstance(step, Failed)
-    assert "no new run appeared within 0.5s" in step.error
+    assert "no new run appeared within 1s" in step.error
     assert len(github.dispatches) == 1
 
 
 def test_follow_timeout(github):
     github.add_workflow("acme", "deployments", "slow.yml", statuses=("queued", "in_progress"))
-    step = drive(context(action_config(workflow="slow.yml", followTimeout=0.3),
+    step = drive(context(action_config(workflow="slow.yml", followTimeout=1),
                          pat_config(github), {}))
     assert isinstance(step, Failed)
-    assert "did not complete within 0.3s" in step.error and "in_progress" in step.error
+    assert "did not complete within 1s" in step.error and "in_progress" in step.error
 
 
 def test_unconfigured_plugin_fails_clearly(github):
@@ -162,7 +162,7 @@ def test_lost_dispatch_answer_is_not_dispatched_again(github):
 
 def test_5xx_on_dispatch_looks_for_the_run_instead_of_resending(github):
     github.fail("POST", "/dispatches", 502, message="Server Error")
-    ctx = context(action_config(timeout=0.6), pat_config(github))
+    ctx = context(action_config(timeout=1), pat_config(github))
     step = drive(ctx)
     # The 502 came before GitHub created anything, so there is no run to find; the executor
     # still never sends a second dispatch.
@@ -223,9 +223,9 @@ def test_resume_after_a_crash_during_the_dispatch_only_looks(github):
 
 
 def test_resume_when_nothing_was_sent_fails_without_dispatching(github):
-    ctx = context(action_config(timeout=0.4), pat_config(github))
+    ctx = context(action_config(timeout=1), pat_config(github))
     EXECUTOR.start(ctx)
-    resumed = context(action_config(timeout=0.4), pat_config(github), state=ctx.state)
+    resumed = context(action_config(timeout=1), pat_config(github), state=ctx.state)
     step = finish(EXECUTOR.resume(resumed), resumed)
     assert isinstance(step, Failed)
     assert "restarted while dispatching" in step.error and "not dispatched again" in step.error

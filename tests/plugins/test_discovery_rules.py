@@ -82,3 +82,14 @@ def test_merge_keeps_what_a_person_wrote():
                      label_key="", environments=set(),
                      services={"svc": ExistingEntity("Service/svc.yaml", 0, merged)})
     assert unchanged == []
+
+
+def test_last_synced_comes_from_the_last_operation():
+    app = found("prod", "svc")
+    assert "argocd.io/lastSyncedAt" not in plan([app], label_key="", environments=set(),
+                                                services={})[0].data["metadata"]["annotations"]
+    app.app["status"]["operationState"] = {"phase": "Succeeded",
+                                           "finishedAt": "2026-03-12T10:30:00Z"}
+    annotations = plan([app], label_key="", environments=set(),
+                       services={})[0].data["metadata"]["annotations"]
+    assert annotations["argocd.io/lastSyncedAt"] == "2026-03-12T10:30:00Z"

@@ -88,3 +88,18 @@ def test_full_rebuild_removes_stale_pages(fresh_example):
                        config=fresh_example.config)
     assert not stale.exists() and stats.pages_removed == 1
     assert stats.pages_written < 10 and stats.pages_unchanged > 40
+
+
+def test_partial_rebuild_becomes_full_when_settings_change(fresh_example):
+    path = fresh_example.catalog / "Service/default/payment-api.yaml"
+    path.write_text(path.read_text().replace("Handles all", "Handles nearly all"))
+    refs = update_files(fresh_example.index, fresh_example.catalog,
+                        ["Service/default/payment-api.yaml"])
+    config = {**fresh_example.config, "title": "Renamed Portal"}
+    stats = build_site(fresh_example.index, fresh_example.catalog, fresh_example.site,
+                       config=config, changed_refs=refs)
+    assert stats.entity_pages > 40
+    assert "Renamed Portal" in fresh_example.page(UNRELATED)
+    again = build_site(fresh_example.index, fresh_example.catalog, fresh_example.site,
+                       config=config)
+    assert again.skipped  # the partial-turned-full build left a valid stamp

@@ -1,12 +1,12 @@
 """`github-action`: dispatch a GitHub Actions workflow and follow its run to the conclusion.
 
-Config: `repository: owner/name` or `repoURL: https://github.com/owner/name[.git]` (or a
-GitHub Enterprise URL), `workflow` (file name such as `deploy.yml`, or the numeric id;
-`workflowFile` is accepted as another name for it), `ref` (default `main`), `timeout`
-(seconds for the run to appear after the dispatch; default 60, at most 300),
-`followTimeout` (seconds to follow the run; default 3600) and `pollInterval` (seconds between
-reads; default 3, or `GANTRY_GITHUB_POLL_INTERVAL`). Credentials and `apiUrl` come from the
-github plugin's settings.
+Config (the keys `schemas/action.json` allows): `repository: owner/name` or
+`repoURL: https://github.com/owner/name[.git]` (or a GitHub Enterprise URL), `workflow` (file
+name such as `deploy.yml`, or the numeric id), `ref` (default `main`), `timeout` (whole
+seconds for the run to appear after the dispatch; default 60, at most 300) and
+`followTimeout` (whole seconds to follow the run; default 3600). Reads are spaced by
+`GANTRY_GITHUB_POLL_INTERVAL` seconds (default 3), a setting of the runner rather than of each
+action. Credentials and `apiUrl` come from the github plugin's settings.
 
 The run moves through three phases kept in `ctx.state`:
 - `dispatch`: recorded (with the time) by `start` before anything is sent, then the next
@@ -41,20 +41,19 @@ from .base import BaseExecutor, Done, Failed, RunContext, Step, Wait
 log = logging.getLogger(__name__)
 
 DEFAULT_REF = "main"
-DEFAULT_TIMEOUT = 60.0
-MAX_TIMEOUT = 300.0
-DEFAULT_FOLLOW_TIMEOUT = 3600.0
-MAX_FOLLOW_TIMEOUT = 7 * 24 * 3600.0
+DEFAULT_TIMEOUT = 60
+MAX_TIMEOUT = 300
+DEFAULT_FOLLOW_TIMEOUT = 3600
+MAX_FOLLOW_TIMEOUT = 7 * 24 * 3600
 DEFAULT_POLL_INTERVAL = 3.0
 MAX_POLL_INTERVAL = 60.0
 FOLLOW_INTERVAL_CAP = 15.0
-"""Following a long run, reads slow down from `pollInterval` to one every 15 seconds."""
+"""Following a long run, reads slow down from the poll interval to one every 15 seconds."""
 POLL_ENV = "GANTRY_GITHUB_POLL_INTERVAL"
 UNREACHABLE_RETRY = 2.0
-KNOWN_KEYS = ("repository", "repoURL", "workflow", "workflowFile", "ref", "timeout",
-              "followTimeout", "pollInterval")
+KNOWN_KEYS = ("repository", "repoURL", "workflow", "ref", "timeout", "followTimeout")
 
-_REPOSITORY = re.compile(r"^([A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)/([A-Za-z0-9_.-]+)$")
+_REPOSITORY = re.compile(r"^([A-Za-z0-9_.-]+)/([A-Za-z0-9_.-]+)$")
 _REPO_URL = re.compile(r"^https?://([^/\s]+)/([A-Za-z0-9-]+)/([A-Za-z0-9_.-]+?)(?:\.git)?/?$")
 _WORKFLOW_FILE = re.compile(r"^(?:\.github/workflows/)?([A-Za-z0-9_.-]+\.ya?ml)$")
 
@@ -80,13 +79,14 @@ class Target:
 def _seconds(config: dict[str, Any], key: str, default: float, maximum: float,
              problems: list[str]) -> float:
     value = config.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= maximum:
-        problems.append(f"config.{key} must be a number of seconds in (0, {maximum:g}]")
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= maximum:
+        problems.append(f"config.{key} must be a whole number of seconds from 1 to {maximum:g}")
         return default
     return float(value)
 
 
-def _poll_default() -> float:
+def poll_interval() -> float:
+    """Seconds between reads: `GANTRY_GITHUB_POLL_INTERVAL` when valid, else 3."""
     try:
         value = float(os.environ.get(POLL_ENV, ""))
     except ValueError:
@@ -122,24 +122,20 @@ def parse_config(config: dict[str, Any]) -> tuple[Target | None, list[str]]:
     else:
         problems.append("config.repository (owner/name) or config.repoURL is required")
     workflow = ""
-    if "workflow" in config and "workflowFile" in config:
-        problems.append("config.workflow and config.workflowFile both name the workflow; "
-                        "keep one")
+    raw = config.get("workflow")
+    file_match = _WORKFLOW_FILE.match(raw.strip()) if isinstance(raw, str) else None
+    if isinstance(raw, int) and not isinstance(raw, bool) and raw > 0:
+        workflow = str(raw)
+    elif isinstance(raw, str) and raw.strip().isdigit():
+        workflow = raw.strip()
+    elif file_match:
+        workflow = file_match.group(1)
+    elif raw is None:
+        problems.append("config.workflow is required: the workflow file name "
+                        "(deploy.yml) or its numeric id")
     else:
-        raw = config.get("workflow", config.get("workflowFile"))
-        key = "workflow" if "workflow" in config else "workflowFile"
-        if isinstance(raw, int) and not isinstance(raw, bool) and raw > 0:
-            workflow = str(raw)
-        elif isinstance(raw, str) and raw.strip().isdigit():
-            workflow = raw.strip()
-        elif isinstance(raw, str) and _WORKFLOW_FILE.match(raw.strip()):
-            workflow = _WORKFLOW_FILE.match(raw.strip()).group(1)
-        elif raw is None:
-            problems.append("config.workflow is required: the workflow file name "
-                            "(deploy.yml) or its numeric id")
-        else:
-            problems.append(f"config.{key} must be a workflow file name ending in .yml or "
-                            ".yaml, or the workflow's numeric id")
+        problems.append("config.workflow must be a workflow file name ending in .yml or "
+                        ".yaml, or the workflow's numeric id")
     ref = config.get("ref", DEFAULT_REF)
     if not isinstance(ref, str) or not ref.strip() or any(c.isspace() for c in ref.strip()):
         problems.append("config.ref must be a branch or tag name")
@@ -147,10 +143,10 @@ def parse_config(config: dict[str, Any]) -> tuple[Target | None, list[str]]:
     timeout = _seconds(config, "timeout", DEFAULT_TIMEOUT, MAX_TIMEOUT, problems)
     follow = _seconds(config, "followTimeout", DEFAULT_FOLLOW_TIMEOUT, MAX_FOLLOW_TIMEOUT,
                       problems)
-    poll = _seconds(config, "pollInterval", _poll_default(), MAX_POLL_INTERVAL, problems)
     if problems:
         return None, problems
-    return Target(owner, repo, workflow, ref.strip(), host, timeout, follow, poll), []
+    return Target(owner, repo, workflow, ref.strip(), host, timeout, follow,
+                  poll_interval()), []
 
 
 def workflow_inputs(inputs: dict[str, Any]) -> dict[str, str]:
@@ -186,12 +182,16 @@ class GitHubActionExecutor(BaseExecutor):
         except GitHubConfigError as exc:
             return Failed(f"the github plugin is not usable: {exc}", self._outputs(target))
         phase = ctx.state.get("phase")
-        if phase == "dispatch":
-            return self._dispatch(ctx, target, client, scope)
-        if phase == "discover":
-            return self._discover(ctx, target, client, scope)
-        if phase == "follow":
-            return self._follow(ctx, target, client)
+        try:
+            if phase == "dispatch":
+                return self._dispatch(ctx, target, client, scope)
+            if phase == "discover":
+                return self._discover(ctx, target, client, scope)
+            if phase == "follow":
+                return self._follow(ctx, target, client)
+        except GitHubConfigError as exc:  # e.g. a private key that cannot sign
+            return Failed(f"the github plugin is not usable: {exc}",
+                          self._outputs(target, ctx.state))
         return Failed(f"the run is in an unknown phase {phase!r}")
 
     def resume(self, ctx: RunContext) -> Step:

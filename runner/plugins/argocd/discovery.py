@@ -120,9 +120,20 @@ def annotations_for(group: list[DiscoveredApp]) -> dict[str, str]:
         "argocd.io/destNamespace": str(destination.get("namespace") or ""),
         "argocd.io/destServer": str(destination.get("server") or destination.get("name") or ""),
         "argocd.io/project": str(spec.get("project") or ""),
+        "argocd.io/lastSyncedAt": _last_synced(first),
         "argocd.io/apps": ",".join(f"{a.instance}:{a.name}" for a in group),
     }
     return {k: v for k, v in annotations.items() if v}
+
+
+def _last_synced(app: dict[str, Any]) -> str:
+    """When the app last finished a sync: its operation's end, else its last deployment."""
+    status = app.get("status") or {}
+    operation = status.get("operationState") or {}
+    if operation.get("finishedAt"):
+        return str(operation["finishedAt"])
+    history = status.get("history") or []
+    return str((history[-1] or {}).get("deployedAt") or "") if history else ""
 
 
 def service_for(name: str, group: list[DiscoveredApp], environments: set[str]) -> dict[str, Any]:

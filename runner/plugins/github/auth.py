@@ -123,6 +123,9 @@ class AppAuth:
         except httpx.HTTPError as exc:
             raise GitHubUnavailable("cannot reach GitHub to obtain an installation token "
                                     f"({type(exc).__name__})") from exc
+        if response.status_code >= 500:
+            raise GitHubUnavailable("GitHub could not issue an installation token "
+                                    f"(HTTP {response.status_code})", response.status_code)
         if response.status_code != 201:
             error = error_from(response)
             error.message = f"GitHub App authentication failed: {error.message}"

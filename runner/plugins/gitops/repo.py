@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import base64
 import os
+import re
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 GIT_TIMEOUT_SECONDS = 120
+_USERINFO = re.compile(r"://[^/@\s]+@")
 PROBE_TIMEOUT_SECONDS = 15
 TRACKING_PREFIX = "refs/remotes/gantry/"
 
@@ -59,6 +61,7 @@ class GitOpsRepo:
         return env
 
     def _clean(self, text: str) -> str:
+        text = _USERINFO.sub("://***@", text)
         if self._token:
             text = text.replace(self._token, "***")
             text = text.replace(base64.b64encode(f"x-access-token:{self._token}".encode())
