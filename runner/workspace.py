@@ -21,6 +21,8 @@ import hashlib
 import json
 import logging
 import shutil
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Collection, Iterable, Iterator
@@ -104,6 +106,18 @@ def _record(row: tuple) -> EntityRecord:
     ref, kind, data, path, line, created_at, updated_at, created_by = row
     return EntityRecord(ref, kind, json.loads(data) if isinstance(data, str) else data, path,
                         line, _iso(created_at), _iso(updated_at), created_by)
+
+
+def render_site_job() -> None:
+    """Entry point of the site-build process: a JSON job on stdin, a summary on stdout."""
+    from generator.site.build import build_site
+
+    job = json.load(sys.stdin)
+    refs = job["changed_refs"]
+    stats = build_site(Path(job["index"]), Path(job["catalog"]), Path(job["out"]),
+                       config=job["config"], changed_refs=None if refs is None else set(refs))
+    print(f"{getattr(stats, 'pages_written', '?')} pages written in "
+          f"{getattr(stats, 'seconds', 0.0):.2f}s")
 
 
 def _copy_pair(index: Path, wal: Path, target: Path, target_wal: Path) -> None:
@@ -273,6 +287,7 @@ class Workspace:
         self._site_idle = True
         self._site_thread: threading.Thread | None = None
         self._stopping = False
+        self._site_process: subprocess.Popen | None = None
         self._generation = 0
         self.started = False
 
@@ -352,19 +367,34 @@ class Workspace:
                         problem.message)
 
     def _build_site(self, changed_refs: set[str] | None, index_path: Path | None = None) -> None:
-        """Render the site (only the pages of `changed_refs` when given) from an index."""
-        from generator.site.build import build_site
+        """Render the site (only the pages of `changed_refs` when given) from an index.
 
+        The build runs in a fresh Python process: large builds fork a pool of renderers,
+        and forking the threaded runner process can leave a child waiting forever on a lock
+        some other thread held. A failed build is logged; the API is not affected.
+        """
         if changed_refs is not None and not changed_refs:
             return
+        job = json.dumps({"index": str(index_path or self.index_path),
+                          "catalog": str(self.catalog_root), "out": str(self.site_dir),
+                          "config": self.config(),
+                          "changed_refs": None if changed_refs is None else sorted(changed_refs)},
+                         default=str)
         try:
-            stats = build_site(index_path or self.index_path, self.catalog_root, self.site_dir,
-                               config=self.config(), changed_refs=changed_refs)
-        except Exception:  # a broken page must not take the API down; the log says why
-            log.exception("the site could not be rebuilt")
+            process = subprocess.Popen(
+                [sys.executable, "-c", "from runner.workspace import render_site_job as r; r()"],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        except OSError as exc:
+            log.error("the site build could not start: %s", exc)
             return
-        log.info("site: %s pages written in %.2fs", getattr(stats, "pages_written", "?"),
-                 getattr(stats, "seconds", 0.0))
+        self._site_process = process
+        out, err = process.communicate(job.encode())
+        self._site_process = None
+        if process.returncode != 0:
+            log.error("the site could not be rebuilt (exit %s): %s", process.returncode,
+                      err.decode("utf-8", "replace").strip()[-2000:])
+            return
+        log.info("site: %s", out.decode("utf-8", "replace").strip())
 
     def _queue_site(self, refs: set[str]) -> None:
         """Ask the site worker to re-render these refs' pages (coalesced with pending ones)."""
@@ -427,10 +457,13 @@ class Workspace:
             self._gate.release_read(token)
 
     def stop(self, timeout: float = 10.0) -> None:
-        """Let the site worker finish the build under way and end (at shutdown)."""
+        """End the site worker (at shutdown); a build under way is stopped."""
         with self._site_cond:
             self._stopping = True
             self._site_cond.notify_all()
+        process = self._site_process
+        if process is not None and process.poll() is None:
+            process.terminate()
         if self._site_thread is not None:
             self._site_thread.join(timeout)
 

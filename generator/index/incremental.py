@@ -16,7 +16,7 @@ from pathlib import Path, PurePosixPath
 
 import duckdb
 
-from ..load import YAML_SUFFIXES, load_file
+from ..load import YAML_SUFFIXES, FileInfo, load_file
 from ..structure.entity import Entity, parse_ref
 from . import gitmeta
 from .build import index_path_for
@@ -57,7 +57,7 @@ def update_files(index_path: Path, catalog_root: Path, changed: list[str]) -> se
         return set()
     present = [rel for rel in paths if _indexable(root, rel)]
     loaded: list[Entity] = []
-    infos = {}
+    infos: dict[str, FileInfo] = {}
     for rel in present:
         entities, _problems, info = load_file(root, rel, "")
         loaded += [e for e in entities if e.kind and e.name]
@@ -86,7 +86,8 @@ def update_files(index_path: Path, catalog_root: Path, changed: list[str]) -> se
 
 
 def _apply(con: duckdb.DuckDBPyConnection, paths: list[str], loaded: list[Entity],
-           infos: dict, history: gitmeta.GitMeta, folder: Path) -> set[str]:
+           infos: dict[str, FileInfo], history: gitmeta.GitMeta, folder: Path) -> set[str]:
+    """Replace the rows of `paths`, re-resolve the edges that may move; the changed refs."""
     old_refs = {r for (r,) in con.execute(
         f"DELETE FROM entities WHERE {_in_list('path')} RETURNING ref", [paths]).fetchall()}
     old_edges: set[Edge] = set()

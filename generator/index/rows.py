@@ -84,7 +84,7 @@ ENTITY_INSERT = f"""
                  {_word_text("coalesce(description, '')")} AS description_words
           FROM ({ENTITY_SELECT}))
 """
-"""Insert the `staged` entities; callers make `staged` a table or CTE first."""
+"""Insert the `staged` entities; `bulk_insert` provides `staged` (a view or VALUES)."""
 
 
 def bulk_insert(con: duckdb.DuckDBPyConnection, table: str, columns: Sequence[tuple[str, str]],

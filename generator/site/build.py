@@ -15,6 +15,7 @@ import json
 import multiprocessing
 import os
 import re
+import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +30,7 @@ from .model import SiteData, fingerprint, load_site_data
 from .output import WriteTally, remove_page, write_if_changed, write_new_page
 from .render import environment, script_json
 from .repo import repo_info
-from .search import build_search_index
+from .search import BUNDLE, build_search_index, scratch_folder, write_documents
 from .urls import entity_dir, page_file
 
 STAMP = ".gantry-site.json"
@@ -167,6 +168,18 @@ def _stale_pages(out_dir: Path, current: set[str]) -> list[Path]:
     return stale
 
 
+def _search_index(data: SiteData, out_dir: Path) -> None:
+    """Write every entity's search document to a scratch folder and run Pagefind on it."""
+    scratch = scratch_folder()
+    try:
+        for folder in {entity_dir(ref).rpartition("/")[0] for ref in data.entities}:
+            (scratch / folder).mkdir(parents=True, exist_ok=True)
+        write_documents(scratch, list(data.entities.values()))
+        build_search_index(scratch, out_dir)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
 def _write_static(site_root: Path, out_dir: Path, tally: WriteTally) -> None:
     for path in sorted((site_root / "static").rglob("*")):
         if path.is_file():
@@ -244,16 +257,21 @@ def build_site(index_path: Path, catalog_root: Path, out_dir: Path, *,
         "catalog", tally)
     _write_page(env, "teams.html", pages.teams_page(ctx), out_dir, "teams", tally)
     _write_page(env, "actions.html", pages.actions_page(ctx), out_dir, "actions", tally)
+    action_names = set()
     for row in pages.actions(data):
+        action_names.add(row.name)
         _write_page(env, "action.html", pages.action_page(ctx, row), out_dir,
                     f"actions/{row.name}", tally)
+    for folder in (out_dir / "actions").glob("*/"):
+        if folder.is_dir() and folder.name not in action_names:
+            stats.pages_removed += remove_page(folder)
     _write_page(env, "search.html", pages.search_page(ctx), out_dir, "search", tally)
     (out_dir / ".nojekyll").touch()
     stats.render_seconds = time.perf_counter() - render_started
 
-    if entity_tally.written or stats.pages_removed or not (out_dir / "pagefind").is_dir():
+    if entity_tally.written or stats.pages_removed or not (out_dir / BUNDLE).is_dir():
         search_started = time.perf_counter()
-        build_search_index(out_dir)
+        _search_index(data, out_dir)
         stats.search_indexed = True
         stats.search_seconds = time.perf_counter() - search_started
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Collection, Iterable
 from pathlib import Path
 
-from ..load import locate
+from ..load import locate_many
 from ..structure.entity import DEFAULT_NAMESPACE, Entity, parse_ref
 from ..structure.kinds import SchemaRegistry
 from ..structure.relations import Reference, references_of, resolve
@@ -31,7 +31,7 @@ def duplicate_findings(entities: list[Entity], root: Path | None, display_root: 
             continue
         where = []
         for entity in group:
-            line, _column = locate(root, entity, ("metadata", "name")) if root else (entity.line, 1)
+            (line, _column), = locate_many(root, entity, [(("metadata", "name"), False)])
             where.append(f"{display_path(root, display_root, entity.path)}:{line}")
         _kind, namespace, name = parse_ref(ref)
         label = f"{group[0].kind} '{namespace}/{name}'"
@@ -77,18 +77,18 @@ class ReferenceChecker:
         return f"{kind} {where}{self._hint(kind, reference.name)}"
 
     def _hint(self, kind: str, name: str) -> str:
-        namespaces = self._namespaces_of()(kind, name)
+        namespaces = self._namespaces(kind, name)
         if not namespaces:
             return ""
         listed = ", ".join(f"'{ns}/{name}'" for ns in sorted(namespaces)[:3])
         return f" (found elsewhere: write {listed})"
 
-    def _namespaces_of(self) -> Callable[[str, str], list[str]]:
+    def _namespaces(self, kind: str, name: str) -> list[str]:
+        """Namespaces holding an entity of this kind and name; indexed on first use only,
+        since most catalogs have no broken reference at all."""
         if self._elsewhere is None:
             self._elsewhere = {}
             for ref in self.known:
                 ref_kind, ref_namespace, ref_name = parse_ref(ref)
                 self._elsewhere.setdefault((ref_kind, ref_name), []).append(ref_namespace)
-        index = self._elsewhere
-        return lambda kind, name: index.get((kind.lower(), name), [])
-
+        return self._elsewhere.get((kind.lower(), name), [])

@@ -89,6 +89,8 @@ def _close_websockets_on_exit(worker: Any) -> None:
 def preflight(settings: Settings) -> None:
     """Check what would make the worker fail, with a clear message, before starting it."""
     settings.check_secret_key()
+    if not settings.catalog.is_dir():
+        raise ConfigError(f"GANTRY_CATALOG: the catalog folder {settings.catalog} does not exist")
     store = Store(settings.db_path)
     try:
         if not accounts.ensure_admin(store, settings.admin_password):

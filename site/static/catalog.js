@@ -9,7 +9,7 @@
   if (!data || !form || !body) return;
   var PAGE = 200;
   var shown = PAGE;
-  var K = 0, NS = 1, NAME = 2, TITLE = 3, OWNER = 4, LIFE = 5, TAGS = 6, DESC = 7;
+  var K = 0, NS = 1, NAME = 2, TITLE = 3, OWNER = 4, LIFE = 5, TAGS = 6;
   var rows = data.rows;
   var kinds = data.kinds;
 
@@ -64,7 +64,7 @@
     if (s.lifecycle && r[LIFE] !== s.lifecycle) return false;
     if (s.tag && r[TAGS].indexOf(s.tag) < 0) return false;
     if (q) {
-      var text = (r[NAME] + " " + r[TITLE] + " " + r[DESC] + " " + r[TAGS].join(" ")).toLowerCase();
+      var text = (r[NAME] + " " + r[TITLE] + " " + r[OWNER] + " " + r[TAGS].join(" ")).toLowerCase();
       if (text.indexOf(q) < 0) return false;
     }
     return true;

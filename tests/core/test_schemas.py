@@ -169,9 +169,9 @@ def test_fast_check_never_passes_a_mutated_invalid_document(registry: SchemaRegi
     replacements = [None, 1, -5, 2.5, True, "", "X Y", "javascript:x", "a/b", [], {}, ["a"],
                     {"a": 1}, "backend", "https://x", 301, 0, "a\n"]
     refused = 0
-    for document in documents(150, seed=5):
+    for document in documents(80, seed=5):
         paths = _paths(document)
-        for _ in range(12):
+        for _ in range(8):
             variant = copy.deepcopy(document)
             path = rng.choice(paths)
             parent = variant
@@ -187,4 +187,4 @@ def test_fast_check_never_passes_a_mutated_invalid_document(registry: SchemaRegi
             if not registry.validator(kind).is_valid(variant):
                 refused += 1
                 assert not registry.is_valid(kind)(variant), (path, variant)
-    assert refused > 500
+    assert refused > 200

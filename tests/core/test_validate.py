@@ -314,8 +314,8 @@ def test_action_checks(tmp_path: Path, registry: SchemaRegistry) -> None:
         (10, 47, "action", "spec.inputs[2].default: '3' does not fit a number input"),
         (11, 47, "action", "spec.inputs[3].default: 'no' does not fit a boolean input"),
         (12, 46, "action", "spec.inputs[4].default: 5 does not fit a textarea input"),
-        (15, 14, "schema", "spec.inputs[7].name: 'bad name' does not match the pattern "
-         "^[A-Za-z_][A-Za-z0-9_-]*$"),
+        (15, 14, "schema", "spec.inputs[7].name: 'bad name' is not valid: expected letters, "
+         "digits, '_' and '-', starting with a letter or '_'"),
         (15, 32, "schema", "spec.inputs[7].type: 'colour' is not one of string, textarea, "
          "number, boolean, select"),
         (16, 3, "schema", "spec.config: needs 'repository' or 'repoURL'"),

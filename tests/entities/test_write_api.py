@@ -452,3 +452,19 @@ def test_delete_with_escaping_names_is_refused_before_touching_disk(portal: Port
     assert response.status_code in (400, 404)
     assert "error" in response.json()
     assert snapshot(portal) == state
+
+
+def test_if_match_star_and_weak_tags_are_accepted(portal: Portal) -> None:
+    with portal.client("developer") as client:
+        current = client.get("/api/v1/entities/team/frontend-team")
+        body = current.json()
+        body["metadata"]["title"] = "Frontend (star)"
+        assert client.put("/api/v1/entities/team/frontend-team", json=body,
+                          headers={"If-Match": "*"}).status_code == 200
+        now = client.get("/api/v1/entities/team/frontend-team")
+        body = now.json()
+        body["metadata"]["title"] = "Frontend (weak)"
+        response = client.put("/api/v1/entities/team/frontend-team", json=body,
+                              headers={"If-Match": f"W/{now.headers['ETag']}"})
+        assert response.status_code == 200
+        assert response.json()["metadata"]["title"] == "Frontend (weak)"

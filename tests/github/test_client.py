@@ -200,3 +200,13 @@ def test_unreachable_github():
     with pytest.raises(GitHubUnavailable) as caught:
         client.run("acme", "deployments", 1)
     assert "cannot reach GitHub" in str(caught.value) and PAT not in str(caught.value)
+
+
+def test_secondary_rate_limit_without_headers_waits_a_minute(github):
+    github.fail("GET", "/actions/runs/", 403,
+                message="You have exceeded a secondary rate limit. Please wait a few minutes "
+                        "before you try again.")
+    client = GitHubClient(GitHubSettings.from_config(pat_config(github)))
+    with pytest.raises(RateLimited) as caught:
+        client.run("acme", "deployments", 5)
+    assert caught.value.retry_in == 60

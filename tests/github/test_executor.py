@@ -262,3 +262,11 @@ def test_rate_limit_while_following_becomes_a_wait(github):
     assert isinstance(step, Wait) and step.seconds > 3000
     step = finish(EXECUTOR.poll(ctx), ctx)
     assert isinstance(step, Done)
+
+
+def test_unreachable_github_fails_without_a_lost_dispatch():
+    with FakeGitHub(token=PAT) as closed:
+        plugin = pat_config(closed)  # the server is gone once the block ends
+    step = drive(context(action_config(timeout=1), plugin))
+    assert isinstance(step, Failed)
+    assert "not dispatched" in step.error and "cannot reach GitHub" in step.error

@@ -48,11 +48,13 @@ def test_refuses_to_start_without_a_long_secret_key(tmp_path: Path, key: str) ->
 
 
 @pytest.mark.parametrize("name, value", [("GANTRY_PORT", "eighty"),
-                                         ("GANTRY_TRUSTED_PROXIES", "not-an-ip")])
+                                         ("GANTRY_TRUSTED_PROXIES", "not-an-ip"),
+                                         ("GANTRY_CATALOG", "no/such/folder")])
 def test_malformed_settings_are_named(tmp_path: Path, name: str, value: str) -> None:
     done = subprocess.run([str(GANTRY), "serve"], capture_output=True, text=True, timeout=60,
                           env={**os.environ, "GANTRY_DATA_DIR": str(tmp_path),
-                               "GANTRY_SECRET_KEY": SECRET_KEY, name: value})
+                               "GANTRY_SECRET_KEY": SECRET_KEY, "GANTRY_CATALOG": str(tmp_path),
+                               "GANTRY_ADMIN_PASSWORD": "password-1", name: value})
     assert done.returncode == 2 and name in done.stderr and "Traceback" not in done.stderr
 
 

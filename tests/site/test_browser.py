@@ -163,11 +163,12 @@ def test_action_form_executes_on_the_configured_runner(page, tmp_path, serve_und
 
 
 def test_site_works_from_file_urls(page, example):
-    page.goto((example.site / "catalog" / "index.html").as_uri() + "#kind=Team")
+    page.goto((example.site / "catalog" / "index.html").as_uri() + "#kind=Service")
     page.locator("#catalog-rows tr").first.wait_for()
-    assert set(page.locator("#catalog-rows tr td:nth-child(2)").all_inner_texts()) == {"Team"}
-    page.locator('#catalog-rows a[href*="platform-team"]').click()
-    page.wait_for_url("**/catalog/team/default/platform-team/index.html")
-    page.locator('svg.relations a[href$="payment-api/index.html"]').click()
+    kinds = set(page.locator("#catalog-rows tr td:nth-child(2)").all_inner_texts())
+    assert kinds == {"Service"}
+    page.locator('#catalog-rows a[href*="payment-api"]').click()
     page.wait_for_url("**/catalog/service/default/payment-api/index.html")
-    assert page.locator("h1").inner_text() == "Payment API"
+    page.locator('svg.relations a[href$="platform-team/index.html"]').click()
+    page.wait_for_url("**/catalog/team/default/platform-team/index.html")
+    assert page.locator("h1").inner_text() == "Platform Team"

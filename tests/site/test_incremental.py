@@ -103,3 +103,25 @@ def test_partial_rebuild_becomes_full_when_settings_change(fresh_example):
     again = build_site(fresh_example.index, fresh_example.catalog, fresh_example.site,
                        config=config)
     assert again.skipped  # the partial-turned-full build left a valid stamp
+
+
+def test_deleted_action_loses_its_form(fresh_example):
+    form = fresh_example.site / "actions/page-oncall/index.html"
+    assert form.is_file()
+    (fresh_example.catalog / "Action/default/page-oncall.yaml").unlink()
+    _rebuild(fresh_example, ["Action/default/page-oncall.yaml"])
+    assert not form.exists()
+    assert "page-oncall" not in fresh_example.page("actions/index.html")
+
+
+def test_search_bundle_is_replaced_not_accumulated(fresh_example):
+    bundle = fresh_example.site / "pagefind"
+    before = {p.name for p in (bundle / "fragment").iterdir()}
+    path = fresh_example.catalog / "Service/default/payment-api.yaml"
+    path.write_text(path.read_text().replace("Handles all payment processing",
+                                             "Settles invoices"))
+    _, stats = _rebuild(fresh_example, ["Service/default/payment-api.yaml"])
+    assert stats.search_indexed
+    after = {p.name for p in (bundle / "fragment").iterdir()}
+    assert len(after) == len(before) and after != before
+    assert not [p for p in fresh_example.site.iterdir() if p.name.startswith(".pagefind")]

@@ -86,3 +86,18 @@ def test_relations_svg_caps_each_side():
     assert svg.count("<a href=") == 2 + MAX_PER_SIDE
     assert f"+{30 - MAX_PER_SIDE} more" in svg
     assert "Center &lt;b&gt;" in svg and "<b>" not in svg
+
+
+def test_search_document_is_escaped_and_splits_names():
+    from generator.site.model import EntityRow
+    from generator.site.search import search_document
+
+    row = EntityRow(
+        ref="service:default/payment-api", kind="Service", namespace="default",
+        name="payment-api", title="Pay <b>", description="<script>x</script>", owner="team-a",
+        lifecycle="production", type="backend", tags=["a&b"], path="p.yaml", line=1,
+        end_line=2, created_at="", updated_at="", created_by="", labels_json="",
+        annotations_json="", spec_json="", metadata_json="")
+    html = search_document(row).decode()
+    assert "Pay &lt;b&gt;" in html and "&lt;script&gt;" in html and "a&amp;b" in html
+    assert "payment api" in html and "<script>" not in html

@@ -54,7 +54,7 @@ UNREACHABLE_RETRY = 2.0
 KNOWN_KEYS = ("repository", "repoURL", "workflow", "ref", "timeout", "followTimeout")
 
 _REPOSITORY = re.compile(r"^([A-Za-z0-9_.-]+)/([A-Za-z0-9_.-]+)$")
-_REPO_URL = re.compile(r"^https?://([^/\s]+)/([A-Za-z0-9-]+)/([A-Za-z0-9_.-]+?)(?:\.git)?/?$")
+_REPO_URL = re.compile(r"^https?://[^/\s]+/([A-Za-z0-9_.-]+)/([A-Za-z0-9_.-]+?)(?:\.git)?/?$")
 _WORKFLOW_FILE = re.compile(r"^(?:\.github/workflows/)?([A-Za-z0-9_.-]+\.ya?ml)$")
 
 
@@ -100,22 +100,21 @@ def parse_config(config: dict[str, Any]) -> tuple[Target | None, list[str]]:
                 for key in config if key not in KNOWN_KEYS]
     owner = repo = ""
     host = None
+    repository, repo_url = config.get("repository"), config.get("repoURL")
     if "repository" in config and "repoURL" in config:
         problems.append("config.repository and config.repoURL both name the repository; "
                         "keep one")
     elif "repository" in config:
-        match = _REPOSITORY.match(str(config["repository"]).strip()) if isinstance(
-            config["repository"], str) else None
+        match = _REPOSITORY.match(repository.strip()) if isinstance(repository, str) else None
         if match:
             owner, repo = match.groups()
         else:
             problems.append("config.repository must be owner/name, such as acme/deployments")
     elif "repoURL" in config:
-        match = _REPO_URL.match(str(config["repoURL"]).strip()) if isinstance(
-            config["repoURL"], str) else None
+        match = _REPO_URL.match(repo_url.strip()) if isinstance(repo_url, str) else None
         if match:
-            _netloc, owner, repo = match.groups()
-            host = (urlsplit(config["repoURL"].strip()).hostname or "").removeprefix("www.")
+            owner, repo = match.groups()
+            host = (urlsplit(repo_url.strip()).hostname or "").removeprefix("www.")
         else:
             problems.append("config.repoURL must be a repository URL such as "
                             "https://github.com/owner/name")
@@ -322,7 +321,7 @@ class GitHubActionExecutor(BaseExecutor):
                        max(target.poll_interval, FOLLOW_INTERVAL_CAP))
         return Wait(max(interval, at_least))
 
-    # -- helpers -----------------------------------------------------------------------------
+    # -- shared by the phases ----------------------------------------------------------------
 
     def _client(self, ctx: RunContext, target: Target) -> tuple[GitHubClient, str]:
         settings = GitHubSettings.from_config(ctx.plugin_config("github"))

@@ -62,8 +62,9 @@ def error_from(response: httpx.Response) -> GitHubError:
 
 def rate_limit_wait(response: httpx.Response, now: float | None = None) -> float | None:
     """Seconds GitHub asks to wait before this request may be sent again, or None when the
-    answer is not a rate limit. A 403 is a rate limit only with `retry-after` or with
-    `x-ratelimit-remaining: 0`; otherwise it is a permission problem."""
+    answer is not a rate limit. A 403 is a rate limit with `retry-after`, with
+    `x-ratelimit-remaining: 0`, or when GitHub's message says so (a secondary rate limit,
+    for which GitHub asks to wait at least a minute); otherwise it is a permission problem."""
     if response.status_code not in (403, 429):
         return None
     asked = retry_after(response, now)
@@ -76,8 +77,8 @@ def rate_limit_wait(response: httpx.Response, now: float | None = None) -> float
             now = time.time() if now is None else now
             return max(0.0, int(reset) - now) + 1.0
         return DEFAULT_SECONDARY_WAIT
-    if response.status_code == 429:
-        return DEFAULT_SECONDARY_WAIT
+    if response.status_code == 429 or "rate limit" in github_message(response)[0].lower():
+        return DEFAULT_SECONDARY_WAIT  # a secondary rate limit that names no time
     return None
 
 
