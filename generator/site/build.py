@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+from jinja2 import Environment
 
 from .. import __version__
 from ..resources import site_dir
@@ -46,7 +47,10 @@ _NEIGHBOUR_LINK = re.compile(rb'data-ref="([^"]+)"')
 
 @dataclass
 class SiteStats:
-    """What a build did; `skipped` is True when the inputs matched the previous build."""
+    """What a build did; `skipped` is True when the inputs matched the previous build.
+
+    `render_seconds` covers every page, `search_seconds` the search index; on a full build of
+    a large catalog the two run at the same time."""
 
     pages_written: int = 0
     pages_unchanged: int = 0
@@ -123,8 +127,7 @@ def _render_entities(refs: list[str]) -> WriteTally:
 
 def _render_all_entities(refs: list[str]) -> WriteTally:
     workers = min(os.cpu_count() or 1, 4)
-    if len(refs) < POOL_THRESHOLD or workers < 2 or "fork" not in \
-            multiprocessing.get_all_start_methods():
+    if len(refs) < POOL_THRESHOLD or not _can_fork():
         return _render_entities(refs)
     size = max(len(refs) // (workers * 8), 200)
     chunks = [refs[i:i + size] for i in range(0, len(refs), size)]
@@ -168,8 +171,10 @@ def _stale_pages(out_dir: Path, current: set[str]) -> list[Path]:
     return stale
 
 
-def _search_index(data: SiteData, out_dir: Path) -> None:
-    """Write every entity's search document to a scratch folder and run Pagefind on it."""
+def _search_index(data: SiteData, out_dir: Path) -> float:
+    """Write every entity's search document to a scratch folder and run Pagefind on it;
+    returns the seconds it took."""
+    started = time.perf_counter()
     scratch = scratch_folder()
     try:
         for folder in {entity_dir(ref).rpartition("/")[0] for ref in data.entities}:
@@ -178,6 +183,15 @@ def _search_index(data: SiteData, out_dir: Path) -> None:
         build_search_index(scratch, out_dir)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+    return time.perf_counter() - started
+
+
+def _search_in_worker(out_dir: str) -> float:
+    return _search_index(_WORKER["data"], Path(out_dir))
+
+
+def _can_fork() -> bool:
+    return (os.cpu_count() or 1) >= 2 and "fork" in multiprocessing.get_all_start_methods()
 
 
 def _write_static(site_root: Path, out_dir: Path, tally: WriteTally) -> None:
@@ -191,6 +205,32 @@ def _write_page(env, template: str, context: dict, out_dir: Path, folder: str,
                 tally: WriteTally) -> None:
     html = env.get_template(template).render(context).encode()
     write_if_changed(out_dir / page_file(folder), html, tally)
+
+
+def _write_list_pages(ctx: pages.SiteContext, env: Environment, site_root: Path, out_dir: Path,
+                     tally: WriteTally, stats: SiteStats) -> None:
+    """Assets, the dashboard, catalog, teams, actions (removing forms of deleted actions)
+    and search pages."""
+    _write_static(site_root, out_dir, tally)
+    _write_page(env, "dashboard.html", pages.dashboard_page(ctx), out_dir, "", tally)
+    catalog_data = (b"window.GANTRY_CATALOG=" + script_json(pages.catalog_data(ctx)).encode()
+                    + b";\n")
+    write_if_changed(out_dir / "catalog" / "catalog-data.js", catalog_data, tally)
+    _write_page(env, "catalog.html", pages.catalog_page(
+        ctx, NOSCRIPT_LIMIT, hashlib.sha256(catalog_data).hexdigest()[:8]), out_dir,
+        "catalog", tally)
+    _write_page(env, "teams.html", pages.teams_page(ctx), out_dir, "teams", tally)
+    _write_page(env, "actions.html", pages.actions_page(ctx), out_dir, "actions", tally)
+    action_names = set()
+    for row in pages.actions(ctx.data):
+        action_names.add(row.name)
+        _write_page(env, "action.html", pages.action_page(ctx, row), out_dir,
+                    f"actions/{row.name}", tally)
+    for folder in (out_dir / "actions").glob("*/"):
+        if folder.is_dir() and folder.name not in action_names:
+            stats.pages_removed += remove_page(folder)
+    _write_page(env, "search.html", pages.search_page(ctx), out_dir, "search", tally)
+    (out_dir / ".nojekyll").touch()
 
 
 def build_site(index_path: Path, catalog_root: Path, out_dir: Path, *,
@@ -237,43 +277,33 @@ def build_site(index_path: Path, catalog_root: Path, out_dir: Path, *,
         targets = [ref for ref in data.entities if ref in affected]
         removed = [out_dir / entity_dir(ref) for ref in changed_refs if ref not in data.entities]
     render_started = time.perf_counter()
-    _WORKER.update(ctx=ctx, env=env, out_dir=out_dir, catalog_root=catalog_root, fresh=fresh)
+    _WORKER.update(ctx=ctx, env=env, out_dir=out_dir, catalog_root=catalog_root, fresh=fresh,
+                   data=data)
     gc.freeze()
+    search_pool = None
     try:
+        if changed_refs is None and len(targets) >= POOL_THRESHOLD and _can_fork():
+            # A full build always needs a new search index, and it only needs the index's
+            # data: build it in another process while the pages render.
+            search_pool = multiprocessing.get_context("fork").Pool(1)
+            search_job = search_pool.apply_async(_search_in_worker, (str(out_dir),))
         entity_tally = _render_all_entities(targets)
+        tally.add(entity_tally)
+        stats.pages_removed = sum(remove_page(folder) for folder in removed)
+        _write_list_pages(ctx, env, site_root, out_dir, tally, stats)
+        stats.render_seconds = time.perf_counter() - render_started
+        if search_pool is not None:
+            stats.search_seconds = search_job.get()
+            stats.search_indexed = True
+        elif entity_tally.written or stats.pages_removed or not (out_dir / BUNDLE).is_dir():
+            stats.search_seconds = _search_index(data, out_dir)
+            stats.search_indexed = True
     finally:
+        if search_pool is not None:
+            search_pool.terminate()
+            search_pool.join()
         _WORKER.clear()
         gc.unfreeze()
-    tally.add(entity_tally)
-    stats.pages_removed = sum(remove_page(folder) for folder in removed)
-
-    _write_static(site_root, out_dir, tally)
-    _write_page(env, "dashboard.html", pages.dashboard_page(ctx), out_dir, "", tally)
-    catalog_data = (b"window.GANTRY_CATALOG=" + script_json(pages.catalog_data(ctx)).encode()
-                    + b";\n")
-    write_if_changed(out_dir / "catalog" / "catalog-data.js", catalog_data, tally)
-    _write_page(env, "catalog.html", pages.catalog_page(
-        ctx, NOSCRIPT_LIMIT, hashlib.sha256(catalog_data).hexdigest()[:8]), out_dir,
-        "catalog", tally)
-    _write_page(env, "teams.html", pages.teams_page(ctx), out_dir, "teams", tally)
-    _write_page(env, "actions.html", pages.actions_page(ctx), out_dir, "actions", tally)
-    action_names = set()
-    for row in pages.actions(data):
-        action_names.add(row.name)
-        _write_page(env, "action.html", pages.action_page(ctx, row), out_dir,
-                    f"actions/{row.name}", tally)
-    for folder in (out_dir / "actions").glob("*/"):
-        if folder.is_dir() and folder.name not in action_names:
-            stats.pages_removed += remove_page(folder)
-    _write_page(env, "search.html", pages.search_page(ctx), out_dir, "search", tally)
-    (out_dir / ".nojekyll").touch()
-    stats.render_seconds = time.perf_counter() - render_started
-
-    if entity_tally.written or stats.pages_removed or not (out_dir / BUNDLE).is_dir():
-        search_started = time.perf_counter()
-        _search_index(data, out_dir)
-        stats.search_indexed = True
-        stats.search_seconds = time.perf_counter() - search_started
 
     stats.pages_written, stats.pages_unchanged = tally.written, tally.unchanged
     stats.entity_pages = len(targets)
