@@ -396,6 +396,15 @@ class Workspace:
             return
         log.info("site: %s", out.decode("utf-8", "replace").strip())
 
+    def config_changed(self) -> None:
+        """Re-render the site after gantry.yaml changed.
+
+        Any queued ref will do: the site builder sees the new settings and widens the
+        build to every page (the dashboard and quick links are on all of them).
+        """
+        refs = sorted(self.known_refs())[:1]
+        self._queue_site(set(refs))
+
     def _queue_site(self, refs: set[str]) -> None:
         """Ask the site worker to re-render these refs' pages (coalesced with pending ones)."""
         if not refs:

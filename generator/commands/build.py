@@ -7,7 +7,6 @@ error (missing catalog folder, unwritable output folder, unreadable gantry.yaml)
 
 from __future__ import annotations
 
-import importlib
 import os
 import sys
 import time
@@ -18,6 +17,8 @@ import click
 import yaml
 
 from ..index.build import IndexStats, build_index, current_index, index_path_for
+from ..site.build import build_site
+from ..site.search import SearchIndexError
 
 CONFIG_NAME = "gantry.yaml"
 
@@ -75,15 +76,13 @@ def _validate(catalog: Path) -> Any:
 
 def _site(index: Path, catalog: Path, out: Path, stats: IndexStats,
           config: dict[str, Any] | None) -> str:
-    """Build the site when the site builder is installed; a line for the summary."""
-    try:
-        site_build = importlib.import_module("generator.site.build")
-    except ImportError as exc:
-        return f"site: skipped (the site builder is not available: {exc})"
+    """Build the site (only the changed pages when the index says which); a summary line."""
     site_out = out / "site"
     changed = None if stats.unchanged or not site_out.is_dir() else stats.changed_refs
-    result = site_build.build_site(index, catalog, site_out, config=config,
-                                   changed_refs=changed)
+    try:
+        result = build_site(index, catalog, site_out, config=config, changed_refs=changed)
+    except SearchIndexError as exc:
+        _fail(f"the site's search index could not be built: {exc}")
     if getattr(result, "skipped", False):
         return f"site: {site_out} unchanged"
     pages = getattr(result, "pages_written", None)

@@ -59,26 +59,11 @@ SITE_WAIT_SECONDS = 60.0
 
 
 def _rebuild_site(workspace: Any) -> None:
-    """Re-render the served dashboard from the new gantry.yaml before answering.
-
-    The workspace renders the dashboard and list pages along with any entity pages it is
-    asked to refresh, so one existing entity is queued; `config_changed()` is used instead
-    when the workspace offers it.
-    """
+    """Re-render the served site from the new gantry.yaml before answering."""
     if workspace is None:
         return
     try:
-        rebuild = getattr(workspace, "config_changed", None)
-        if callable(rebuild):
-            rebuild()
-        else:
-            queue = getattr(workspace, "_queue_site", None)
-            refs = sorted(workspace.known_refs())[:1] if hasattr(workspace, "known_refs") else []
-            if not callable(queue) or not refs:
-                return
-            queue(set(refs))
-        waiter = getattr(workspace, "wait_for_site", None)
-        if callable(waiter):
-            waiter(SITE_WAIT_SECONDS)
+        workspace.config_changed()
+        workspace.wait_for_site(SITE_WAIT_SECONDS)
     except Exception:  # the commit is done; a failed page rebuild must not undo it
         log.exception("the site could not be rebuilt after a dashboard change")

@@ -9,7 +9,7 @@ from generator.structure.entity import make_ref
 from ..auth import require_role
 from .entities import canonical_kind, workspace
 from .errors import ApiError
-from .search import int_arg
+from .params import int_arg
 
 bp = Blueprint("graph", __name__, url_prefix="/api/v1/graph")
 

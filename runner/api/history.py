@@ -9,8 +9,8 @@ from flask import Blueprint, Response, jsonify
 from ..app import current_state
 from ..auth import current_user, require_role
 from ..store import history
-from .audit import int_arg
 from .errors import ApiError, json_body
+from .params import int_arg
 
 bp = Blueprint("history", __name__, url_prefix="/api/v1")
 

@@ -7,26 +7,13 @@ from flask import Blueprint, Response, jsonify, request
 from ..auth import require_role
 from .entities import canonical_kind, workspace
 from .errors import ApiError
+from .params import int_arg
 
 bp = Blueprint("search", __name__, url_prefix="/api/v1/search")
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
 MAX_QUERY_LENGTH = 200
-
-
-def int_arg(name: str, default: int, low: int, high: int) -> int:
-    """An integer query parameter within [low, high]; 400 otherwise."""
-    raw = request.args.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ApiError(400, f"{name} must be a whole number, got {raw!r}") from None
-    if not low <= value <= high:
-        raise ApiError(400, f"{name} must be between {low} and {high}, got {value}")
-    return value
 
 
 @bp.get("")
