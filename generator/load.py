@@ -335,8 +335,13 @@ def load_catalog(root: Path, display_root: str | None = None) -> LoadResult:
     root = Path(root)
     if not root.is_dir():
         raise FileNotFoundError(f"catalog folder not found: {root}")
+    return load_files(root, catalog_files(root), display_root)
+
+
+def load_files(root: Path, relpaths: list[str], display_root: str | None = None) -> LoadResult:
+    """Load the given files of the catalog (relative posix paths), in the order given."""
     result = LoadResult()
-    for relpath in catalog_files(root):
+    for relpath in relpaths:
         entities, problems, info = load_file(root, relpath, display_root)
         result.entities += entities
         result.problems += problems

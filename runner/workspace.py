@@ -299,6 +299,13 @@ class Workspace:
             raise WorkspaceError("the catalog is not in a Git working tree")
         return (self.catalog_root / relpath).relative_to(self.repo_root).as_posix()
 
+    def site_config(self) -> dict[str, Any]:
+        """gantry.yaml for the site this runner serves: its action forms submit to this runner.
+
+        `GANTRY_RUNNER_URL` when set, else "/" — the origin the page was loaded from.
+        """
+        return {**self.config(), "runnerUrl": getattr(self.settings, "runner_url", None) or "/"}
+
     def config(self) -> dict[str, Any]:
         """The repository's gantry.yaml (dashboard, links, runnerUrl), {} when absent."""
         base = self.repo_root or self.catalog_root.parent
@@ -377,7 +384,7 @@ class Workspace:
             return
         job = json.dumps({"index": str(index_path or self.index_path),
                           "catalog": str(self.catalog_root), "out": str(self.site_dir),
-                          "config": self.config(),
+                          "config": self.site_config(),
                           "changed_refs": None if changed_refs is None else sorted(changed_refs)},
                          default=str)
         try:

@@ -65,7 +65,8 @@ def _validate(catalog: Path) -> Any:
     from ..validate.report import as_text
 
     try:
-        result = validate_catalog(catalog, display_root=_display(catalog))
+        result = validate_catalog(catalog, display_root=_display(catalog),
+                                  workers=os.cpu_count() or 1)
     except SchemaError as exc:
         _fail(str(exc))
     if not result.ok:

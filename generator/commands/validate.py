@@ -56,7 +56,8 @@ def command(catalog: str, fmt: str, schema_dirs: tuple[str, ...]) -> None:
         _fail(f"not a folder: {catalog} (give the catalog folder)")
     try:
         registry = SchemaRegistry(schema_dirs)
-        result = validate_catalog(root, registry, display_root=_display_root(catalog, fmt))
+        result = validate_catalog(root, registry, display_root=_display_root(catalog, fmt),
+                                  workers=os.cpu_count() or 1)
     except SchemaError as exc:
         _fail(str(exc))
     except OSError as exc:

@@ -116,7 +116,12 @@ def make_site_context(data: SiteData, repo: RepoInfo, config: dict[str, Any],
 
 
 def runner_url(config: dict[str, Any]) -> str | None:
-    """The runner's base URL from gantry.yaml when it is an http(s) URL."""
+    """The runner's base URL from gantry.yaml when it is an http(s) URL.
+
+    "/" means the runner that serves the site itself (the page's own origin).
+    """
+    if config.get("runnerUrl") == "/":
+        return "/"
     url = safe_url(config.get("runnerUrl"))
     return url.rstrip("/") if url and not url.startswith("mailto") else None
 

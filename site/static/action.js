@@ -34,15 +34,17 @@
     });
     return out;
   }
+  // "/" is the runner that serves this site: the page's own origin.
+  var runnerUrl = spec.runnerUrl === "/" ? window.location.origin : spec.runnerUrl;
   function update() {
     var values = inputs();
     var parts = ["gantry run " + quote(spec.action)];
     Object.keys(values).forEach(function (k) {
       parts.push("--input " + quote(k + "=" + String(values[k])));
     });
-    if (spec.runnerUrl) parts.push("--server " + quote(spec.runnerUrl));
+    if (runnerUrl) parts.push("--server " + quote(runnerUrl));
     cli.textContent = parts.join(" \\\n  ");
-    var base = spec.runnerUrl || "http://localhost:8080";
+    var base = runnerUrl || "http://localhost:8080";
     curl.textContent = "curl -X POST " + quote(base + "/api/v1/actions/" + spec.action + "/execute") +
       " \\\n  -H 'Authorization: Bearer $GANTRY_TOKEN'" +
       " \\\n  -H 'Content-Type: application/json'" +
@@ -54,11 +56,11 @@
 
   form.addEventListener("submit", function (ev) {
     ev.preventDefault();
-    if (!spec.runnerUrl) return;
+    if (!runnerUrl) return;
     if (!form.reportValidity()) return;
     result.className = "result";
     result.textContent = "Starting…";
-    fetch(spec.runnerUrl + "/api/v1/actions/" + encodeURIComponent(spec.action) + "/execute", {
+    fetch(runnerUrl + "/api/v1/actions/" + encodeURIComponent(spec.action) + "/execute", {
       method: "POST",
       credentials: "include",
       headers: { "Content-Type": "application/json", "X-Requested-With": "gantry-site" },

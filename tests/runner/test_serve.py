@@ -10,6 +10,7 @@ import subprocess
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 import websocket
 
@@ -123,3 +124,20 @@ def test_proxy_headers_are_believed_only_from_trusted_addresses(
         entries = http.get(server.url("/api/v1/audit"), headers=server.auth()).json()
         login_entry = next(e for e in entries if e["action"] == "login")
         assert login_entry["ipAddress"] == address
+
+
+def test_served_action_forms_submit_to_this_runner(runner: RunnerProcess) -> None:
+    page = http.get(runner.url("/actions/deploy-service/index.html"))
+    assert page.status_code == 200
+    assert '<button type="submit">Execute</button>' in page.text
+    assert '"runnerUrl": "/"' in page.text or '"runnerUrl":"/"' in page.text
+    # What the form's script sends: the session cookie, the page's own Origin, the header.
+    session = httpx.Client(timeout=10)
+    login_response = session.post(runner.url("/api/v1/auth/login"),
+                                  json={"username": "admin", "password": runner.admin_password})
+    assert login_response.status_code == 200
+    response = session.post(runner.url("/api/v1/actions/deploy-service/execute"),
+                            headers={"Origin": runner.base_url, "X-Requested-With": "gantry-site"},
+                            json={"inputs": {"service": "payment-api", "environment": "staging"}})
+    assert response.status_code == 201, response.text
+    assert response.json()["triggeredBy"] == "admin"
