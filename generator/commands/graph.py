@@ -10,13 +10,11 @@ from __future__ import annotations
 import json
 import sys
 from collections import defaultdict
-from pathlib import Path
 
 import click
 
-from ..index.access import open_for_query
 from ..index.graph import DIRECTIONS, MAX_DEPTH, EntityNotFound, graph
-from ..index.schema import IndexUnusable
+from ._shared import open_index
 
 
 def _fail(message: str, status: int = 2) -> None:
@@ -69,14 +67,7 @@ def _label(node: dict) -> str:
 def command(entity: str, depth: int, direction: str, namespace: str, as_json: bool,
             index: str | None) -> None:
     """Show the entities related to KIND/NAME (or KIND/NAMESPACE/NAME), in both directions."""
-    try:
-        con, notes = open_for_query(Path(index) if index else None)
-    except (IndexUnusable, FileNotFoundError) as exc:
-        _fail(str(exc))
-    except OSError as exc:
-        _fail(f"cannot build the index: {exc.strerror or exc}")
-    for note in notes:
-        click.echo(f"note: {note}", err=True)
+    con = open_index("graph", index)
     try:
         result = graph(con, entity, depth=depth, direction=direction, namespace=namespace)
     except ValueError as exc:

@@ -8,19 +8,11 @@ usage error or an index that cannot be read.
 from __future__ import annotations
 
 import json
-import sys
-from pathlib import Path
 
 import click
 
-from ..index.access import open_for_query
-from ..index.schema import IndexUnusable
 from ..index.search import MAX_LIMIT, search
-
-
-def _fail(message: str) -> None:
-    click.echo(f"gantry search: {message}", err=True)
-    sys.exit(2)
+from ._shared import open_index
 
 
 def _cell(value: object, width: int) -> str:
@@ -49,14 +41,7 @@ def table(results: list[dict]) -> str:
               help="The index to read (default dist/catalog.duckdb).")
 def command(query: str, kind: str | None, limit: int, as_json: bool, index: str | None) -> None:
     """Search entities by name, title, tags, owner and description, best match first."""
-    try:
-        con, notes = open_for_query(Path(index) if index else None)
-    except (IndexUnusable, FileNotFoundError) as exc:
-        _fail(str(exc))
-    except OSError as exc:
-        _fail(f"cannot build the index: {exc.strerror or exc}")
-    for note in notes:
-        click.echo(f"note: {note}", err=True)
+    con = open_index("search", index)
     try:
         results = search(con, query, kind=kind, limit=limit)
     finally:

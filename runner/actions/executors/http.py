@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import email.utils
 import hashlib
 import hmac
 import logging
-import time
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -43,20 +41,6 @@ def body_value(response: httpx.Response) -> Any:
     return excerpt(response)
 
 
-def retry_after(response: httpx.Response, now: float | None = None) -> float | None:
-    """Seconds asked for by a `Retry-After` header (seconds or an HTTP date), if any."""
-    value = response.headers.get("retry-after")
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        moment = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    now = time.time() if now is None else now
-    return max(0.0, moment.timestamp() - now)
 
 
 def url_problem(url: Any, key: str = "url") -> str | None:

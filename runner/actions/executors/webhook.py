@@ -21,9 +21,10 @@ from typing import Any
 
 import httpx
 
+from ...retry_after import retry_after
 from ..placeholders import MissingVariables, resolve
 from .base import BaseExecutor, Done, Failed, RunContext, Step, Wait
-from .http import body_value, describe_transport_error, excerpt, retry_after, sign, url_problem
+from .http import body_value, describe_transport_error, excerpt, sign, url_problem
 
 METHODS = ("POST", "PUT", "PATCH")
 DEFAULT_TIMEOUT = 10.0

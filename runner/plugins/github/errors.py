@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import email.utils
 import time
 
 import httpx
+
+from ...retry_after import retry_after
 
 DEFAULT_SECONDARY_WAIT = 60.0
 """GitHub asks to wait at least a minute after a secondary rate limit without `retry-after`."""
@@ -80,18 +81,3 @@ def rate_limit_wait(response: httpx.Response, now: float | None = None) -> float
     if response.status_code == 429 or "rate limit" in github_message(response)[0].lower():
         return DEFAULT_SECONDARY_WAIT  # a secondary rate limit that names no time
     return None
-
-
-def retry_after(response: httpx.Response, now: float | None = None) -> float | None:
-    """Seconds asked for by a `retry-after` header (seconds or an HTTP date), if any."""
-    value = response.headers.get("retry-after", "").strip()
-    if not value:
-        return None
-    if value.isdigit():
-        return float(value)
-    try:
-        moment = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    now = time.time() if now is None else now
-    return max(0.0, moment.timestamp() - now)
