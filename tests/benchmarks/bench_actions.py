@@ -75,7 +75,10 @@ def _latency(runner: RunnerProcess, hook: WebhookReceiver, runs: int) -> list[fl
     return latencies
 
 
-def _concurrent(runner: RunnerProcess, hook: WebhookReceiver, count: int) -> dict:
+def run_concurrently(runner: RunnerProcess, action: str, bodies: list[dict],
+                     timeout: float) -> dict:
+    """Start one run per body at once, follow them all to their end, and sample the
+    runner's thread count meanwhile: the figures for "many tracked runs, bounded threads"."""
     pid = runner.process.pid
     baseline = _threads(pid)
     peak = baseline
@@ -89,30 +92,34 @@ def _concurrent(runner: RunnerProcess, hook: WebhookReceiver, count: int) -> dic
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
-    hook.behaviour.fail_times = len(hook.requests) + count
-    hook.behaviour.fail_status = 429
-    hook.behaviour.retry_after = "2"
     started = time.monotonic()
     with runner.client() as client, ThreadPoolExecutor(8) as pool:
-        ids = list(pool.map(
-            lambda n: client.post("/api/v1/actions/bench-hook/execute",
-                                  json={"inputs": {"n": n}}).json()["id"], range(count)))
+        ids = set(pool.map(
+            lambda body: client.post(f"/api/v1/actions/{action}/execute",
+                                     json=body).json()["id"], bodies))
     statuses: dict[str, str] = {}
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + timeout
     with runner.client() as client:
         while time.monotonic() < deadline:
-            listed = client.get("/api/v1/actions/bench-hook/runs",
-                                params={"limit": 500}).json()
+            listed = client.get(f"/api/v1/actions/{action}/runs", params={"limit": 500}).json()
             statuses = {run["id"]: run["status"] for run in listed if run["id"] in ids}
-            if all(status in ("success", "failed") for status in statuses.values()):
+            if len(statuses) == len(ids) and all(
+                    status in ("success", "failed") for status in statuses.values()):
                 break
             time.sleep(0.2)
     elapsed = time.monotonic() - started
     stop.set()
     sampler.join()
     return {"baseline": baseline, "peak": peak, "seconds": elapsed,
-            "success": sum(1 for s in statuses.values() if s == "success"),
-            "total": len(ids)}
+            "success": sum(1 for s in statuses.values() if s == "success"), "total": len(ids)}
+
+
+def _concurrent(runner: RunnerProcess, hook: WebhookReceiver, count: int) -> dict:
+    hook.behaviour.fail_times = len(hook.requests) + count
+    hook.behaviour.fail_status = 429
+    hook.behaviour.retry_after = "2"
+    return run_concurrently(runner, "bench-hook", [{"inputs": {"n": n}} for n in range(count)],
+                            timeout=120)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -18,12 +18,10 @@ import argparse
 import statistics
 import sys
 import tempfile
-import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from tests.benchmarks.bench_actions import _threads
+from tests.benchmarks.bench_actions import run_concurrently
 from tests.github.fake_github import FakeGitHub
 from tests.support.runner_process import RunnerProcess, http, make_catalog_repo
 
@@ -48,41 +46,8 @@ def _latency(runner: RunnerProcess, github: FakeGitHub, runs: int) -> list[float
 
 
 def _concurrent(runner: RunnerProcess, github: FakeGitHub, count: int) -> dict:
-    pid = runner.process.pid
-    baseline = _threads(pid)
-    peak = baseline
-    stop = threading.Event()
-
-    def sample() -> None:
-        nonlocal peak
-        while not stop.is_set():
-            peak = max(peak, _threads(pid))
-            time.sleep(0.02)
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
     github.workflows[0].statuses = ("queued",) + ("in_progress",) * 8 + ("completed",)
-    started = time.monotonic()
-    with runner.client() as client, ThreadPoolExecutor(8) as pool:
-        ids = set(pool.map(
-            lambda _n: client.post("/api/v1/actions/deploy-service/execute",
-                                   json=BODY).json()["id"], range(count)))
-    statuses: dict[str, str] = {}
-    deadline = time.monotonic() + 180
-    with runner.client() as client:
-        while time.monotonic() < deadline:
-            listed = client.get("/api/v1/actions/deploy-service/runs",
-                                params={"limit": 500}).json()
-            statuses = {run["id"]: run["status"] for run in listed if run["id"] in ids}
-            if len(statuses) == len(ids) and all(
-                    status in ("success", "failed") for status in statuses.values()):
-                break
-            time.sleep(0.2)
-    elapsed = time.monotonic() - started
-    stop.set()
-    sampler.join()
-    return {"baseline": baseline, "peak": peak, "seconds": elapsed,
-            "success": sum(1 for s in statuses.values() if s == "success"), "total": len(ids)}
+    return run_concurrently(runner, "deploy-service", [BODY] * count, timeout=180)
 
 
 def main(argv: list[str] | None = None) -> int:

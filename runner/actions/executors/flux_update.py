@@ -11,7 +11,6 @@ that code means in Flux.
 from __future__ import annotations
 
 import json
-import threading
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -19,7 +18,7 @@ import httpx
 
 from ..placeholders import MissingVariables, resolve
 from .base import BaseExecutor, Done, Failed, RunContext, Step
-from .http import describe_transport_error, excerpt, sign, url_problem
+from .http import describe_transport_error, excerpt, shared_client, sign, url_problem
 
 TIMEOUT = 15.0
 
@@ -35,10 +34,6 @@ _MEANING = {
 
 class FluxUpdateExecutor(BaseExecutor):
     type = "flux-update"
-
-    def __init__(self) -> None:
-        self._client: httpx.Client | None = None
-        self._client_lock = threading.Lock()
 
     def validate_config(self, config: dict[str, Any]) -> list[str]:
         problems = []
@@ -69,7 +64,7 @@ class FluxUpdateExecutor(BaseExecutor):
         if secret:
             headers["X-Signature"] = sign(secret, body)
         try:
-            response = self._http().post(url, content=body, headers=headers, timeout=TIMEOUT)
+            response = shared_client().post(url, content=body, headers=headers, timeout=TIMEOUT)
         except (httpx.InvalidURL, httpx.UnsupportedProtocol):
             return Failed("config.url is not a valid URL once resolved; nothing was sent")
         except httpx.HTTPError as exc:
@@ -84,11 +79,6 @@ class FluxUpdateExecutor(BaseExecutor):
             {"statusCode": response.status_code},
         )
 
-    def _http(self) -> httpx.Client:
-        with self._client_lock:
-            if self._client is None:
-                self._client = httpx.Client(follow_redirects=False)
-            return self._client
 
 
 EXECUTOR = FluxUpdateExecutor()

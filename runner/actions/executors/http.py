@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import threading
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -62,3 +63,19 @@ def describe_transport_error(exc: httpx.HTTPError) -> str:
     if isinstance(exc, httpx.ConnectError):
         return "could not connect"
     return f"network error ({type(exc).__name__})"
+
+
+_client: httpx.Client | None = None
+_client_lock = threading.Lock()
+
+
+def shared_client() -> httpx.Client:
+    """One connection pool for the executors that call out over HTTP; redirects not followed.
+
+    Created on first use, so that a runner with no such actions opens nothing.
+    """
+    global _client
+    with _client_lock:
+        if _client is None:
+            _client = httpx.Client(follow_redirects=False)
+        return _client

@@ -15,7 +15,6 @@ within about 30 seconds. Other answers fail the run at once; redirects are not f
 from __future__ import annotations
 
 import json
-import threading
 import time
 from typing import Any
 
@@ -24,7 +23,7 @@ import httpx
 from ...retry_after import retry_after
 from ..placeholders import MissingVariables, resolve
 from .base import BaseExecutor, Done, Failed, RunContext, Step, Wait
-from .http import body_value, describe_transport_error, excerpt, sign, url_problem
+from .http import body_value, describe_transport_error, excerpt, shared_client, sign, url_problem
 
 METHODS = ("POST", "PUT", "PATCH")
 DEFAULT_TIMEOUT = 10.0
@@ -51,10 +50,6 @@ class _Undelivered(Exception):
 
 class WebhookExecutor(BaseExecutor):
     type = "webhook"
-
-    def __init__(self) -> None:
-        self._client: httpx.Client | None = None
-        self._client_lock = threading.Lock()
 
     def validate_config(self, config: dict[str, Any]) -> list[str]:
         problems = []
@@ -137,7 +132,7 @@ class WebhookExecutor(BaseExecutor):
         self, method: str, url: str, headers: dict[str, str], body: bytes, timeout: float
     ) -> httpx.Response:
         try:
-            response = self._http().request(
+            response = shared_client().request(
                 method, url, headers=headers, content=body, timeout=timeout
             )
         except httpx.TransportError as exc:
@@ -182,11 +177,6 @@ class WebhookExecutor(BaseExecutor):
             )
         return Wait(delay)
 
-    def _http(self) -> httpx.Client:
-        with self._client_lock:
-            if self._client is None:
-                self._client = httpx.Client(follow_redirects=False)
-            return self._client
 
 
 def _status_reason(response: httpx.Response) -> str:
