@@ -145,20 +145,16 @@ def _neighbours(ctx: SiteContext, ref: str, root: str) -> tuple[list[Node], list
     groups: dict[tuple[str, str], list[tuple[str, str, str]]] = defaultdict(list)
     incoming: list[Node] = []
     outgoing: list[Node] = []
-    for type_, target in data.outgoing.get(ref, ()):
-        row = data.entities.get(target)
-        label = row.display_name if row else target.rpartition("/")[2]
-        href = ctx.href(root, target)
-        outgoing.append(Node(label, ctx.kind_of(target), href, EDGE_LABELS.get(
-            type_, (type_, type_))[0]))
-        groups[("out", type_)].append((label, href, target))
-    for type_, source in data.incoming.get(ref, ()):
-        row = data.entities.get(source)
-        label = row.display_name if row else source.rpartition("/")[2]
-        href = ctx.href(root, source)
-        incoming.append(Node(label, ctx.kind_of(source), href, EDGE_LABELS.get(
-            type_, (type_, type_))[1]))
-        groups[("in", type_)].append((label, href, source))
+    sides = (("out", data.outgoing.get(ref, ()), outgoing, 0),
+             ("in", data.incoming.get(ref, ()), incoming, 1))
+    for direction, edges, nodes, wording in sides:
+        for type_, other in edges:
+            row = data.entities.get(other)
+            label = row.display_name if row else other.rpartition("/")[2]
+            href = ctx.href(root, other)
+            nodes.append(Node(label, ctx.kind_of(other), href, EDGE_LABELS.get(
+                type_, (type_, type_))[wording]))
+            groups[(direction, type_)].append((label, href, other))
     listed = []
     for (direction, type_), members in sorted(groups.items()):
         words = EDGE_LABELS.get(type_, (type_, type_))
