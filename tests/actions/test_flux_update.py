@@ -64,9 +64,39 @@ def test_unset_variable_fails_closed(monkeypatch):
     assert receiver.accepted == []
 
 
+def flux_plugin(**settings: object):
+    return lambda name: dict(settings) if name == "flux" else {}
+
+
+def test_the_flux_plugin_receiver_is_the_default():
+    with FluxReceiver(token="plugin-token-77aa") as receiver:
+        ctx = make_context({}, plugin_config=flux_plugin(receiverUrl=receiver.hook_url,
+                                                         secret="plugin-token-77aa"))
+        step, _ = drive(flux, ctx)
+    assert isinstance(step, Done) and len(receiver.accepted) == 1
+    assert "plugin-token-77aa" in ctx.secrets  # kept out of outputs and logs
+
+
+def test_an_action_with_its_own_url_does_not_get_the_plugin_secret():
+    with FluxReceiver(token="plugin-token-77aa") as receiver:
+        ctx = make_context({"url": receiver.hook_url},
+                           plugin_config=flux_plugin(receiverUrl=receiver.hook_url,
+                                                     secret="plugin-token-77aa"))
+        step, _ = drive(flux, ctx)
+    assert isinstance(step, Failed) and "HTTP 400" in step.error
+    assert receiver.refused and receiver.accepted == []
+
+
+def test_no_url_anywhere_fails_before_sending():
+    step, _ = drive(flux, make_context({}))
+    assert isinstance(step, Failed) and "receiverUrl" in step.error
+    assert flux.validate_config({}) == []  # the plugin may provide it at run time
+
+
 @pytest.mark.parametrize(
     "config, fragment",
-    [({}, "required"), ({"url": "https://flux.example/other"}, "/hook/"),
+    [({"url": "ftp://flux.example/hook/abc"}, "http or https"),
+     ({"url": "https://flux.example/other"}, "/hook/"),
      ({"url": "https://flux.example/hook/abc", "secret": 5}, "secret")],
 )
 def test_config_problems(config, fragment):

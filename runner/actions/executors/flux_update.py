@@ -1,8 +1,12 @@
 """`flux-update`: ask Flux to reconcile now, through a notification-controller Receiver.
 
 Config: `url` (the receiver's full `/hook/<digest>` URL) and `secret` (the receiver's token),
-both accepting `${VAR}`. With a secret the body is signed as a `generic-hmac` receiver checks
-it: `X-Signature: sha256=<hex>`, the HMAC-SHA256 of the exact body keyed with the token. The
+both accepting `${VAR}`. Without `url` the `flux` plugin's `receiverUrl` is used, with the
+plugin's `secret` unless the action names its own, and the plugin's `timeout`: one Receiver
+configured once serves every action. An action naming its own `url` never gets the plugin's
+secret (another receiver has another token). With a secret the body is signed as a
+`generic-hmac` receiver checks it: `X-Signature: sha256=<hex>`, the HMAC-SHA256 of the exact
+body keyed with the token. The
 body is JSON describing the run, so that a receiver's `resourceFilter` can use it. The
 receiver answers 200 when it accepted the event; any other answer fails the run with what
 that code means in Flux.
@@ -20,7 +24,7 @@ from ..placeholders import MissingVariables, resolve
 from .base import BaseExecutor, Done, Failed, RunContext, Step
 from .http import describe_transport_error, excerpt, shared_client, sign, url_problem
 
-TIMEOUT = 15.0
+TIMEOUT = 10.0
 
 _MEANING = {
     400: "the receiver refused the request: for generic-hmac the signature did not match "
@@ -37,21 +41,32 @@ class FluxUpdateExecutor(BaseExecutor):
 
     def validate_config(self, config: dict[str, Any]) -> list[str]:
         problems = []
-        problem = url_problem(config.get("url"))
+        problem = url_problem(config.get("url")) if "url" in config else None
         if problem:
             problems.append(problem)
-        elif not config["url"].startswith("${") and "/hook/" not in urlsplit(config["url"]).path:
+        elif "url" in config and not config["url"].startswith("${") and \
+                "/hook/" not in urlsplit(config["url"]).path:
             problems.append("config.url must be the receiver's /hook/<digest> URL")
         if "secret" in config and not isinstance(config["secret"], str):
             problems.append("config.secret must be a string")
         return problems
 
     def start(self, ctx: RunContext) -> Step:
+        plugin = ctx.plugin_config("flux") or {}
         try:
             url = resolve(ctx.config.get("url"), ctx.secrets)
             secret = resolve(ctx.config.get("secret"), ctx.secrets)
         except MissingVariables as exc:
             return Failed(f"{exc}; nothing was sent")
+        if not url:
+            url = plugin.get("receiverUrl")
+            if not url:
+                return Failed("no receiver: set config.url on the action or receiverUrl in the "
+                              "flux plugin's settings; nothing was sent")
+            if secret is None:
+                secret = plugin.get("secret")
+                ctx.add_secret(secret)
+        timeout = float(plugin.get("timeout") or TIMEOUT)
         payload = {
             "source": "gantry",
             "action": ctx.action_name,
@@ -64,7 +79,7 @@ class FluxUpdateExecutor(BaseExecutor):
         if secret:
             headers["X-Signature"] = sign(secret, body)
         try:
-            response = shared_client().post(url, content=body, headers=headers, timeout=TIMEOUT)
+            response = shared_client().post(url, content=body, headers=headers, timeout=timeout)
         except (httpx.InvalidURL, httpx.UnsupportedProtocol):
             return Failed("config.url is not a valid URL once resolved; nothing was sent")
         except httpx.HTTPError as exc:
