@@ -87,18 +87,30 @@ def test_created_entity_is_searchable_within_a_second(portal: Portal) -> None:
     assert "zebra-quokka" in {e["metadata"]["name"] for e in listed}
 
 
+def site_page_with(portal: Portal, path: str, text: str) -> httpx.Response:
+    """The page once it shows `text`: the site catches up in the background, after the
+    write has answered (the last answer after 30 s)."""
+    deadline = time.monotonic() + 30
+    while True:
+        page = httpx.get(portal.runner.url(path), timeout=30)
+        if (page.status_code == 200 and text in page.text) or time.monotonic() > deadline:
+            return page
+        time.sleep(0.1)
+
+
 def test_created_entity_gets_its_site_page(portal: Portal) -> None:
     with portal.client("developer") as client:
         assert client.post("/api/v1/entities", json=new_service("paged-svc")).status_code \
             == 201
-    deadline = time.monotonic() + 30
-    while True:  # the site catches up in the background, after the write has answered
-        page = httpx.get(portal.runner.url("/catalog/service/default/paged-svc/"), timeout=30)
-        if page.status_code == 200 or time.monotonic() > deadline:
-            break
-        time.sleep(0.1)
-    assert page.status_code == 200
-    assert "paged-svc" in page.text
+    page = site_page_with(portal, "/catalog/service/default/paged-svc/", "paged-svc")
+    assert page.status_code == 200 and "paged-svc" in page.text
+    # a second write: the site renders from a snapshot that only takes the new log
+    with portal.client("developer") as client:
+        body = client.get("/api/v1/entities/service/paged-svc").json()
+        body["metadata"]["title"] = "Paged Service, retitled"
+        assert client.put("/api/v1/entities/service/paged-svc", json=body).status_code == 200
+    page = site_page_with(portal, "/catalog/service/default/paged-svc/", "retitled")
+    assert "Paged Service, retitled" in page.text
 
 
 def test_create_existing_is_409_and_changes_nothing(portal: Portal) -> None:

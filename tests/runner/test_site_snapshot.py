@@ -1,0 +1,66 @@
+"""The copy of the index the site is rendered from: whole after a checkpoint, only the
+write-ahead log in between, and always equal to the live index."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+import yaml
+
+from runner.config import Settings
+from runner.workspace import Workspace
+from tests.support.runner_process import make_catalog_repo
+
+
+class NoSiteWorkspace(Workspace):
+    """The workspace without page rendering: these tests read the snapshot themselves."""
+
+    def _build_site(self, changed_refs: set[str] | None, index_path: Path | None = None) -> None:
+        return None
+
+
+@pytest.fixture
+def workspace(tmp_path: Path):
+    repo = make_catalog_repo(tmp_path / "repo")
+    started = NoSiteWorkspace(Settings(catalog=repo / "catalog", data_dir=tmp_path / "data",
+                                       secret_key="snapshot-test-secret"))
+    started.start()
+    yield started
+    started.stop()
+    started._close_db()
+
+
+def retitle(workspace: Workspace, title: str) -> None:
+    path = workspace.catalog_root / "Service" / "default" / "payment-api.yaml"
+    document = yaml.safe_load(path.read_text())
+    document["metadata"]["title"] = title
+    path.write_text(yaml.safe_dump(document, sort_keys=False))
+    workspace.refresh(["Service/default/payment-api.yaml"])
+
+
+def title_in(index: Path) -> str:
+    with duckdb.connect(str(index), read_only=True) as con:
+        return con.execute("SELECT title FROM entities "
+                           "WHERE ref = 'service:default/payment-api'").fetchone()[0]
+
+
+def test_snapshot_follows_updates_with_and_without_checkpoints(workspace, tmp_path):
+    target = tmp_path / "data" / "copy.duckdb"
+    retitle(workspace, "First title")
+    workspace._copy_index(target)
+    assert title_in(target) == "First title"
+    copied_at = target.stat().st_mtime_ns
+
+    retitle(workspace, "Second title")  # only the log grows: the database file stays
+    workspace._copy_index(target)
+    assert target.stat().st_mtime_ns == copied_at
+    assert title_in(target) == "Second title"
+
+    with workspace.connect() as con:  # folds the log into the database file
+        con.execute("CHECKPOINT")
+    retitle(workspace, "Third title")
+    workspace._copy_index(target)
+    assert target.stat().st_mtime_ns != copied_at
+    assert title_in(target) == "Third title"
