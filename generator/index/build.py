@@ -34,6 +34,7 @@ from .schema import (
     COLUMNS,
     SCHEMA_VERSION,
     IndexUnusable,
+    create_indexes,
     create_tables,
     open_index,
     read_meta,
@@ -227,6 +228,7 @@ def build_index(catalog_root: Path, out_path: Path, validation: _Validated | Non
         try:
             create_tables(con)
             stats.entities, stats.relations = _write(con, loaded.entities, files, history, work)
+            create_indexes(con)
             con.executemany("INSERT INTO meta VALUES (?, ?)", [
                 ("schema_version", str(SCHEMA_VERSION)),
                 ("built_at", datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")),
@@ -261,8 +263,8 @@ def _unique(entities: Iterable[Entity]) -> Iterator[Entity]:
 def _write(con: duckdb.DuckDBPyConnection, entities: Iterable[Entity],
            states: dict[str, _FileState], history: gitmeta.GitMeta, folder: Path
            ) -> tuple[int, int]:
-    # Sorted by name: DuckDB's min/max statistics then let name-prefix searches skip most
-    # of the table.
+    # Rows in name order, whatever order the files were read in: the same catalog always
+    # gives the same file.
     ordered = sorted(_unique(entities), key=lambda e: (e.name, e.ref))
     known = {e.ref for e in ordered}
     count = bulk_insert(con, "entities", STAGED_COLUMNS,

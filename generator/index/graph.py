@@ -8,21 +8,20 @@ thousands) make deep graphs explode, so a walk stops adding nodes at `max_nodes`
 
 A depth-3 walk touches hundreds of nodes; asking DuckDB for each level's neighbours scans
 the whole `relations` table each time (tens of milliseconds at 100k entities). The graph is
-therefore loaded once per index revision (`meta.revision`, renewed by every build and
-update) into compact adjacency lists shared by all connections of the process, and walked
-in memory.
+therefore loaded once per index revision into compact adjacency lists shared by all
+connections of the process (`cache.py`), and walked in memory.
 """
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
 import duckdb
 
 from ..structure.entity import DEFAULT_NAMESPACE, make_ref, parse_ref
+from .cache import cached, carry_forward
+from .relations import Edge
 
 MAX_DEPTH = 5
 DIRECTIONS = ("out", "in", "both")
@@ -71,11 +70,6 @@ class _Adjacency:
     incoming: list[list[int]]
 
 
-_CACHE: OrderedDict[tuple[str | None, str], _Adjacency] = OrderedDict()
-_CACHE_SIZE = 2
-_LOCK = threading.Lock()
-
-
 def _load(con: duckdb.DuckDBPyConnection) -> _Adjacency:
     rows = con.execute("SELECT ref, kind, namespace, name, title FROM entities "
                        "ORDER BY ref").fetchall()
@@ -104,26 +98,69 @@ def _load(con: duckdb.DuckDBPyConnection) -> _Adjacency:
     return _Adjacency(refs, numbers, info, types, width, outgoing, incoming)
 
 
-def _adjacency(con: duckdb.DuckDBPyConnection) -> _Adjacency:
-    """The cached adjacency of this index revision (loaded on first use after a change)."""
-    row = con.execute("SELECT (SELECT value FROM meta WHERE key = 'revision'), "
-                      "(SELECT path FROM duckdb_databases() "
-                      "WHERE database_name = current_database())").fetchone()
-    revision, path = row
-    if revision is None:
-        return _load(con)
-    key = (path, revision)
-    with _LOCK:
-        found = _CACHE.get(key)
-        if found is not None:
-            _CACHE.move_to_end(key)
-            return found
-    loaded = _load(con)
-    with _LOCK:
-        _CACHE[key] = loaded
-        while len(_CACHE) > _CACHE_SIZE:
-            _CACHE.popitem(last=False)
-    return loaded
+def _advance(graph: _Adjacency, rows: list[tuple], gone: set[str], removed: set[Edge],
+             added: set[Edge]) -> _Adjacency | None:
+    """`graph` after an update: `rows` (ref, kind, namespace, name, title) of the entities
+    written, `gone` the refs deleted, and the edges removed and added.
+
+    Lists that change are copied, so walks still reading the old revision are not disturbed.
+    New entities are numbered after the others, so neighbour lists that change are sorted
+    by ref again. None (load afresh) when an edge has a type the graph did not know.
+    """
+    code = {name: i for i, name in enumerate(graph.types)}
+    if any(edge[1] not in code for edge in added):
+        return None
+    width = graph.width
+    refs, info = list(graph.refs), list(graph.info)
+    numbers = dict(graph.numbers)
+    outgoing, incoming = list(graph.outgoing), list(graph.incoming)
+    for source, kind, target in removed:
+        s, t = numbers[source], numbers[target]
+        outgoing[s] = [p for p in outgoing[s] if p != t * width + code[kind]]
+        incoming[t] = [p for p in incoming[t] if p != s * width + code[kind]]
+    for ref in gone:
+        numbers.pop(ref, None)
+    for ref, *fields in rows:
+        number = numbers.get(ref)
+        if number is None:
+            numbers[ref] = len(refs)
+            refs.append(ref)
+            info.append(tuple(fields))
+            outgoing.append([])
+            incoming.append([])
+        else:
+            info[number] = tuple(fields)
+
+    def by_ref(packed: int) -> tuple[str, int]:
+        return refs[packed // width], packed % width
+
+    for source, kind, target in added:
+        s, t = numbers[source], numbers[target]
+        outgoing[s] = sorted([*outgoing[s], t * width + code[kind]], key=by_ref)
+        incoming[t] = sorted([*incoming[t], s * width + code[kind]], key=by_ref)
+    return _Adjacency(refs, numbers, info, graph.types, width, outgoing, incoming)
+
+
+def carry_graph_forward(con: duckdb.DuckDBPyConnection,
+                        old_revision: str | None, new_revision: str, gone: set[str],
+                        written: set[str], removed: set[Edge], added: set[Edge]) -> None:
+    """After an update in this process: move the cached adjacency of `old_revision` to
+    `new_revision` (the entities `written` re-read from `con`)."""
+    def advance(graph: _Adjacency) -> _Adjacency | None:
+        rows: list[tuple] = []
+        if written:
+            wanted = sorted(written)
+            rows = con.execute("SELECT ref, kind, namespace, name, title FROM entities "
+                               f"WHERE ref IN ({', '.join('?' * len(wanted))})",
+                               wanted).fetchall()
+        return _advance(graph, rows, gone, removed, added)
+
+    carry_forward("graph", old_revision, new_revision, advance)
+
+
+def warm(con: duckdb.DuckDBPyConnection) -> None:
+    """Load the adjacency of this revision now, so the first walk does not wait for it."""
+    cached(con, "graph", _load)
 
 
 def graph(con: duckdb.DuckDBPyConnection, ref_or_kind_name: str, depth: int = 1,
@@ -139,7 +176,7 @@ def graph(con: duckdb.DuckDBPyConnection, ref_or_kind_name: str, depth: int = 1,
     if direction not in DIRECTIONS:
         raise ValueError(f"direction must be one of {', '.join(DIRECTIONS)}, not {direction!r}")
     start = parse_target(ref_or_kind_name, namespace)
-    adjacency = _adjacency(con)
+    adjacency = cached(con, "graph", _load)
     first = adjacency.numbers.get(start)
     if first is None:
         raise EntityNotFound(f"no entity {start} in the index")
@@ -156,7 +193,8 @@ def graph(con: duckdb.DuckDBPyConnection, ref_or_kind_name: str, depth: int = 1,
     ids = {number: nodes[i]["id"] for i, number in enumerate(order)}
     return {"nodes": nodes, "truncated": truncated,
             "edges": [{"from": ids[s], "to": ids[t], "type": adjacency.types[code]}
-                      for s, code, t in sorted(edges)]}
+                      for s, code, t in sorted(edges, key=lambda e: (
+                          adjacency.refs[e[0]], e[1], adjacency.refs[e[2]]))]}
 
 
 def _walk(first: int, depth: int, tables: list[tuple[list[list[int]], bool]], width: int,

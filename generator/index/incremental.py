@@ -11,6 +11,7 @@ transaction: readers see the index before or after the update, never half of it.
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 
@@ -20,9 +21,12 @@ from ..load import YAML_SUFFIXES, FileInfo, load_file
 from ..structure.entity import Entity, parse_ref
 from . import gitmeta
 from .build import index_path_for
+from .cache import revision_of
+from .graph import carry_graph_forward
 from .relations import Declared, Edge, candidates, declared_rows, resolve_rows
 from .rows import ENTITY_INSERT, STAGED_COLUMNS, bulk_insert, staged_row
-from .schema import COLUMNS, open_index
+from .schema import COLUMNS, check_version, open_index, read_meta
+from .search import carry_search_forward
 
 
 def _normalise(path: str) -> str | None:
@@ -40,16 +44,23 @@ def _indexable(root: Path, rel: str) -> bool:
             and (root / rel).is_file())
 
 
-def _in_list(column: str) -> str:
-    return f"{column} IN (SELECT unnest(?::VARCHAR[]))"
+def _in_list(column: str, values: list[str]) -> str:
+    """`column IN (?, ...)` for `values` (not empty): literal lists let DuckDB use the ART
+    index on `column` instead of scanning the table."""
+    return f"{column} IN ({', '.join('?' * len(values))})"
 
 
-def update_files(index_path: Path, catalog_root: Path, changed: list[str]) -> set[str]:
+def update_files(index_path: Path, catalog_root: Path, changed: list[str],
+                 con: duckdb.DuckDBPyConnection | None = None) -> set[str]:
     """Re-read `changed` files (relative posix paths; deleted files allowed) into the index.
 
     Returns the refs whose rows changed: entities added, changed or removed, and entities
     whose edges changed (both ends). Raises IndexUnusable when the index is missing or of
     another schema version (then a full build is needed).
+
+    `con` is an open read-write connection to the index, for callers that keep one (the
+    runner): opening a 100k-entity index and checkpointing it on close cost more than the
+    update itself. Without it the index is opened and closed here.
     """
     root = Path(catalog_root)
     paths = sorted({p for p in map(_normalise, changed) if p is not None})
@@ -63,45 +74,80 @@ def update_files(index_path: Path, catalog_root: Path, changed: list[str]) -> se
         loaded += [e for e in entities if e.kind and e.name]
         if info is not None:
             infos[rel] = info
-    history = gitmeta.collect(root, present, only=True)
     index = index_path_for(Path(index_path))
-    con = open_index(index, read_only=False)
+    own = con is None
+    if con is None:
+        con = open_index(index, read_only=False)
+    else:
+        check_version(con)
     try:
+        history = gitmeta.collect_since(root, present, read_meta(con).get("git_commit"),
+                                        _known_histories(con, present))
+        old_revision = revision_of(con)
+        revision = uuid.uuid4().hex
         con.begin()
         try:
-            result = _apply(con, paths, loaded, infos, history, index.parent)
+            change = _apply(con, paths, loaded, infos, history, index.parent)
             con.execute("DELETE FROM meta WHERE key IN ('git_commit', 'updated_at', "
                         "'revision')")
             con.executemany("INSERT INTO meta VALUES (?, ?)", [
                 ("git_commit", history.head or ""),
                 ("updated_at", datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")),
-                ("revision", uuid.uuid4().hex)])
+                ("revision", revision)])
             con.commit()
         except BaseException:
             con.rollback()
             raise
+        _carry_forward(con, old_revision, revision, change)
     finally:
-        con.close()
-    return result
+        if own:
+            con.close()
+    return change.changed_refs
+
+
+@dataclass(frozen=True, slots=True)
+class _Change:
+    """What an update did: the entities of the changed files and the edges that moved."""
+
+    old_refs: set[str]
+    new_refs: set[str]
+    removed: set[Edge]
+    added: set[Edge]
+
+    @property
+    def changed_refs(self) -> set[str]:
+        """Entities added, changed or removed, and both ends of every edge that moved."""
+        ends = {ref for edge in self.removed | self.added for ref in (edge[0], edge[2])}
+        return self.old_refs | self.new_refs | ends
+
+
+def _carry_forward(con: duckdb.DuckDBPyConnection, old: str | None, new: str,
+                   change: _Change) -> None:
+    """Move this process's search and graph structures to the new revision, no reload."""
+    carry_search_forward(con, old, new, change.old_refs | change.new_refs)
+    carry_graph_forward(con, old, new, change.old_refs - change.new_refs, change.new_refs,
+                        change.removed, change.added)
 
 
 def _apply(con: duckdb.DuckDBPyConnection, paths: list[str], loaded: list[Entity],
-           infos: dict[str, FileInfo], history: gitmeta.GitMeta, folder: Path) -> set[str]:
-    """Replace the rows of `paths`, re-resolve the edges that may move; the changed refs."""
+           infos: dict[str, FileInfo], history: gitmeta.GitMeta, folder: Path) -> _Change:
+    """Replace the rows of `paths`, re-resolve the edges that may move."""
     old_refs = {r for (r,) in con.execute(
-        f"DELETE FROM entities WHERE {_in_list('path')} RETURNING ref", [paths]).fetchall()}
+        f"DELETE FROM entities WHERE {_in_list('path', paths)} RETURNING ref", paths).fetchall()}
     old_edges: set[Edge] = set()
     if old_refs:
+        gone = sorted(old_refs)
         old_edges = set(con.execute(
-            f"DELETE FROM relations WHERE {_in_list('source')} RETURNING source, type, target",
-            [sorted(old_refs)]).fetchall())
-        con.execute(f"DELETE FROM declared_refs WHERE {_in_list('source')}", [sorted(old_refs)])
+            f"DELETE FROM relations WHERE {_in_list('source', gone)} "
+            "RETURNING source, type, target", gone).fetchall())
+        con.execute(f"DELETE FROM declared_refs WHERE {_in_list('source', gone)}", gone)
     for table in ("files", "file_commits"):
-        con.execute(f"DELETE FROM {table} WHERE {_in_list('path')}", [paths])
+        con.execute(f"DELETE FROM {table} WHERE {_in_list('path', paths)}", paths)
     taken: set[str] = set()
     if loaded:
-        taken = {r for (r,) in con.execute(f"SELECT ref FROM entities WHERE {_in_list('ref')}",
-                                           [[e.ref for e in loaded]]).fetchall()}
+        wanted = [e.ref for e in loaded]
+        taken = {r for (r,) in con.execute(
+            f"SELECT ref FROM entities WHERE {_in_list('ref', wanted)}", wanted).fetchall()}
     entities: list[Entity] = []
     for entity in loaded:
         if entity.ref not in taken:  # a duplicate of an entity in an unchanged file
@@ -123,33 +169,54 @@ def _apply(con: duckdb.DuckDBPyConnection, paths: list[str], loaded: list[Entity
     affected = _referrers(con, appeared_or_gone) - new_refs
     before = set(old_edges)
     if affected:
+        sources = sorted(affected)
         before |= set(con.execute(
-            f"DELETE FROM relations WHERE {_in_list('source')} RETURNING source, type, target",
-            [sorted(affected)]).fetchall())
+            f"DELETE FROM relations WHERE {_in_list('source', sources)} "
+            "RETURNING source, type, target", sources).fetchall())
     rows = declared + _declared_by(con, affected)
     asked = sorted({ref for row in rows for ref in candidates(row)})
     known: set[str] = set()
     if asked:
         known = {r for (r,) in con.execute(
-            f"SELECT ref FROM entities WHERE {_in_list('ref')}", [asked]).fetchall()}
+            f"SELECT ref FROM entities WHERE {_in_list('ref', asked)}", asked).fetchall()}
     after = set(resolve_rows(rows, known))
     bulk_insert(con, "relations", COLUMNS["relations"], sorted(after), folder)
-    moved = before ^ after
-    return old_refs | new_refs | {e[0] for e in moved} | {e[2] for e in moved}
+    return _Change(old_refs, new_refs, before - after, after - before)
+
+
+def _known_histories(con: duckdb.DuckDBPyConnection, paths: list[str]
+                     ) -> dict[str, gitmeta.FileHistory]:
+    """What the index holds about the Git history of `paths` (those with entities)."""
+    if not paths:
+        return {}
+    known = {path: gitmeta.FileHistory(created, updated, author, last) for
+             path, created, updated, author, last in con.execute(
+                 "SELECT path, any_value(created_at), any_value(updated_at), "
+                 "any_value(created_by), any_value(last_commit) FROM entities "
+                 f"WHERE {_in_list('path', paths)} GROUP BY path", paths).fetchall()}
+    for path, *commit in con.execute(
+            "SELECT path, commit, author_name, author_email, committed_at, message "
+            f"FROM file_commits WHERE {_in_list('path', paths)} "
+            "ORDER BY path, committed_at DESC", paths).fetchall():
+        if path in known:
+            known[path].commits.append(gitmeta.Commit(*commit))
+    return known
 
 
 def _declared_by(con: duckdb.DuckDBPyConnection, sources: set[str]) -> list[Declared]:
     if not sources:
         return []
+    wanted = sorted(sources)
     return con.execute(f"SELECT source, type, kind, namespace, name FROM declared_refs "
-                       f"WHERE {_in_list('source')}", [sorted(sources)]).fetchall()
+                       f"WHERE {_in_list('source', wanted)}", wanted).fetchall()
 
 
 def _referrers(con: duckdb.DuckDBPyConnection, refs: set[str]) -> set[str]:
     """Entities declaring a reference that names one of `refs` (kind and name match)."""
     if not refs:
         return set()
-    keys = sorted({f"{kind}/{name}" for kind, _, name in map(parse_ref, refs)})
-    return {s for (s,) in con.execute(
-        "SELECT DISTINCT source FROM declared_refs WHERE lower(kind) || '/' || name IN "
-        "(SELECT unnest(?::VARCHAR[]))", [keys]).fetchall()}
+    wanted = {(kind, name) for kind, _, name in map(parse_ref, refs)}
+    names = sorted({name for _, name in wanted})
+    rows = con.execute("SELECT source, lower(kind), name FROM declared_refs "
+                       f"WHERE {_in_list('name', names)}", names).fetchall()
+    return {source for source, kind, name in rows if (kind, name) in wanted}

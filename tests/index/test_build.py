@@ -10,7 +10,7 @@ import duckdb
 import pytest
 
 from generator.index.build import build_index, current_index
-from generator.index.schema import COLUMNS, SCHEMA_VERSION, IndexUnusable, open_index
+from generator.index.schema import COLUMNS, INDEXES, SCHEMA_VERSION, IndexUnusable, open_index
 
 from .conftest import document, write, write_small
 
@@ -137,6 +137,8 @@ def test_foreign_duckdb_is_rebuilt(small):
 def test_older_schema_version_is_rebuilt_not_misread(small):
     con = duckdb.connect(str(small.index))
     con.execute("UPDATE meta SET value = '0' WHERE key = 'schema_version'")
+    for name in INDEXES:  # an older index had no ART indexes, and fewer columns
+        con.execute(f"DROP INDEX {name}")
     con.execute("ALTER TABLE entities DROP COLUMN name_words")
     con.close()
     with pytest.raises(IndexUnusable, match="schema version 0"):

@@ -74,6 +74,44 @@ def test_local_modification_updates_with_mtime(history):
     assert a.created_by == "Alice" and a.last_commit == second
 
 
+@pytest.mark.parametrize("only", [False, True])
+def test_local_modification_is_seen_by_both_paths(history, only):
+    """A full build asks `git status`; a few files compare their content's object id."""
+    _, catalog, (_, second, third) = history
+    touched = catalog / "Service/a.yaml"
+    os.utime(touched, (1_750_000_000, 1_750_000_000))  # same content, newer mtime
+    edited = write(catalog, "moved/b.yaml", document("Service", "b", title="local"))
+    os.utime(edited, (1_760_000_000, 1_760_000_000))
+    files = gitmeta.collect(catalog, ["Service/a.yaml", "moved/b.yaml"], only=only).files
+    assert files["Service/a.yaml"].updated_at == at("2024-02-01T09:00:00")
+    assert files["Service/a.yaml"].last_commit == second
+    assert files["moved/b.yaml"].updated_at == at("2025-10-09T08:53:20")
+    assert files["moved/b.yaml"].last_commit == third
+
+
+def test_collect_since_reads_only_later_commits(history):
+    """Creation comes from what the index knew (here a made-up author, which the full
+    history would not give); the commits after `since` are added in front."""
+    repo, catalog, (first, second, _) = history
+    write(catalog, "Service/a.yaml", document("Service", "a", title="third edit"))
+    fourth = repo.commit("edit a again", "Dan", "dan@example.com", "2024-04-01T09:00:00")
+    known = gitmeta.FileHistory(at("2020-01-01T00:00:00"), at("2024-02-01T09:00:00"),
+                                "Known", second, commits=[gitmeta.Commit(
+                                    second, "Bob", "bob@example.com",
+                                    at("2024-02-01T09:00:00"), "edit a")])
+    meta = gitmeta.collect_since(catalog, ["Service/a.yaml"], second, {"Service/a.yaml": known})
+    a = meta.files["Service/a.yaml"]
+    assert (a.created_by, a.created_at) == ("Known", at("2020-01-01T00:00:00"))
+    assert (a.last_commit, a.updated_at) == (fourth, at("2024-04-01T09:00:00"))
+    assert [c.commit for c in a.commits] == [fourth, second]
+    # without what the index knew, or from a commit that is not an ancestor: full history
+    for since, given in ((second, {}), ("0" * 40, {"Service/a.yaml": known})):
+        a = gitmeta.collect_since(catalog, ["Service/a.yaml"], since, given).files[
+            "Service/a.yaml"]
+        assert (a.created_by, a.last_commit) == ("Alice", fourth)
+        assert [c.commit for c in a.commits] == [fourth, second, first]
+
+
 def test_deleted_then_added_again_starts_a_new_history(history):
     repo, catalog, _ = history
     (catalog / "Service/a.yaml").unlink()

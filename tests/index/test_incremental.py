@@ -11,7 +11,7 @@ from generator.index.graph import graph
 from generator.index.incremental import update_files
 from generator.index.schema import IndexUnusable
 
-from .conftest import document, write
+from .conftest import Git, document, write
 
 PAYMENT = "service:default/payment-api"
 
@@ -118,6 +118,57 @@ def test_git_metadata_of_the_changed_file(small):
                               "WHERE path = 'Team/platform-team.yaml'").fetchone()[0]
     assert created_by == "Alice" and commits == 1
     assert abs(updated - path.stat().st_mtime) < 1
+
+
+def git_columns(index, paths: list[str]) -> tuple[list, list]:
+    marks = ", ".join("?" * len(paths))
+    with duckdb.connect(str(index), read_only=True) as con:
+        rows = con.execute("SELECT ref, created_at, created_by, updated_at, last_commit "
+                           f"FROM entities WHERE path IN ({marks}) ORDER BY ref",
+                           paths).fetchall()
+        commits = con.execute("SELECT path, commit, author_name, committed_at, message "
+                              f"FROM file_commits WHERE path IN ({marks}) "
+                              "ORDER BY path, committed_at DESC", paths).fetchall()
+    return rows, commits
+
+
+def test_git_metadata_after_later_commits_equals_a_full_build(small, tmp_path):
+    """Updates read only the commits after the indexed one and complete them from the
+    index; the result must be what reading the whole history gives."""
+    repo = Git(small.root.parent)
+    steps = [
+        ("Bob", "2024-02-01T10:00:00", "Service/payment-api.yaml",
+         document("Service", "payment-api", title="Edited by Bob", owner="payments-team")),
+        ("Carol", "2024-03-01T10:00:00", "Service/new-one.yaml",
+         document("Service", "new-one", owner="payments-team")),
+        ("Dan", "2024-04-01T10:00:00", "Service/new-one.yaml",
+         document("Service", "new-one", title="Second commit", owner="payments-team")),
+    ]
+    for number, (author, date, rel, doc) in enumerate(steps):
+        write(small.root, rel, doc)
+        repo.commit(f"step {number}", author, f"{author.lower()}@example.com", date)
+        update_files(small.index, small.root, [rel])
+        fresh = tmp_path / f"fresh-{number}" / "catalog.duckdb"
+        build_index(small.root, fresh)
+        assert git_columns(small.index, [rel]) == git_columns(fresh, [rel])
+    rows, commits = git_columns(small.index, ["Service/payment-api.yaml"])
+    assert rows[0][2] == "Alice" and [c[2] for c in commits] == ["Bob", "Alice"]
+    rows, commits = git_columns(small.index, ["Service/new-one.yaml"])
+    assert rows[0][2] == "Carol" and [c[2] for c in commits] == ["Dan", "Carol"]
+
+    # history rewritten under the index: the indexed commit is no longer an ancestor
+    write(small.root, "Service/new-one.yaml",
+          document("Service", "new-one", title="Amended", owner="payments-team"))
+    repo.run("add", "-A")
+    repo.run("commit", "-q", "--amend", "-m", "amended", env={
+        "GIT_AUTHOR_NAME": "Erin", "GIT_AUTHOR_EMAIL": "erin@example.com",
+        "GIT_AUTHOR_DATE": "2024-05-01T10:00:00 +0000", "GIT_COMMITTER_NAME": "Erin",
+        "GIT_COMMITTER_EMAIL": "erin@example.com",
+        "GIT_COMMITTER_DATE": "2024-05-01T10:00:00 +0000"})
+    update_files(small.index, small.root, ["Service/new-one.yaml"])
+    build_index(small.root, tmp_path / "fresh-amended")
+    assert git_columns(small.index, ["Service/new-one.yaml"]) == git_columns(
+        tmp_path / "fresh-amended" / "catalog.duckdb", ["Service/new-one.yaml"])
 
 
 def test_paths_that_cannot_be_catalog_files_are_ignored(small):
