@@ -44,10 +44,21 @@ def _indexable(root: Path, rel: str) -> bool:
             and (root / rel).is_file())
 
 
+LITERAL_LIST = 8
+"""Up to this many values go in `IN (?, ...)`, which DuckDB answers from the ART index;
+more are passed as one list, whose join is cheaper than a long literal list."""
+
+
 def _in_list(column: str, values: list[str]) -> str:
-    """`column IN (?, ...)` for `values` (not empty): literal lists let DuckDB use the ART
-    index on `column` instead of scanning the table."""
-    return f"{column} IN ({', '.join('?' * len(values))})"
+    """`column IN ...` for `values` (not empty); pass `_bind(values)` as its parameters."""
+    if len(values) <= LITERAL_LIST:
+        return f"{column} IN ({', '.join('?' * len(values))})"
+    return f"{column} IN (SELECT unnest(?::VARCHAR[]))"
+
+
+def _bind(values: list[str]) -> list:
+    """The parameters of `_in_list(column, values)`."""
+    return list(values) if len(values) <= LITERAL_LIST else [list(values)]
 
 
 def update_files(index_path: Path, catalog_root: Path, changed: list[str],
@@ -133,21 +144,23 @@ def _apply(con: duckdb.DuckDBPyConnection, paths: list[str], loaded: list[Entity
            infos: dict[str, FileInfo], history: gitmeta.GitMeta, folder: Path) -> _Change:
     """Replace the rows of `paths`, re-resolve the edges that may move."""
     old_refs = {r for (r,) in con.execute(
-        f"DELETE FROM entities WHERE {_in_list('path', paths)} RETURNING ref", paths).fetchall()}
+        f"DELETE FROM entities WHERE {_in_list('path', paths)} RETURNING ref",
+        _bind(paths)).fetchall()}
     old_edges: set[Edge] = set()
     if old_refs:
         gone = sorted(old_refs)
         old_edges = set(con.execute(
             f"DELETE FROM relations WHERE {_in_list('source', gone)} "
-            "RETURNING source, type, target", gone).fetchall())
-        con.execute(f"DELETE FROM declared_refs WHERE {_in_list('source', gone)}", gone)
+            "RETURNING source, type, target", _bind(gone)).fetchall())
+        con.execute(f"DELETE FROM declared_refs WHERE {_in_list('source', gone)}", _bind(gone))
     for table in ("files", "file_commits"):
-        con.execute(f"DELETE FROM {table} WHERE {_in_list('path', paths)}", paths)
+        con.execute(f"DELETE FROM {table} WHERE {_in_list('path', paths)}", _bind(paths))
     taken: set[str] = set()
     if loaded:
         wanted = [e.ref for e in loaded]
         taken = {r for (r,) in con.execute(
-            f"SELECT ref FROM entities WHERE {_in_list('ref', wanted)}", wanted).fetchall()}
+            f"SELECT ref FROM entities WHERE {_in_list('ref', wanted)}",
+            _bind(wanted)).fetchall()}
     entities: list[Entity] = []
     for entity in loaded:
         if entity.ref not in taken:  # a duplicate of an entity in an unchanged file
@@ -172,13 +185,13 @@ def _apply(con: duckdb.DuckDBPyConnection, paths: list[str], loaded: list[Entity
         sources = sorted(affected)
         before |= set(con.execute(
             f"DELETE FROM relations WHERE {_in_list('source', sources)} "
-            "RETURNING source, type, target", sources).fetchall())
+            "RETURNING source, type, target", _bind(sources)).fetchall())
     rows = declared + _declared_by(con, affected)
     asked = sorted({ref for row in rows for ref in candidates(row)})
     known: set[str] = set()
     if asked:
         known = {r for (r,) in con.execute(
-            f"SELECT ref FROM entities WHERE {_in_list('ref', asked)}", asked).fetchall()}
+            f"SELECT ref FROM entities WHERE {_in_list('ref', asked)}", _bind(asked)).fetchall()}
     after = set(resolve_rows(rows, known))
     bulk_insert(con, "relations", COLUMNS["relations"], sorted(after), folder)
     return _Change(old_refs, new_refs, before - after, after - before)
@@ -193,11 +206,11 @@ def _known_histories(con: duckdb.DuckDBPyConnection, paths: list[str]
              path, created, updated, author, last in con.execute(
                  "SELECT path, any_value(created_at), any_value(updated_at), "
                  "any_value(created_by), any_value(last_commit) FROM entities "
-                 f"WHERE {_in_list('path', paths)} GROUP BY path", paths).fetchall()}
+                 f"WHERE {_in_list('path', paths)} GROUP BY path", _bind(paths)).fetchall()}
     for path, *commit in con.execute(
             "SELECT path, commit, author_name, author_email, committed_at, message "
             f"FROM file_commits WHERE {_in_list('path', paths)} "
-            "ORDER BY path, committed_at DESC", paths).fetchall():
+            "ORDER BY path, committed_at DESC", _bind(paths)).fetchall():
         if path in known:
             known[path].commits.append(gitmeta.Commit(*commit))
     return known
@@ -208,7 +221,7 @@ def _declared_by(con: duckdb.DuckDBPyConnection, sources: set[str]) -> list[Decl
         return []
     wanted = sorted(sources)
     return con.execute(f"SELECT source, type, kind, namespace, name FROM declared_refs "
-                       f"WHERE {_in_list('source', wanted)}", wanted).fetchall()
+                       f"WHERE {_in_list('source', wanted)}", _bind(wanted)).fetchall()
 
 
 def _referrers(con: duckdb.DuckDBPyConnection, refs: set[str]) -> set[str]:
@@ -218,5 +231,5 @@ def _referrers(con: duckdb.DuckDBPyConnection, refs: set[str]) -> set[str]:
     wanted = {(kind, name) for kind, _, name in map(parse_ref, refs)}
     names = sorted({name for _, name in wanted})
     rows = con.execute("SELECT source, lower(kind), name FROM declared_refs "
-                       f"WHERE {_in_list('name', names)}", names).fetchall()
+                       f"WHERE {_in_list('name', names)}", _bind(names)).fetchall()
     return {source for source, kind, name in rows if (kind, name) in wanted}

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import duckdb
@@ -70,22 +70,23 @@ def _pack(size: int, numbers: Iterable[int]) -> Bits:
 class _Loaded:
     """The word index of one index revision, as loaded.
 
-    Entities are numbered in tie-break order (`_ORDER`); `details` holds what a result
-    shows (`_COLUMNS`), so a search reads nothing from DuckDB but the revision. Posting lists
-    of words held by many entities are bit sets; the others are tuples of numbers (a bit set
-    costs size/8 bytes, whatever it holds).
+    Entities are numbered in tie-break order (`_ORDER`). Posting lists of words held by
+    many entities are bit sets; the others are tuples of numbers (a bit set costs size/8
+    bytes, whatever it holds). `shown` keeps what results showed (`_COLUMNS`, by ref): the
+    first search returning an entity reads it from DuckDB, later ones from here — loading
+    every entity's fields up front would double the load.
     """
 
     size: int
     refs: list[str]
     names: list[str]
-    details: list[tuple]
     numbers: dict[str, int]
     sorted_names: list[str]
     sorted_numbers: list[int]
     vocabulary: list[str]
     postings: tuple[Postings, Postings, Postings]
     kinds: dict[str, Bits]
+    shown: dict[str, tuple] = field(default_factory=dict)
 
     def bits(self, numbers: Iterable[int]) -> Bits:
         """The bit set of entity numbers."""
@@ -121,7 +122,7 @@ class _Entry:
     ref: str
     name: str
     kind: str
-    details: tuple
+    shown: tuple
     name_words: frozenset[str]
     named_words: frozenset[str]
     all_words: frozenset[str]
@@ -158,20 +159,21 @@ class _WordIndex:
     overlay: tuple[_Entry, ...] = ()
 
     def ranked(self, tokens: list[str], kind: str | None, limit: int
-               ) -> list[tuple[int, tuple]]:
-        """(score, details) of the best `limit` entities, best first."""
+               ) -> list[tuple[int, str, tuple | None]]:
+        """(score, ref, shown fields or None when not known yet) of the best `limit`
+        entities, best first."""
         compact = "-".join(tokens)
         loaded = self.loaded
         mask = self.alive
         if kind is not None:
             mask &= loaded.kinds.get(kind, 0)
-        found = [(score, loaded.names[n], loaded.refs[n], loaded.details[n])
+        found = [(score, loaded.names[n], loaded.refs[n], loaded.shown.get(loaded.refs[n]))
                  for score, n in _ranked(loaded, tokens, compact, mask, limit)]
-        found += [(score, e.name, e.ref, e.details) for e in self.overlay
+        found += [(score, e.name, e.ref, e.shown) for e in self.overlay
                   if (kind is None or e.kind == kind) and (score := e.score(tokens, compact))]
         if self.overlay:  # the loaded ones come in this order already
             found.sort(key=lambda row: (-row[0], len(row[1]), row[1], row[2]))
-        return [(score, details) for score, _, _, details in found[:limit]]
+        return [(score, ref, shown) for score, _, ref, shown in found[:limit]]
 
     def advance(self, entries: list[_Entry], replaced: Iterable[str]) -> _WordIndex | None:
         """This index with the `replaced` refs gone and `entries` (re-read) added."""
@@ -236,16 +238,26 @@ def _ranked(loaded: _Loaded, tokens: list[str], compact: str, mask: Bits, limit:
     return found
 
 
-_NUMBERED = f"""
-    SELECT (row_number() OVER (ORDER BY {_ORDER}) - 1)::INTEGER AS n,
-           name_words, title_words, search_text
-    FROM entities"""
 _POSTINGS = f"""
-    SELECT {_NAME} AS field, n, unnest(string_split(trim(name_words), ' ')) AS word
-    FROM ({_NUMBERED})
-    UNION ALL SELECT {_TITLE}, n, unnest(string_split(trim(title_words), ' ')) FROM ({_NUMBERED})
-    UNION ALL SELECT {_ANYWHERE}, n, unnest(string_split(trim(search_text), ' '))
-    FROM ({_NUMBERED})"""
+    WITH numbered AS MATERIALIZED (
+             SELECT (row_number() OVER (ORDER BY {_ORDER}) - 1)::INTEGER AS n,
+                    name_words, title_words, search_text
+             FROM entities),
+         postings AS MATERIALIZED (
+             SELECT {_NAME} AS field, n, unnest(string_split(trim(name_words), ' ')) AS word
+             FROM numbered
+             UNION ALL SELECT {_TITLE}, n, unnest(string_split(trim(title_words), ' '))
+             FROM numbered
+             UNION ALL SELECT {_ANYWHERE}, n, unnest(string_split(trim(search_text), ' '))
+             FROM numbered),
+         counted AS (SELECT field, word, count(*) >= $threshold AS dense FROM postings
+                     WHERE word <> '' GROUP BY ALL)
+    SELECT field, word,
+           (bitstring_agg(n, 0, $last) FILTER (WHERE dense))::BLOB,
+           list(n) FILTER (WHERE NOT dense)
+    FROM postings JOIN counted USING (field, word)
+    GROUP BY ALL"""
+"""Each (field, word) with a bit set when dense, else the list of entity numbers."""
 
 
 def _load(con: duckdb.DuckDBPyConnection) -> _WordIndex:
@@ -255,35 +267,25 @@ def _load(con: duckdb.DuckDBPyConnection) -> _WordIndex:
     (`bitstring_agg`); rarer words get a tuple of numbers, so memory stays proportional to
     the postings however large the vocabulary.
     """
-    rows = con.execute(f"SELECT {_SHOWN} FROM entities ORDER BY {_ORDER}").fetchall()
+    rows = con.execute(f"SELECT ref, name, lower(kind) FROM entities ORDER BY {_ORDER}"
+                       ).fetchall()
     size = len(rows)
-    refs = [row[-1] for row in rows]
-    names = [row[2] for row in rows]
+    refs = [row[0] for row in rows]
+    names = [row[1] for row in rows]
     postings: tuple[Postings, Postings, Postings] = ({}, {}, {})
     kinds: dict[str, Bits] = {}
     if size:
-        threshold = max(2, size // 256)
-        counts = con.execute(f"SELECT field, word, count(*) FROM ({_POSTINGS}) "
-                             "WHERE word <> '' GROUP BY ALL").fetchall()
-        dense = [f"{field}:{word}" for field, word, count in counts if count >= threshold]
-        grouped = con.execute(f"""
-            SELECT field, word,
-                   (bitstring_agg(n, 0, {size - 1}) FILTER (WHERE dense))::BLOB,
-                   list(n) FILTER (WHERE NOT dense)
-            FROM (SELECT *, (field || ':' || word) IN (SELECT unnest(?::VARCHAR[])) AS dense
-                  FROM ({_POSTINGS}) WHERE word <> '')
-            GROUP BY ALL""", [dense]).fetchall()
-        for field, word, packed, numbers in grouped:
-            postings[field][word] = (int.from_bytes(packed, "big") if packed is not None
-                                     else tuple(numbers))
+        for column, word, packed, numbers in con.execute(_POSTINGS, {
+                "threshold": max(2, size // 256), "last": size - 1}).fetchall():
+            postings[column][word] = (int.from_bytes(packed, "big") if packed is not None
+                                      else tuple(numbers))
         by_kind: dict[str, list[int]] = {}
         for number, row in enumerate(rows):
-            by_kind.setdefault(row[0].lower(), []).append(number)
+            by_kind.setdefault(row[2], []).append(number)
         kinds = {kind: _pack(size, numbers) for kind, numbers in by_kind.items()}
     by_name = sorted(range(size), key=names.__getitem__)
     loaded = _Loaded(
-        size=size, refs=refs, names=names, details=rows,
-        numbers={ref: n for n, ref in enumerate(refs)},
+        size=size, refs=refs, names=names, numbers={ref: n for n, ref in enumerate(refs)},
         sorted_names=[names[n] for n in by_name], sorted_numbers=by_name,
         vocabulary=sorted(postings[_ANYWHERE]), postings=postings, kinds=kinds)
     return _WordIndex(loaded, alive=(1 << size) - 1)
@@ -300,7 +302,7 @@ def _entries(con: duckdb.DuckDBPyConnection, refs: list[str]) -> list[_Entry]:
     for name_words, title_words, text, *shown in rows:
         in_name = frozenset(name_words.split())
         entries.append(_Entry(
-            ref=shown[-1], name=shown[2], kind=shown[0].lower(), details=tuple(shown),
+            ref=shown[-1], name=shown[2], kind=shown[0].lower(), shown=tuple(shown),
             name_words=in_name, named_words=in_name | frozenset(title_words.split()),
             all_words=frozenset(text.split())))
     return entries
@@ -332,5 +334,14 @@ def search(con: duckdb.DuckDBPyConnection, query: str, kind: str | None = None,
         return []
     index: _WordIndex = cached(con, "search", _load)
     ranked = index.ranked(tokens, kind.lower() if kind else None, min(limit, MAX_LIMIT))
+    missing = [ref for _, ref, shown in ranked if shown is None]
+    if missing:
+        memo = index.loaded.shown
+        for row in con.execute(f"SELECT {_SHOWN} FROM entities "
+                               f"WHERE ref IN ({', '.join('?' * len(missing))})",
+                               missing).fetchall():
+            memo[row[-1]] = row
+        ranked = [(score, ref, shown or memo.get(ref)) for score, ref, shown in ranked]
     names = (*_COLUMNS, "score")
-    return [dict(zip(names, (*details, score), strict=True)) for score, details in ranked]
+    return [dict(zip(names, (*shown, score), strict=True))
+            for score, _, shown in ranked if shown is not None]

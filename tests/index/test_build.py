@@ -46,6 +46,13 @@ def test_schema_matches_the_documentation(con):
         assert f"`{table}`" in docs
         for name, _ in names:
             assert f"`{name}`" in docs, f"{table}.{name} is not documented"
+    indexes = con.execute("SELECT index_name, table_name, sql FROM duckdb_indexes() "
+                          "ORDER BY index_name").fetchall()
+    assert [(name, table) for name, (table, _) in sorted(INDEXES.items())] == \
+        [row[:2] for row in indexes]
+    assert all(INDEXES[name][1] in sql.partition(" ON ")[2] for name, _, sql in indexes)
+    for table, column in INDEXES.values():
+        assert f"`{table}({column})`" in docs, f"the index on {table}({column}) is not documented"
 
 
 def test_entity_row(con):

@@ -171,6 +171,22 @@ def test_git_metadata_after_later_commits_equals_a_full_build(small, tmp_path):
         tmp_path / "fresh-amended" / "catalog.duckdb", ["Service/new-one.yaml"])
 
 
+def test_many_files_at_once(small, tmp_path):
+    """More paths than fit a literal IN list: the lookups take the list form."""
+    paths = []
+    for number in range(12):
+        rel = f"Service/bulk-{number}.yaml"
+        write(small.root, rel, document("Service", f"bulk-{number}", owner="platform-team",
+                                        spec={"dependsOn": [{"kind": "Service",
+                                                             "name": "payment-api"}]}))
+        paths.append(rel)
+    (small.root / "Service/checkout-web.yaml").unlink()
+    changed = update_files(small.index, small.root, [*paths, "Service/checkout-web.yaml"])
+    assert {f"service:default/bulk-{n}" for n in range(12)} < changed
+    assert "service:default/checkout-web" in changed
+    assert_same_as_full_build(small, tmp_path)
+
+
 def test_paths_that_cannot_be_catalog_files_are_ignored(small):
     (small.root / "notes.txt").write_text("not yaml")
     assert update_files(small.index, small.root, []) == set()
