@@ -16,11 +16,11 @@ then name and ref in alphabetical order. Every query word must match somewhere.
 In SQL every query scans every entity's words (10–25 ms at 100k entities). Instead, the
 entities are numbered in tie-break order and each word maps to the set of entities holding
 it, as a Python int used as a bit set (the best-placed entity is the highest bit). A query
-is a few ANDs and ORs of those ints and a read of the highest bits; only the rows shown are
-then fetched from DuckDB, by `ref` through its ART index. The word index is loaded once per
-index revision (`cache.py`); `update_files` carries it forward in its own process by
-masking the replaced entities and scoring the few re-read ones one by one (an overlay), so
-a write does not pay a reload.
+is a few ANDs and ORs of those ints and a read of the highest bits; what a result shows is
+read from DuckDB (by `ref`, through its ART index) the first time, then kept. The word index
+is loaded once per index revision (`cache.py`); `update_files` carries it forward in its own
+process by masking the replaced entities and scoring the few re-read ones one by one (an
+overlay), so a write does not pay a reload.
 """
 
 from __future__ import annotations

@@ -15,9 +15,13 @@ from tests.support.runner_process import make_catalog_repo
 
 
 class NoSiteWorkspace(Workspace):
-    """The workspace without page rendering: these tests read the snapshot themselves."""
+    """The workspace without page rendering or its worker: these tests take the snapshots
+    themselves (the worker would take its own, of another file, at any moment)."""
 
     def _build_site(self, changed_refs: set[str] | None, index_path: Path | None = None) -> None:
+        return None
+
+    def _queue_site(self, refs: set[str]) -> None:
         return None
 
 
