@@ -120,9 +120,10 @@ def _previous(index: Path, notes: list[str]) -> _Previous:
 def _stat_all(root: Path) -> dict[str, tuple[int, int]]:
     """(size, mtime_ns) of every catalog file: the cheap first look of the cache."""
     found: dict[str, tuple[int, int]] = {}
+    base = str(root)
     for rel in catalog_files(root):
         try:
-            stat = os.stat(root / rel)
+            stat = os.stat(os.path.join(base, rel))  # a str join: pathlib costs more here
         except OSError:
             continue
         found[rel] = (stat.st_size, stat.st_mtime_ns)
