@@ -136,3 +136,64 @@ def test_discover_workflow_script_commits_and_summarises(tmp_path):
                                capture_output=True, text=True, timeout=120)
         assert again.returncode == 0, again.stderr
         assert "changed=false" in output.read_text()
+
+
+BOT = {"GIT_AUTHOR_NAME": "github-actions[bot]",
+       "GIT_AUTHOR_EMAIL": "41898282+github-actions[bot]@users.noreply.github.com",
+       "GIT_COMMITTER_NAME": "github-actions[bot]",
+       "GIT_COMMITTER_EMAIL": "41898282+github-actions[bot]@users.noreply.github.com"}
+
+
+def commit_as(repo: Path, identity: dict, name: str) -> str:
+    (repo / "catalog" / f"{name}.yaml").write_text(f"# {name}\n")
+    subprocess.run(["git", "add", "-A"], cwd=repo, check=True)
+    subprocess.run(["git", "-c", "commit.gpgsign=false", "commit", "-q", "-m", name], cwd=repo,
+                   env={**os.environ, **identity}, check=True)
+    return git(repo, "rev-parse", "HEAD")
+
+
+def test_discover_workflow_keeps_commits_people_pushed_to_its_branch(tmp_path):
+    """The pull request step replaces the discovery branch, unless a person pushed to it.
+    `gh` is a recording stand-in: the step's Git side runs for real against a bare remote."""
+    publish = step(load(ROOT / ".github/workflows/discover.yml"), "discover",
+                   "Open or update the pull request")["run"]
+    repo = make_catalog_repo(tmp_path / "repo").parent
+    remote = tmp_path / "remote.git"
+    subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(remote)], check=True)
+    git(repo, "remote", "add", "origin", str(remote))
+    git(repo, "push", "-q", "origin", "HEAD:refs/heads/main")
+    git(repo, "fetch", "-q", "origin")
+    calls = tmp_path / "gh-calls"
+    shim = tmp_path / "bin" / "gh"
+    shim.parent.mkdir()
+    shim.write_text(f'#!/bin/sh\necho "$*" >> "{calls}"\n')
+    shim.chmod(0o755)
+    (tmp_path / "discovery.md").write_text("summary\n")
+    env = {**os.environ, "PATH": f"{shim.parent}{os.pathsep}{os.environ['PATH']}",
+           "GH_TOKEN": "unused", "BASE_BRANCH": "main",
+           "DISCOVERY_BRANCH": "gantry/argocd-discovery", "RUNNER_TEMP": str(tmp_path)}
+    branch = "refs/heads/gantry/argocd-discovery"
+
+    def run() -> subprocess.CompletedProcess:
+        return subprocess.run(["bash", "-e", "-c", publish], env=env, cwd=repo,
+                              capture_output=True, text=True, timeout=60)
+
+    first = commit_as(repo, BOT, "discovered-1")
+    assert run().returncode == 0
+    assert git(remote, "rev-parse", branch) == first
+    assert "pr create" in calls.read_text()
+
+    git(repo, "fetch", "-q", "origin", f"{branch}:refs/remotes/origin/gantry/argocd-discovery")
+    git(repo, "checkout", "-q", "-b", "review", "origin/gantry/argocd-discovery")
+    reviewed = commit_as(repo, {"GIT_AUTHOR_NAME": "Dana", "GIT_AUTHOR_EMAIL": "dana@acme.test",
+                                "GIT_COMMITTER_NAME": "Dana",
+                                "GIT_COMMITTER_EMAIL": "dana@acme.test"}, "owner-fixed")
+    git(repo, "push", "-q", "origin", f"HEAD:{branch}")
+    git(repo, "checkout", "-q", "main")
+    commit_as(repo, BOT, "discovered-2")  # the next scheduled run, from the default branch
+    calls.write_text("")
+    second = run()
+    assert second.returncode == 0, second.stderr
+    assert "::warning::" in second.stdout and "kept" in second.stdout
+    assert git(remote, "rev-parse", branch) == reviewed
+    assert calls.read_text() == ""
