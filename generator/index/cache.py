@@ -10,6 +10,7 @@ unless the update ran in this process and carried the structure forward (`carry_
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -18,6 +19,7 @@ from typing import Any, TypeVar
 import duckdb
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 _CACHE: OrderedDict[tuple[str, str], Any] = OrderedDict()
 _PER_NAME = 2
@@ -69,7 +71,12 @@ def carry_forward(name: str, old_revision: str | None, new_revision: str,
     found = _get((name, old_revision))
     if found is None:
         return
-    moved = advance(found)
+    try:
+        moved = advance(found)
+    except Exception:  # a cache: the next use loads afresh, which is always right
+        log.warning("could not carry the %s structure forward; it will be reloaded", name,
+                    exc_info=True)
+        return
     if moved is not None:
         _put((name, new_revision), moved)
 
