@@ -21,7 +21,6 @@ from ..load import YAML_SUFFIXES, FileInfo, load_file
 from ..structure.entity import Entity, parse_ref
 from . import gitmeta
 from .build import index_path_for
-from .cache import revision_of
 from .graph import carry_graph_forward
 from .relations import Declared, Edge, candidates, declared_rows, resolve_rows
 from .rows import ENTITY_INSERT, STAGED_COLUMNS, bulk_insert, staged_row
@@ -92,10 +91,10 @@ def update_files(index_path: Path, catalog_root: Path, changed: list[str],
     else:
         check_version(con)
     try:
-        history = gitmeta.collect_since(root, present, read_meta(con).get("git_commit"),
+        meta = read_meta(con)
+        history = gitmeta.collect_since(root, present, meta.get("git_commit"),
                                         _known_histories(con, present))
-        old_revision = revision_of(con)
-        revision = uuid.uuid4().hex
+        old_revision, revision = meta.get("revision"), uuid.uuid4().hex
         con.begin()
         try:
             change = _apply(con, paths, loaded, infos, history, index.parent)
