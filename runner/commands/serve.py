@@ -8,6 +8,7 @@ accepting, open WebSockets are told to close, in-flight requests finish.
 
 from __future__ import annotations
 
+import gc
 import logging
 import sys
 from dataclasses import replace
@@ -63,7 +64,11 @@ class RunnerServer(BaseApplication):
             return self.app_factory()
         from ..app import create_app
 
-        return create_app(self.settings)
+        app = create_app(self.settings)
+        # What start-up loaded (index structures, schemas, templates) lives as long as the
+        # process: keep the cyclic collector from walking it on every full collection.
+        gc.freeze()
+        return app
 
 
 def _bind_host(host: str) -> str:
