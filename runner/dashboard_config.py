@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import re
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -89,7 +90,10 @@ def _text(value: Any, where: str, required: bool = True) -> str | None:
     return value
 
 
-def _items(body: dict[str, Any], key: str) -> list[dict[str, Any]]:
+def _items(body: dict[str, Any], key: str, fields: set[str]
+           ) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(index, item) of `body[key]`, a bounded list of objects; each item is checked for
+    fields outside `fields` as it is handed out."""
     items = body[key]
     if not isinstance(items, list):
         raise DashboardError(f"{key} must be a list")
@@ -98,7 +102,16 @@ def _items(body: dict[str, Any], key: str) -> list[dict[str, Any]]:
     for index, item in enumerate(items):
         if not isinstance(item, dict):
             raise DashboardError(f"{key}[{index}] must be an object")
-    return items
+    return _known_fields(key, items, fields)
+
+
+def _known_fields(key: str, items: list[dict[str, Any]], fields: set[str]
+                  ) -> Iterator[tuple[int, dict[str, Any]]]:
+    for index, item in enumerate(items):
+        extra = sorted(set(item) - fields)
+        if extra:
+            raise DashboardError(f"{key}[{index}]: unknown field {extra[0]!r}")
+        yield index, item
 
 
 def validate(body: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
@@ -112,10 +125,7 @@ def validate(body: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
     clean: dict[str, list[dict[str, Any]]] = {}
     if "widgets" in body:
         widgets = []
-        for i, item in enumerate(_items(body, "widgets")):
-            extra = sorted(set(item) - {"id", "enabled"})
-            if extra:
-                raise DashboardError(f"widgets[{i}]: unknown field {extra[0]!r}")
+        for i, item in _items(body, "widgets", {"id", "enabled"}):
             widget_id = _text(item.get("id"), f"widgets[{i}].id")
             enabled = item.get("enabled", True)
             if not isinstance(enabled, bool):
@@ -124,10 +134,7 @@ def validate(body: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
         clean["widgets"] = widgets
     if "announcements" in body:
         announcements = []
-        for i, item in enumerate(_items(body, "announcements")):
-            extra = sorted(set(item) - {"title", "message", "severity"})
-            if extra:
-                raise DashboardError(f"announcements[{i}]: unknown field {extra[0]!r}")
+        for i, item in _items(body, "announcements", {"title", "message", "severity"}):
             severity = item.get("severity", "info")
             if severity not in SEVERITIES:
                 raise DashboardError(
@@ -140,10 +147,7 @@ def validate(body: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
         clean["announcements"] = announcements
     if "quickLinks" in body:
         links = []
-        for i, item in enumerate(_items(body, "quickLinks")):
-            extra = sorted(set(item) - {"title", "url"})
-            if extra:
-                raise DashboardError(f"quickLinks[{i}]: unknown field {extra[0]!r}")
+        for i, item in _items(body, "quickLinks", {"title", "url"}):
             url = _text(item.get("url"), f"quickLinks[{i}].url")
             try:
                 parts = urlsplit(url or "")
