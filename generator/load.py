@@ -234,6 +234,10 @@ def parse_text(text: str, display: str, path: str = "") -> tuple[list[Entity], l
             entities.append(Entity(data, path, doc_index, node.start_mark.line + 1,
                                    max(end, node.start_mark.line + 1)))
     except yaml.MarkedYAMLError as exc:
+        too_deep = _parser_depth_problem(exc, display)
+        if too_deep:
+            problems.append(too_deep)
+            return entities, problems
         mark = exc.problem_mark or exc.context_mark
         message = exc.problem or exc.context or "cannot be read"
         if exc.context and exc.problem:
@@ -277,9 +281,25 @@ def _nesting_problem(text: str, display: str) -> Problem | None:
                                    "yaml-too-deep")
             elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
                 depth -= 1
+    except yaml.MarkedYAMLError as exc:
+        return _parser_depth_problem(exc, display)  # other errors: the composer reports them
     except yaml.YAMLError:
-        return None  # the composer reports the syntax error with its position
+        return None
     return None
+
+
+def _parser_depth_problem(exc: yaml.MarkedYAMLError, display: str) -> Problem | None:
+    """The parser's own nesting limit (PyYAML 6.0.4 and later) as a `yaml-too-deep` problem.
+
+    Newer parsers stop at about 1,000 levels by themselves, before Gantry's own walk reaches
+    its limit; the file is refused for the same reason either way, so it gets the same rule.
+    """
+    if "maximum nesting depth" not in (exc.problem or ""):
+        return None
+    mark = exc.problem_mark or exc.context_mark
+    line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+    return Problem(display, line, column,
+                   f"document is nested deeper than {MAX_DEPTH} levels; refused", "yaml-too-deep")
 
 
 def _display(display_root: str, relpath: str) -> str:

@@ -111,6 +111,15 @@ def test_deep_nesting_is_refused(tmp_path: Path) -> None:
     assert [(line, rule) for _file, line, _col, rule in found] == [(2, "yaml-too-deep")]
 
 
+def test_deep_block_nesting_is_refused(tmp_path: Path) -> None:
+    """Indentation alone, no brackets: refused by Gantry's limit or by the parser's own."""
+    levels = "".join("  " * depth + "a:\n" for depth in range(1, 1200))
+    write(tmp_path, "a.yaml", "apiVersion: gantry.io/v1\nspec:\n" + levels + "  " * 1200 + "x\n")
+    found = problems_of(tmp_path)
+    assert [rule for *_rest, rule in found] == ["yaml-too-deep"]
+    assert 2 < found[0][1] <= 1203
+
+
 def test_very_large_file_is_refused_without_reading_it(tmp_path: Path) -> None:
     path = tmp_path / "big.yaml"
     path.write_bytes(b"# padding\n" * (MAX_FILE_BYTES // 10 + 1))
