@@ -197,3 +197,24 @@ def test_discover_workflow_keeps_commits_people_pushed_to_its_branch(tmp_path):
     assert "::warning::" in second.stdout and "kept" in second.stdout
     assert git(remote, "rev-parse", branch) == reviewed
     assert calls.read_text() == ""
+
+
+def test_drift_workflow_runs_weekly_on_the_newest_allowed_versions():
+    workflow = load(ROOT / ".github/workflows/dependency-drift.yml")
+    assert [entry["cron"] for entry in workflow["on"]["schedule"]] == ["23 4 * * 1"]
+    newest = step(workflow, "newest", "Install the newest allowed versions")["run"]
+    assert "--upgrade" in newest and "requirements-lock.txt" not in newest
+    assert "pytest" in step(workflow, "newest", "Run the suite")["run"]
+
+
+def test_drift_workflow_finds_the_pyyaml_floor_of_pyproject():
+    workflow = load(ROOT / ".github/workflows/dependency-drift.yml")
+    name = "Install the lock, then PyYAML at the floor of its range"
+    script = step(workflow, "pyyaml-floor", name)
+    line = next(text for text in script["run"].splitlines() if text.startswith("floor=$("))
+    command = line[len("floor=$("):-1].replace("python ", f"{sys.executable} ", 1)
+    done = subprocess.run(["bash", "-c", command], cwd=ROOT, capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    assert f'"PyYAML>={done.stdout.strip()}"' in pyproject
