@@ -133,7 +133,7 @@ def events(ws: Any) -> None:
     gauge = state.metrics.ws_connections
     gauge.inc()
     close = (CLOSE_GOING_AWAY, "going away")
-    checked = 0.0
+    next_check = time.monotonic()  # at once: a revocation may have come before subscribing
 
     def send(message: dict[str, Any]) -> None:
         subscription.send(json.dumps(message, default=str), ws.send)
@@ -142,8 +142,8 @@ def events(ws: Any) -> None:
         send({"type": "connected",
               "payload": {"user": credential.username, "channels": list(CHANNELS)}})
         while ws.connected and not subscription.closed:
-            if time.monotonic() - checked >= RECHECK_SECONDS:
-                checked = time.monotonic()
+            if time.monotonic() >= next_check:
+                next_check = time.monotonic() + RECHECK_SECONDS
                 _still_valid(state.store, credential, subscription)
             if subscription.revoked is not None:
                 close = (CLOSE_REVOKED, subscription.revoked)
@@ -154,7 +154,7 @@ def events(ws: Any) -> None:
                     break
                 if message["type"] == REVOKED:
                     continue
-                checked = time.monotonic()
+                next_check = time.monotonic() + RECHECK_SECONDS
                 if _still_valid(state.store, credential, subscription):
                     send(message)
             while True:
