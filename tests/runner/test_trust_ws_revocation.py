@@ -95,6 +95,26 @@ def update(runner: RunnerProcess, name: str) -> str:
     return description
 
 
+def run_action(runner: RunnerProcess, name: str) -> str:
+    """Run the example catalog's `set-lifecycle` on the Service as admin; returns the run id."""
+    response = http.post(runner.url("/api/v1/actions/set-lifecycle/execute"),
+                         headers=runner.auth(),
+                         json={"inputs": {"service": name, "lifecycle": "production"}})
+    assert response.status_code in (200, 201, 202), response.text
+    return response.json()["id"]
+
+
+def run_event(ws: websocket.WebSocket, run_id: str, seconds: float = 10) -> dict:
+    """The next `action.run.*` message about run `run_id`."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        ws.settimeout(max(0.1, deadline - time.monotonic()))
+        message = json.loads(ws.recv())
+        if message["type"].startswith("action.run.") and message["payload"]["id"] == run_id:
+            return message
+    raise AssertionError(f"no event about run {run_id} within {seconds} s")
+
+
 def next_event(ws: websocket.WebSocket, name: str, seconds: float = 10) -> dict:
     """The next `entity.*` message about `name` (fails if the socket closes first)."""
     deadline = time.monotonic() + seconds
@@ -216,11 +236,13 @@ def test_logout_closes_every_socket_of_that_session(
     logout(runner, token, via)
     revoked_at = time.monotonic()
     update(runner, target)
+    run_id = run_action(runner, target)
 
     for ws in (by_bearer, by_cookie):
         assert "log in again" in assert_revoked(ws, revoked_at)
     assert next_event(same_user_other_session, target)["type"] == "entity.updated"
     assert next_event(admin, target)["type"] == "entity.updated"
+    assert run_event(admin, run_id)["type"] == "action.run.created"
     assert handshake_status(runner, header=[f"Authorization: Bearer {token}"]) == 401
     assert handshake_status(runner, cookie=f"gantry_session={token}",
                             origin=runner.base_url) == 401
@@ -294,10 +316,12 @@ def test_key_revoked_by_another_process_closes_its_socket(
     assert done.returncode == 0, done.stderr
     revoked_at = time.monotonic()
     update(runner, target)
+    run_id = run_action(runner, target)
 
     assert_revoked(ws, revoked_at)
     assert handshake_status(runner, header=[f"Authorization: Bearer {key}"]) == 401
     assert next_event(bystander, target)["type"] == "entity.updated"
+    assert run_event(bystander, run_id)["type"] == "action.run.created"
 
 
 def test_session_expiring_while_connected_closes_the_socket(
