@@ -2,17 +2,25 @@
 
 It lives in the one runner process (gunicorn runs a single worker with threads), so no
 broker is needed. Slow subscribers lose their oldest events rather than block publishers.
+
+Each subscription remembers the credential it was opened with (an opaque key such as
+`session:<hash>` or `apikey:<id>`). `revoke(credential)` ends every subscription opened
+with it: nothing more is delivered or sent to them, and their connection is woken to
+close. The auth layer calls it on logout and key revocation.
 """
 
 from __future__ import annotations
 
 import queue
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 CHANNELS = ("entities", "actions")
 SUBSCRIBER_QUEUE_SIZE = 1000
+REVOKED = "credential.revoked"
+SEND_WAIT_SECONDS = 2.0
 
 
 def channel_of(event_type: str) -> str:
@@ -26,11 +34,19 @@ def channel_of(event_type: str) -> str:
 
 @dataclass(eq=False)
 class Subscription:
-    """One subscriber's queue and channel filter (None: every channel)."""
+    """One subscriber's queue, channel filter (None: every channel) and credential.
+
+    `revoked` holds why the credential ended (None while it is valid). Every message to the
+    client goes through `send`, which refuses once `revoked` is set; `revoke` waits for a
+    send already in flight, so once it returns nothing more reaches the client.
+    """
 
     channels: set[str] | None = None
     queue: queue.Queue = field(default_factory=lambda: queue.Queue(SUBSCRIBER_QUEUE_SIZE))
     closed: bool = False
+    credential: str | None = None
+    revoked: str | None = None
+    _send_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def wants(self, channel: str) -> bool:
         return self.channels is None or channel in self.channels
@@ -47,6 +63,26 @@ class Subscription:
         except queue.Empty:
             return None
         return message
+
+    def send(self, text: str, transmit: Callable[[str], Any]) -> bool:
+        """Hand `text` to `transmit` unless the credential was revoked; False when refused."""
+        with self._send_lock:
+            if self.revoked is not None:
+                return False
+            transmit(text)
+            return True
+
+    def revoke(self, reason: str) -> None:
+        """End this subscription's credential: no further send, and wake its connection.
+
+        Waits (at most `SEND_WAIT_SECONDS`, so a stalled peer cannot hold up the caller)
+        for a send in flight to finish.
+        """
+        if self.revoked is None:
+            self.revoked = reason
+        if self._send_lock.acquire(timeout=SEND_WAIT_SECONDS):
+            self._send_lock.release()
+        self.deliver({"type": REVOKED, "payload": {"reason": self.revoked}})
 
     def deliver(self, message: dict[str, Any]) -> None:
         while True:
@@ -73,15 +109,24 @@ class EventBus:
         message = {"type": type, "payload": payload}
         channel = channel_of(type)
         with self._lock:
-            targets = [s for s in self._subscribers if s.wants(channel)]
+            targets = [s for s in self._subscribers if s.wants(channel) and s.revoked is None]
         for subscription in targets:
             subscription.deliver(message)
 
-    def subscribe(self) -> Subscription:
-        subscription = Subscription()
+    def subscribe(self, credential: str | None = None) -> Subscription:
+        """A new subscription, remembering the credential its connection was opened with."""
+        subscription = Subscription(credential=credential)
         with self._lock:
             self._subscribers.add(subscription)
         return subscription
+
+    def revoke(self, credential: str, reason: str) -> int:
+        """End every subscription opened with `credential`; returns how many."""
+        with self._lock:
+            targets = [s for s in self._subscribers if s.credential == credential]
+        for subscription in targets:
+            subscription.revoke(reason)
+        return len(targets)
 
     def unsubscribe(self, subscription: Subscription) -> None:
         subscription.closed = True
@@ -108,3 +153,8 @@ bus = EventBus()
 def publish(type: str, payload: dict[str, Any]) -> None:
     """Publish on the process-wide bus."""
     bus.publish(type, payload)
+
+
+def revoke(credential: str, reason: str) -> int:
+    """End the process-wide bus's subscriptions opened with `credential`."""
+    return bus.revoke(credential, reason)

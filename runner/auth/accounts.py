@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from .. import events
 from ..store import apikeys as apikey_store
 from ..store import sessions as session_store
 from ..store import users as user_store
-from ..store.db import Store
+from ..store.db import Store, now_iso
 from . import passwords, roles, tokens
 
 SESSION_LIFETIME = timedelta(hours=12)
@@ -43,6 +44,30 @@ class Login:
 class NewApiKey:
     key: str
     record: apikey_store.ApiKeyRecord
+
+
+@dataclass(frozen=True)
+class Credential:
+    """What a long-lived connection authenticated with, so it can be checked again later.
+
+    `id` is the session's token hash or the API key's id (never the secret itself); `role`
+    is the effective role; `expires_at` is set for sessions only.
+    """
+
+    kind: str
+    id: str
+    user_id: str
+    username: str
+    role: str
+    expires_at: str | None = None
+
+    @property
+    def key(self) -> str:
+        """The name the event bus knows this credential by (`session:…` or `apikey:…`)."""
+        return f"{self.kind}:{self.id}"
+
+    def expired(self) -> bool:
+        return self.expires_at is not None and self.expires_at <= now_iso()
 
 
 class _CredentialCache:
@@ -150,9 +175,12 @@ def start_session(store: Store, user: user_store.UserRecord) -> Login:
 
 
 def end_session(store: Store, token: str) -> bool:
+    """Revoke a session; requests and open WebSockets using it stop at once."""
     digest = tokens.token_hash(token)
     _cache.evict(store, digest)
-    return session_store.revoke(store, digest)
+    ended = session_store.revoke(store, digest)
+    events.revoke(f"session:{digest}", "the session ended: log in again")
+    return ended
 
 
 def user_for_session(store: Store, token: str) -> user_store.UserRecord | None:
@@ -186,9 +214,56 @@ def user_for_api_key(store: Store, key: str) -> tuple[user_store.UserRecord, str
 
 
 def revoke_api_key(store: Store, key_id: str) -> bool:
-    """Delete a key; it stops working at once."""
+    """Delete a key; requests and open WebSockets using it stop at once."""
     _cache.evict_where(store, lambda value: isinstance(value, tuple) and value[2] == key_id)
-    return apikey_store.delete(store, key_id)
+    deleted = apikey_store.delete(store, key_id)
+    events.revoke(f"apikey:{key_id}", "the API key was revoked")
+    return deleted
+
+
+def _session_credential(store: Store, digest: str) -> Credential | None:
+    found = session_store.holder(store, digest)
+    if found is None:
+        return None
+    return Credential("session", digest, found["user_id"], found["username"], found["role"],
+                      found["expires_at"])
+
+
+def _key_credential(store: Store, key_id: str) -> Credential | None:
+    found = apikey_store.holder(store, key_id)
+    if found is None:
+        return None
+    return Credential("apikey", key_id, found["user_id"], found["username"],
+                      roles.lower_of(found["role"], found["owner_role"]))
+
+
+def credential_for(store: Store, token: str, *, api_key: bool) -> Credential | None:
+    """The credential behind a session token or API key, read from the store (no cache)."""
+    digest = tokens.token_hash(token)
+    if not api_key:
+        return _session_credential(store, digest)
+    record = apikey_store.by_hash(store, digest)
+    return _key_credential(store, record.id) if record is not None else None
+
+
+def credential_ended(store: Store, credential: Credential) -> str | None:
+    """Why `credential` may no longer be used, or None while it still holds.
+
+    One store read: the session or key must still exist (not logged out, expired or
+    revoked, by this process or another), its user must still exist, and the effective role
+    must not have been lowered since the credential was checked.
+    """
+    if credential.kind == "session":
+        current = _session_credential(store, credential.id)
+        if current is None:
+            return "the session ended (logout, expiry or removed user): log in again"
+    else:
+        current = _key_credential(store, credential.id)
+        if current is None:
+            return "the API key was revoked or its user removed"
+    if not roles.at_least(current.role, credential.role):
+        return f"the role was lowered from {credential.role} to {current.role}: connect again"
+    return None
 
 
 def create_api_key(store: Store, owner: user_store.UserRecord, name: object,

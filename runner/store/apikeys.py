@@ -84,6 +84,17 @@ def list_for(store: Store, user_id: str | None = None) -> list[ApiKeyRecord]:
     return [ApiKeyRecord(**dict(row)) for row in rows]
 
 
+def holder(store: Store, key_id: str) -> dict[str, str] | None:
+    """`user_id`, `username`, the key's `role` and its owner's `owner_role`, in one read.
+
+    None when the key was revoked or its owner no longer exists.
+    """
+    row = store.connection().execute(
+        "SELECT u.id AS user_id, u.username, k.role, u.role AS owner_role FROM apikeys k"
+        " JOIN users u ON u.id = k.user_id WHERE k.id = ?", (key_id,)).fetchone()
+    return dict(row) if row else None
+
+
 def delete(store: Store, key_id: str) -> bool:
     with store.transaction() as conn:
         cur = conn.execute("DELETE FROM apikeys WHERE id = ?", (key_id,))

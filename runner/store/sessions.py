@@ -42,6 +42,20 @@ def user_id_for(store: Store, token_hash: str) -> str | None:
     return row[0] if row else None
 
 
+def holder(store: Store, token_hash: str) -> dict[str, str] | None:
+    """`user_id`, `username`, `role` and `expires_at` of a live session, in one read.
+
+    None when the session is unknown, expired or its user no longer exists: what an open
+    WebSocket checks to learn that its credential has ended.
+    """
+    row = store.connection().execute(
+        "SELECT u.id AS user_id, u.username, u.role, s.expires_at FROM sessions s"
+        " JOIN users u ON u.id = s.user_id WHERE s.token_hash = ? AND s.expires_at > ?",
+        (token_hash, now_iso()),
+    ).fetchone()
+    return dict(row) if row else None
+
+
 def revoke(store: Store, token_hash: str) -> bool:
     with store.transaction() as conn:
         cur = conn.execute("DELETE FROM sessions WHERE token_hash = ?", (token_hash,))

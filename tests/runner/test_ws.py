@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 
 import pytest
 import websocket
@@ -47,9 +48,20 @@ def test_cookie_from_another_origin_is_401(runner: RunnerProcess) -> None:
     assert status == 401
 
 
-def test_cookie_from_own_origin_is_accepted(runner: RunnerProcess) -> None:
-    ws = connect(runner, cookie=f"gantry_session={runner.admin_token}", origin=runner.base_url)
-    ws.close()
+def test_cookie_from_own_origin_is_accepted(runner: RunnerProcess,
+                                            make_user: Callable[[str], tuple[str, str]]) -> None:
+    name, token = make_user("viewer")
+    ws = websocket.create_connection(ws_url(runner), timeout=10,
+                                     cookie=f"gantry_session={token}", origin=runner.base_url)
+    try:
+        hello = json.loads(ws.recv())
+        assert hello["type"] == "connected" and hello["payload"]["user"] == name
+        created = unique("ws-cookie")
+        assert http.post(runner.url("/api/v1/entities"), headers=runner.auth(),
+                         json=entity(created)).status_code == 201
+        assert receive_until(ws, "entity.created")["payload"]["metadata"]["name"] == created
+    finally:
+        ws.close()
 
 
 def test_plain_get_is_not_upgraded(runner: RunnerProcess) -> None:
