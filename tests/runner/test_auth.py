@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import subprocess
+import time
 from collections.abc import Callable
 
 import httpx
@@ -293,3 +294,23 @@ def test_users_add_and_apikeys_create_commands_work_while_serving(
     missing = subprocess.run([str(GANTRY), "apikeys", "create", "--user", unique("nobody"),
                               "--name", "x"], env=env, capture_output=True, text=True)
     assert missing.returncode == 2 and "no user" in missing.stderr
+    listed = subprocess.run([str(GANTRY), "apikeys", "list", "--user", name], env=env,
+                            capture_output=True, text=True)
+    assert listed.returncode == 0, listed.stderr
+    assert key not in listed.stdout
+    (row,) = listed.stdout.splitlines()
+    key_id, owner, key_name, role = row.split("\t")[:4]
+    assert (owner, key_name, role) == (name, "ci", "developer")
+    revoked = subprocess.run([str(GANTRY), "apikeys", "revoke", key_id], env=env,
+                             capture_output=True, text=True)
+    assert revoked.returncode == 0, revoked.stderr
+    # another process: the runner's 5-second credential cache may answer until it expires
+    deadline = time.monotonic() + 8
+    while (status := http.get(runner.url("/api/v1/auth/me"),
+                              headers=runner.auth(key)).status_code) == 200:
+        assert time.monotonic() < deadline, "a key revoked by the CLI still works"
+        time.sleep(0.2)
+    assert status == 401
+    again = subprocess.run([str(GANTRY), "apikeys", "revoke", key_id], env=env,
+                           capture_output=True, text=True)
+    assert again.returncode == 2 and "no key" in again.stderr
