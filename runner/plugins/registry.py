@@ -13,6 +13,8 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
+from runner.git_args import UnsafeGitValue, safe_ref_name, safe_remote_url
+
 from .durations import PATTERN as DURATION_PATTERN
 
 _URL = {"type": "string", "pattern": r"^https?://\S+$"}
@@ -31,6 +33,8 @@ class Plugin:
     schema: dict[str, Any]
     defaults: dict[str, Any] = field(default_factory=dict)
     requirements: Callable[[dict[str, Any]], list[str]] = field(default=lambda _c: [])
+    checks: Callable[[dict[str, Any]], list[str]] = field(default=lambda _c: [])
+    """Rules a schema cannot say (a safe Git remote); run once the schema holds."""
 
     def with_defaults(self, config: dict[str, Any]) -> dict[str, Any]:
         merged = copy.deepcopy(self.defaults)
@@ -44,6 +48,8 @@ class Plugin:
         for error in sorted(validator.iter_errors(config), key=lambda e: list(e.absolute_path)):
             where = location(error.absolute_path) or "config"
             found.append(f"{where}: {error.message}")
+        if not found and isinstance(config, dict):
+            found = self.checks(config)
         return found
 
     def missing(self, config: dict[str, Any]) -> list[str]:
@@ -78,6 +84,19 @@ def _argocd_requirements(config: dict[str, Any]) -> list[str]:
         if not item.get("token") and not (item.get("username") and item.get("password")):
             missing.append(f"instances[{i}].token (or username and password)")
     return missing
+
+
+def _gitops_checks(config: dict[str, Any]) -> list[str]:
+    """`repoUrl` and `branch` reach `git` as arguments: refused unless safe (empty: the
+    repository's origin and checked-out branch)."""
+    found = []
+    for key, check in (("repoUrl", safe_remote_url), ("branch", safe_ref_name)):
+        if config.get(key):
+            try:
+                check(config[key], key)
+            except UnsafeGitValue as exc:
+                found.append(str(exc))
+    return found
 
 
 def _flux_requirements(config: dict[str, Any]) -> list[str]:
@@ -149,6 +168,7 @@ GITOPS = Plugin(
         },
     },
     defaults={"repoUrl": "", "branch": "", "autoPush": False, "syncInterval": ""},
+    checks=_gitops_checks,
 )
 
 FLUX = Plugin(
