@@ -1,7 +1,9 @@
 """The bundled plugins: what each one is, its config schema, defaults, and what enabling needs.
 
 Config schemas are JSON Schema (Draft 2020-12). A property marked `"x-secret": true` holds a
-secret: it is encrypted in the store and read back as `__GANTRY_SECRET_REDACTED__`.
+secret: it is encrypted in the store and read back as `__GANTRY_SECRET_REDACTED__`. A property
+marked `"x-secret-url": true` is where the secrets of the same object are sent: when it
+changes, those secrets must be sent again (see `PluginSettings.save`).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from runner.git_args import UnsafeGitValue, safe_ref_name, safe_remote_url
 from .durations import PATTERN as DURATION_PATTERN
 
 _URL = {"type": "string", "pattern": r"^https?://\S+$"}
+_SECRET_URL = {**_URL, "x-secret-url": True}
 _SECRET = {"type": "string", "x-secret": True}
 _DURATION = {"type": "string", "pattern": DURATION_PATTERN,
              "description": "Interval such as 30s, 5m or 1h; empty: never."}
@@ -115,7 +118,7 @@ GITHUB = Plugin(
             "appId": {"type": ["string", "integer"]},
             "installationId": {"type": ["string", "integer"]},
             "privateKey": _SECRET,
-            "apiUrl": _URL,
+            "apiUrl": _SECRET_URL,
         },
     },
     defaults={"authMode": "pat", "apiUrl": "https://api.github.com"},
@@ -136,7 +139,7 @@ ARGOCD = Plugin(
                     "required": ["name", "argocdUrl"],
                     "properties": {
                         "name": {"type": "string", "pattern": r"^[A-Za-z0-9][-A-Za-z0-9_.]*$"},
-                        "argocdUrl": _URL,
+                        "argocdUrl": _SECRET_URL,
                         "token": _SECRET,
                         "username": {"type": "string"},
                         "password": _SECRET,
@@ -160,7 +163,7 @@ GITOPS = Plugin(
     schema={
         "type": "object", "additionalProperties": False,
         "properties": {
-            "repoUrl": {"type": "string"},
+            "repoUrl": {"type": "string", "x-secret-url": True},
             "branch": {"type": "string"},
             "autoPush": {"type": "boolean"},
             "authToken": _SECRET,
@@ -178,7 +181,7 @@ FLUX = Plugin(
     schema={
         "type": "object", "additionalProperties": False,
         "properties": {
-            "receiverUrl": _URL,
+            "receiverUrl": _SECRET_URL,
             "secret": _SECRET,
             "timeout": {"type": "number", "exclusiveMinimum": 0},
         },
@@ -207,6 +210,16 @@ def secret_locations(schema: dict[str, Any], value: Any,
     elif isinstance(value, list) and isinstance(schema.get("items"), dict):
         for index, item in enumerate(value):
             yield from secret_locations(schema["items"], item, (*path, index))
+
+
+def secret_urls(schema: dict[str, Any], path: tuple) -> list[str]:
+    """Keys marked `x-secret-url` in the object holding the secret at `path`."""
+    node = schema
+    for part in path[:-1]:
+        node = (node.get("items") if isinstance(part, int) else
+                (node.get("properties") or {}).get(part)) or {}
+    return [key for key, sub in (node.get("properties") or {}).items()
+            if isinstance(sub, dict) and sub.get("x-secret-url")]
 
 
 def map_secrets(schema: dict[str, Any], value: Any, fn: Callable[[tuple, Any], Any]) -> Any:
