@@ -18,7 +18,14 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from runner.git_args import GitRunError, run_git, safe_path, safe_ref_name, safe_remote_url
+from runner.git_args import (
+    GitRunError,
+    UnsafeGitValue,
+    run_git,
+    safe_path,
+    safe_ref_name,
+    safe_remote_url,
+)
 
 GIT_TIMEOUT_SECONDS = 120
 _USERINFO = re.compile(r"://[^/@\s]+@")
@@ -82,7 +89,7 @@ class GitOpsRepo:
             done = run_git(self.work_tree, *args, operands=operands, separator=separator,
                            env={**_FIXED_ENV, **(env or {})}, config=self._config(remote),
                            timeout=timeout)
-        except GitRunError as exc:
+        except (GitRunError, UnsafeGitValue) as exc:
             raise GitOpsError(str(exc)) from exc
         if check and done.returncode != 0:
             raise GitOpsError(f"git {args[0]} failed: {self._clean(done.stderr or done.stdout)}")
