@@ -8,13 +8,13 @@ person at a terminal) makes the write fail instead of being silently overwritten
 
 Author, committer and dates are set explicitly on the commit object, so `GIT_AUTHOR_*` in
 the runner's environment never leak into a commit; the few `git` commands run in a clean
-environment (no `GIT_DIR` or `GIT_INDEX_FILE` from outside).
+environment (no `GIT_DIR` or `GIT_INDEX_FILE` from outside) through `runner.git_args.run_git`,
+with paths passed after `--`.
 """
 
 from __future__ import annotations
 
 import io
-import os
 import subprocess
 import time
 from dataclasses import dataclass
@@ -24,6 +24,8 @@ import git
 from git import Actor
 from git.objects import Commit, Tree
 from gitdb import IStream, LooseObjectDB
+
+from runner.git_args import GitRunError, UnsafeGitValue, run_git
 
 EMPTY_OLD_VALUE = ""
 """What `git update-ref` takes as the old value of a branch that must not exist yet."""
@@ -67,13 +69,6 @@ def find_work_tree(path: Path) -> tuple[Path | None, str]:
         repo.close()
 
 
-def _clean_env() -> dict[str, str]:
-    """The environment for `git`: the runner's, without any GIT_* variable."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith("GIT_")}
-    env["GIT_TERMINAL_PROMPT"] = "0"
-    return env
-
-
 def parse_tree(data: bytes) -> dict[str, tuple[bytes, int]]:
     """Entries of a raw tree object (`<octal mode> <name>\\0<20-byte sha>` repeated)."""
     entries: dict[str, tuple[bytes, int]] = {}
@@ -111,12 +106,12 @@ class CatalogRepo:
         self._repo = git.Repo(self.work_tree)
         self._objects = LooseObjectDB(str(Path(self._repo.common_dir) / "objects"))
 
-    def _git(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    def _git(self, *args: str, operands: tuple[str, ...] = (),
+             check: bool = True) -> subprocess.CompletedProcess:
         try:
-            result = subprocess.run(["git", *args], cwd=self.work_tree,
-                                    capture_output=True, env=_clean_env(),
-                                    timeout=GIT_TIMEOUT_SECONDS, check=False)
-        except (OSError, subprocess.TimeoutExpired) as exc:
+            result = run_git(self.work_tree, *args, operands=operands,
+                             timeout=GIT_TIMEOUT_SECONDS, text=False)
+        except (GitRunError, UnsafeGitValue) as exc:
             raise GitError(f"git {args[0]} could not run: {exc}") from exc
         if check and result.returncode != 0:
             message = result.stderr.decode("utf-8", "replace").strip()
@@ -206,8 +201,9 @@ class CatalogRepo:
                 author_date=now, commit_date=now).hexsha
         except (OSError, ValueError, git.GitError) as exc:
             raise GitError(f"the commit could not be built: {exc}") from exc
-        moved = self._git("update-ref", "-m", f"gantry: {message.splitlines()[0]}", "HEAD",
-                          commit, expected_head or EMPTY_OLD_VALUE, check=False)
+        moved = self._git("update-ref", "-m", f"gantry: {message.splitlines()[0]}",
+                          operands=("HEAD", commit, expected_head or EMPTY_OLD_VALUE),
+                          check=False)
         if moved.returncode != 0:
             if self.head() != expected_head:
                 raise HeadMoved("the branch moved while the change was being written; "
@@ -220,7 +216,7 @@ class CatalogRepo:
     def _sync_index(self, path: str, blob: str | None, mode: int) -> None:
         """Make the repository's index agree with the new commit for this one path."""
         if blob is None:
-            self._git("update-index", "--force-remove", "--", path, check=False)
+            self._git("update-index", "--force-remove", operands=(path,), check=False)
         else:
             self._git("update-index", "--add", "--cacheinfo", f"{mode:o},{blob},{path}",
                       check=False)

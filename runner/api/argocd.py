@@ -1,8 +1,17 @@
-"""Live ArgoCD endpoints of the entity panel (`/api/v1/plugins/argocd/...`)."""
+"""Live ArgoCD endpoints of the entity panel (`/api/v1/plugins/argocd/...`).
+
+`{app_name}` matches any text, slashes included, so that a name holding a slash (or `%2F`)
+reaches the name check and is refused with 400 — like `.`, `..` and every other name ArgoCD
+could not hold (`runner.plugins.argocd.client.check_app_name`) — before any request to
+ArgoCD, instead of falling through to another route.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, Response, jsonify, request
+from werkzeug.routing import BaseConverter
 
 from ..app import current_state
 from ..auth import client_ip, current_user, require_role
@@ -16,11 +25,24 @@ bp = Blueprint("argocd", __name__, url_prefix="/api/v1/plugins/argocd")
 MAX_ENTITY_APPS = 50
 
 
+class AnyName(BaseConverter):
+    """A URL part that may hold slashes (even a lone one), checked by the view, not routing."""
+
+    regex = ".+?"
+    part_isolating = False
+
+
+@bp.record_once
+def _converter(setup: Any) -> None:
+    """Registered before the routes below (deferred functions run in order)."""
+    setup.app.url_map.converters["anyname"] = AnyName
+
+
 def _instance() -> str | None:
     return request.args.get("instance") or None
 
 
-@bp.get("/apps/<app_name>")
+@bp.get("/apps/<anyname:app_name>")
 @require_role("viewer")
 def app_detail(app_name: str) -> Response:
     """Sync and health status, last sync, and the managed resources of one application."""
@@ -55,14 +77,14 @@ def _operate(app_name: str, operation: str) -> Response:
     return jsonify(view)
 
 
-@bp.post("/apps/<app_name>/sync")
+@bp.post("/apps/<anyname:app_name>/sync")
 @require_role("developer")
 def sync_app(app_name: str) -> Response:
     """Start a sync; `{"hard": true}` prunes and forces a re-apply."""
     return _operate(app_name, "sync")
 
 
-@bp.post("/apps/<app_name>/refresh")
+@bp.post("/apps/<anyname:app_name>/refresh")
 @require_role("developer")
 def refresh_app(app_name: str) -> Response:
     """Ask ArgoCD to re-read the Git source without syncing."""

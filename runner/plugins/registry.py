@@ -1,7 +1,9 @@
 """The bundled plugins: what each one is, its config schema, defaults, and what enabling needs.
 
 Config schemas are JSON Schema (Draft 2020-12). A property marked `"x-secret": true` holds a
-secret: it is encrypted in the store and read back as `__GANTRY_SECRET_REDACTED__`.
+secret: it is encrypted in the store and read back as `__GANTRY_SECRET_REDACTED__`. A property
+marked `"x-secret-url": true` is where the secrets of the same object are sent: when it
+changes, those secrets must be sent again (see `PluginSettings.save`).
 """
 
 from __future__ import annotations
@@ -13,9 +15,12 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
+from runner.git_args import UnsafeGitValue, safe_ref_name, safe_remote_url
+
 from .durations import PATTERN as DURATION_PATTERN
 
 _URL = {"type": "string", "pattern": r"^https?://\S+$"}
+_SECRET_URL = {**_URL, "x-secret-url": True}
 _SECRET = {"type": "string", "x-secret": True}
 _DURATION = {"type": "string", "pattern": DURATION_PATTERN,
              "description": "Interval such as 30s, 5m or 1h; empty: never."}
@@ -31,6 +36,8 @@ class Plugin:
     schema: dict[str, Any]
     defaults: dict[str, Any] = field(default_factory=dict)
     requirements: Callable[[dict[str, Any]], list[str]] = field(default=lambda _c: [])
+    checks: Callable[[dict[str, Any]], list[str]] = field(default=lambda _c: [])
+    """Rules a schema cannot say (a safe Git remote); run once the schema holds."""
 
     def with_defaults(self, config: dict[str, Any]) -> dict[str, Any]:
         merged = copy.deepcopy(self.defaults)
@@ -44,6 +51,8 @@ class Plugin:
         for error in sorted(validator.iter_errors(config), key=lambda e: list(e.absolute_path)):
             where = location(error.absolute_path) or "config"
             found.append(f"{where}: {error.message}")
+        if not found and isinstance(config, dict):
+            found = self.checks(config)
         return found
 
     def missing(self, config: dict[str, Any]) -> list[str]:
@@ -80,6 +89,19 @@ def _argocd_requirements(config: dict[str, Any]) -> list[str]:
     return missing
 
 
+def _gitops_checks(config: dict[str, Any]) -> list[str]:
+    """`repoUrl` and `branch` reach `git` as arguments: refused unless safe (empty: the
+    repository's origin and checked-out branch)."""
+    found = []
+    for key, check in (("repoUrl", safe_remote_url), ("branch", safe_ref_name)):
+        if config.get(key):
+            try:
+                check(config[key], key)
+            except UnsafeGitValue as exc:
+                found.append(str(exc))
+    return found
+
+
 def _flux_requirements(config: dict[str, Any]) -> list[str]:
     return [] if config.get("receiverUrl") else ["receiverUrl"]
 
@@ -96,7 +118,7 @@ GITHUB = Plugin(
             "appId": {"type": ["string", "integer"]},
             "installationId": {"type": ["string", "integer"]},
             "privateKey": _SECRET,
-            "apiUrl": _URL,
+            "apiUrl": _SECRET_URL,
         },
     },
     defaults={"authMode": "pat", "apiUrl": "https://api.github.com"},
@@ -117,7 +139,7 @@ ARGOCD = Plugin(
                     "required": ["name", "argocdUrl"],
                     "properties": {
                         "name": {"type": "string", "pattern": r"^[A-Za-z0-9][-A-Za-z0-9_.]*$"},
-                        "argocdUrl": _URL,
+                        "argocdUrl": _SECRET_URL,
                         "token": _SECRET,
                         "username": {"type": "string"},
                         "password": _SECRET,
@@ -141,7 +163,7 @@ GITOPS = Plugin(
     schema={
         "type": "object", "additionalProperties": False,
         "properties": {
-            "repoUrl": {"type": "string"},
+            "repoUrl": {"type": "string", "x-secret-url": True},
             "branch": {"type": "string"},
             "autoPush": {"type": "boolean"},
             "authToken": _SECRET,
@@ -149,6 +171,7 @@ GITOPS = Plugin(
         },
     },
     defaults={"repoUrl": "", "branch": "", "autoPush": False, "syncInterval": ""},
+    checks=_gitops_checks,
 )
 
 FLUX = Plugin(
@@ -158,7 +181,7 @@ FLUX = Plugin(
     schema={
         "type": "object", "additionalProperties": False,
         "properties": {
-            "receiverUrl": _URL,
+            "receiverUrl": _SECRET_URL,
             "secret": _SECRET,
             "timeout": {"type": "number", "exclusiveMinimum": 0},
         },
@@ -187,6 +210,16 @@ def secret_locations(schema: dict[str, Any], value: Any,
     elif isinstance(value, list) and isinstance(schema.get("items"), dict):
         for index, item in enumerate(value):
             yield from secret_locations(schema["items"], item, (*path, index))
+
+
+def secret_urls(schema: dict[str, Any], path: tuple) -> list[str]:
+    """Keys marked `x-secret-url` in the object holding the secret at `path`."""
+    node = schema
+    for part in path[:-1]:
+        node = (node.get("items") if isinstance(part, int) else
+                (node.get("properties") or {}).get(part)) or {}
+    return [key for key, sub in (node.get("properties") or {}).items()
+            if isinstance(sub, dict) and sub.get("x-secret-url")]
 
 
 def map_secrets(schema: dict[str, Any], value: Any, fn: Callable[[tuple, Any], Any]) -> Any:

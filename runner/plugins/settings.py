@@ -4,6 +4,11 @@ Secret fields (marked `x-secret` in the plugin's schema) are stored encrypted wi
 runner's `SecretBox`, returned as `__GANTRY_SECRET_REDACTED__`, and a config sent back with
 that placeholder keeps the stored secret (matched by instance `name` inside arrays, so a
 reordered list keeps each instance's own token).
+
+A stored secret is bound to the URL it is sent to (the `x-secret-url` fields of the same
+object: `apiUrl`, `argocdUrl`, `repoUrl`, `receiverUrl`). A config that changes that URL
+must send the secret again: the placeholder is then refused with 400, so nobody who may
+edit settings can point a stored token at a server of their choosing.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from runner.store import settings as rows
 from runner.store.db import Store
 from runner.store.secrets import SecretBox, SecretError
 
-from .registry import Plugin, location, map_secrets, secret_locations
+from .registry import Plugin, location, map_secrets, secret_locations, secret_urls
 from .registry import get as get_plugin
 
 _ENCRYPTED = "enc:v1:"
@@ -145,6 +150,13 @@ class PluginSettings:
     @staticmethod
     def _restore_placeholders(plugin: Plugin, new: dict[str, Any],
                               current: dict[str, Any]) -> dict[str, Any]:
+        """`new` with each placeholder replaced by the stored secret it stands for.
+
+        Refused (400, naming the secret) where nothing is stored, and where the URL that
+        secret is sent to differs from the stored one (defaults applied to both sides).
+        """
+        new_urls, stored_urls = plugin.with_defaults(new), plugin.with_defaults(current)
+
         def restore(path: tuple, value: Any) -> Any:
             if value != REDACTED:
                 return value
@@ -152,6 +164,14 @@ class PluginSettings:
             if not previous:
                 raise SettingsError(400, f"{location(path)}: the placeholder {REDACTED} stands "
                                     "for a stored secret, but none is stored there")
+            for key in secret_urls(plugin.schema, path):
+                url_path = (*path[:-1], key)
+                if _value_at(new_urls, url_path) != _counterpart(new_urls, stored_urls,
+                                                                 url_path):
+                    field = location(path)
+                    message = (f"{field}: {location(url_path)} changed, so the stored secret "
+                               f"is not kept for the new address; send {field} again")
+                    raise SettingsError(400, message, problems=[message])
             return previous
         return map_secrets(plugin.schema, new, restore)
 
@@ -177,6 +197,15 @@ def _counterpart(new: Any, current: Any, path: tuple) -> Any:
                 return None
             node_new, node_old = node_new.get(part), node_old.get(part)
     return node_old
+
+
+def _value_at(node: Any, path: tuple) -> Any:
+    for part in path:
+        if isinstance(part, int):
+            node = node[part] if isinstance(node, list) and part < len(node) else None
+        else:
+            node = node.get(part) if isinstance(node, dict) else None
+    return node
 
 
 def plugin_config(store: Store, name: str, box: SecretBox | None = None) -> dict[str, Any]:

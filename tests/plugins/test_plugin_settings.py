@@ -58,11 +58,11 @@ def test_secret_is_encrypted_redacted_and_preserved(runner):
         assert PAT not in client.get("/api/v1/plugins/github").text
 
         # sending the placeholder back keeps the stored secret while other fields change
-        got["apiUrl"] = "https://github.acme.internal/api/v3"
+        got["appId"] = "4242"
         assert client.put("/api/v1/plugins/github/config", json=got).status_code == 200
     stored = decrypted(runner, "github")
     assert stored["personalAccessToken"] == PAT
-    assert stored["apiUrl"] == "https://github.acme.internal/api/v3"
+    assert stored["appId"] == "4242"
 
     # never in plain text in the store file, nor in the audit log
     raw = b"".join(p.read_bytes() for p in runner.data_dir.glob("gantry.db*"))

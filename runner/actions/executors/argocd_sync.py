@@ -1,11 +1,12 @@
 """`argocd-sync`: start an ArgoCD sync and follow the operation to its end.
 
-Config: `appName` (required), `instance` (an instance of the argocd plugin; default the
-first), `prune`, `hard` (prune and force), `wait` (default true). ArgoCD and its credentials
-come from the argocd plugin's settings. With `wait`, the run polls the application's
-`status.operationState` with growing pauses (`Wait` steps, no thread held) until the phase is
-Succeeded (done) or Failed/Error (failed); after a runner restart it resumes polling, because
-reading the state never sends a second sync.
+Config: `appName` (required; an ArgoCD application name, checked before any request),
+`instance` (an instance of the argocd plugin; default the first), `prune`, `hard` (prune and
+force), `wait` (default true). ArgoCD and its credentials come from the argocd plugin's
+settings. With `wait`, the run polls the application's `status.operationState` with growing
+pauses (`Wait` steps, no thread held) until the phase is Succeeded (done) or Failed/Error
+(failed); after a runner restart it resumes polling, because reading the state never sends a
+second sync.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from runner.plugins.argocd.client import ArgoCDClient, ArgoCDError
+from runner.plugins.argocd.client import ArgoCDClient, ArgoCDError, InvalidName, check_app_name
 from runner.plugins.argocd.config import ArgoCDConfig, ConfigError, Instance
 
 from .base import RESTART_ERROR, BaseExecutor, Done, Failed, RunContext, Step, Wait
@@ -59,6 +60,11 @@ class ArgoCDSyncExecutor(BaseExecutor):
         problems = []
         if not isinstance(config.get("appName"), str) or not config.get("appName"):
             problems.append("config.appName is required: the ArgoCD application to sync")
+        else:
+            try:
+                check_app_name(config["appName"], "config.appName")
+            except InvalidName as exc:
+                problems.append(str(exc))
         if "instance" in config and not isinstance(config["instance"], str):
             problems.append("config.instance must be the name of an argocd plugin instance")
         problems += [f"config.{key} must be true or false" for key in _BOOLEAN_KEYS
@@ -81,6 +87,8 @@ class ArgoCDSyncExecutor(BaseExecutor):
                                   hard=bool(config.get("hard")))
         except ArgoCDError as exc:
             return Failed(f"sync of {app_name} not started: {exc.message}")
+        except InvalidName as exc:
+            return Failed(str(exc))
         summary = _summary(instance.name, app)
         started = ((app.get("status") or {}).get("operationState") or {}).get("startedAt", "")
         ctx.state.update(instance=instance.name, appName=app_name, startedAt=started,
@@ -95,7 +103,7 @@ class ArgoCDSyncExecutor(BaseExecutor):
             instance = _instance(ctx, state.get("instance"))
             with ArgoCDClient(instance, timeout=TIMEOUT) as client:
                 app = client.get_application(state["appName"])
-        except ConfigError as exc:
+        except (ConfigError, InvalidName) as exc:
             return Failed(str(exc))
         except ArgoCDError as exc:
             if exc.status >= 500:  # a passing outage: keep following

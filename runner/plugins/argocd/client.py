@@ -5,10 +5,18 @@ Authentication is a bearer token: either the configured API token, or one obtain
 ArgoCD answers 401 (session tokens expire). ArgoCD's error bodies
 (`{"error", "code", "message"}`) become an `ArgoCDError` carrying ArgoCD's HTTP status and
 message, so the runner can pass them on as clear JSON errors.
+
+Application names go into the URL path, so this module is the one place that builds those
+paths (`app_path`): a name must be what ArgoCD itself accepts — a Kubernetes DNS-1123
+subdomain (lowercase letters, digits, `-` and `.`, at most 253 characters, starting and
+ending with a letter or digit) — and is percent-encoded. `.`, `..`, slashes and encoded
+slashes are refused with `InvalidName` before any request, so a name can never rewrite the
+path toward another ArgoCD endpoint with the runner's token.
 """
 
 from __future__ import annotations
 
+import re
 import threading
 from typing import Any
 from urllib.parse import quote
@@ -18,6 +26,32 @@ import httpx
 from .config import Instance
 
 DEFAULT_TIMEOUT = 15.0
+MAX_APP_NAME_LENGTH = 253
+_LABEL = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?"
+_DNS1123_SUBDOMAIN = re.compile(rf"^{_LABEL}(\.{_LABEL})*$")
+
+
+class InvalidName(ValueError):
+    """A name cannot be an ArgoCD application name; the message says where and why."""
+
+
+def check_app_name(name: object, where: str = "application name") -> str:
+    """`name` when ArgoCD could hold an application of that name, else `InvalidName`."""
+    if not isinstance(name, str) or not name:
+        raise InvalidName(f"{where}: required, a string")
+    if len(name) > MAX_APP_NAME_LENGTH:
+        raise InvalidName(f"{where}: at most {MAX_APP_NAME_LENGTH} characters "
+                          f"(got {len(name)})")
+    if not _DNS1123_SUBDOMAIN.match(name):
+        raise InvalidName(f"{where}: {name[:80]!r} is not an ArgoCD application name "
+                          "(lowercase letters, digits, '-' and '.', starting and ending with "
+                          "a letter or digit; no '/', '.' or '..')")
+    return name
+
+
+def app_path(name: str, *tail: str) -> str:
+    """`/api/v1/applications/<name>[/<tail>…]` for a checked, percent-encoded name."""
+    return "/".join(("/api/v1/applications", quote(check_app_name(name), safe=""), *tail))
 
 
 class ArgoCDError(Exception):
@@ -61,17 +95,16 @@ class ArgoCDClient:
     def get_application(self, name: str, *, refresh: str | None = None) -> dict[str, Any]:
         """One Application; `refresh="normal"` (or "hard") asks ArgoCD to re-read Git."""
         params = {"refresh": refresh} if refresh else None
-        return self._call("GET", f"/api/v1/applications/{quote(name, safe='')}", params=params)
+        return self._call("GET", app_path(name), params=params)
 
     def resource_tree(self, name: str) -> dict[str, Any]:
-        return self._call("GET", f"/api/v1/applications/{quote(name, safe='')}/resource-tree")
+        return self._call("GET", app_path(name, "resource-tree"))
 
     def sync(self, name: str, *, prune: bool = False, hard: bool = False) -> dict[str, Any]:
         """Start a sync. A hard sync prunes and forces hooks/resources to be re-applied."""
         body: dict[str, Any] = {"prune": prune or hard, "dryRun": False,
                                 "strategy": {"hook": {"force": hard}}}
-        return self._call("POST", f"/api/v1/applications/{quote(name, safe='')}/sync",
-                          json=body)
+        return self._call("POST", app_path(name, "sync"), json=body)
 
     def refresh(self, name: str) -> dict[str, Any]:
         return self.get_application(name, refresh="normal")

@@ -16,7 +16,7 @@ from runner.plugins.settings import SettingsError
 from runner.store import settings as plugin_rows
 from runner.store.db import now_iso
 
-from .client import ArgoCDClient, ArgoCDError
+from .client import ArgoCDClient, ArgoCDError, InvalidName, check_app_name
 from .config import ArgoCDConfig, ConfigError, Instance
 from .index_view import catalog_view
 from .run import discover, fetch_apps
@@ -70,6 +70,14 @@ def app_view(instance: str, app: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _checked(app_name: str, where: str = "application name") -> str:
+    """The name, or 400 when ArgoCD could not hold an application of that name."""
+    try:
+        return check_app_name(app_name, where)
+    except InvalidName as exc:
+        raise ServiceError(400, str(exc)) from exc
+
+
 class ArgoCDService:
     """Everything the API and the background loop ask of the argocd plugin."""
 
@@ -111,9 +119,10 @@ class ArgoCDService:
     # --- live endpoints ------------------------------------------------------------------
     def _locate(self, app_name: str, instance_name: str | None
                 ) -> tuple[Instance, str, list[Instance]]:
-        config = self.config()
         if ":" in app_name and not instance_name:
             instance_name, app_name = app_name.split(":", 1)
+        _checked(app_name)
+        config = self.config()
         try:
             candidates = [config.instance(instance_name)] if instance_name else \
                 list(config.instances)
@@ -150,7 +159,12 @@ class ArgoCDService:
         return app_view(found.name, app)
 
     def entity_apps(self, app_names: list[str]) -> list[dict[str, Any]]:
-        """The apps of an entity; an app that cannot be read is listed with its error."""
+        """The apps of an entity; an app that cannot be read is listed with its error.
+
+        A name ArgoCD could not hold refuses the whole request (400) before any call.
+        """
+        for index, ref in enumerate(app_names):
+            _checked(ref.rpartition(":")[2], f"appNames[{index}]")
         views = []
         for ref in app_names:
             instance, _, name = ref.rpartition(":")

@@ -9,7 +9,6 @@ that cannot be written cleanly leaves the catalog untouched.
 from __future__ import annotations
 
 import os
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +17,7 @@ import git
 from generator.load import load_catalog
 from generator.structure.entity import DEFAULT_NAMESPACE
 from runner.catalog_yaml import edit_file, identity_of, new_file_text
+from runner.git_args import GitRunError, UnsafeGitValue, run_git
 
 from .discovery import Change, ExistingEntity
 
@@ -129,9 +129,12 @@ def _work_tree(root: Path) -> git.Repo:
     return repo
 
 
-def _git(top: Path, *args: str, env: dict[str, str]) -> None:
-    done = subprocess.run(["git", *args], cwd=top, env=env, capture_output=True, text=True,
-                          timeout=GIT_TIMEOUT_SECONDS)
+def _git(top: Path, *args: str, paths: list[str], env: dict[str, str]) -> None:
+    """Run git with `paths` after `--` (see `runner.git_args.run_git`)."""
+    try:
+        done = run_git(top, *args, operands=paths, env=env, timeout=GIT_TIMEOUT_SECONDS)
+    except (GitRunError, UnsafeGitValue) as exc:
+        raise WriteError(str(exc)) from exc
     if done.returncode != 0:
         raise WriteError(f"git {args[0]} failed: {(done.stderr or done.stdout).strip()}")
 
@@ -140,23 +143,19 @@ def commit(root: Path, paths: list[str], message: str, author: Author) -> str:
     """Commit exactly `paths` (relative to the catalog) with the given author; the commit id.
 
     Other changes staged in the repository are left alone (`git commit --only`). Author and
-    committer are set explicitly in a clean environment: no `GIT_*` variable of the process
-    (dates, directories, identities) reaches the commit.
+    committer are set explicitly in the clean environment of `run_git`: no `GIT_*` variable
+    of the process (dates, directories, identities) reaches the commit.
     """
     repo = _work_tree(root)
     top = Path(repo.working_tree_dir or root).resolve()
     relative = [(root.resolve() / p).relative_to(top).as_posix() for p in paths]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
-    env.update(GIT_AUTHOR_NAME=author.name, GIT_AUTHOR_EMAIL=author.email,
-               GIT_COMMITTER_NAME=author.name, GIT_COMMITTER_EMAIL=author.email,
-               GIT_TERMINAL_PROMPT="0")
+    env = {"GIT_AUTHOR_NAME": author.name, "GIT_AUTHOR_EMAIL": author.email,
+           "GIT_COMMITTER_NAME": author.name, "GIT_COMMITTER_EMAIL": author.email}
     try:
-        _git(top, "add", "--", *relative, env=env)
-        _git(top, "commit", "--only", "--no-verify", "--quiet", "-m", message, "--", *relative,
+        _git(top, "add", paths=relative, env=env)
+        _git(top, "commit", "--only", "--no-verify", "--quiet", "-m", message, paths=relative,
              env=env)
         return repo.head.commit.hexsha
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise WriteError(f"git could not run: {exc}") from exc
     finally:
         repo.close()
 

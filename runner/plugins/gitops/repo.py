@@ -4,21 +4,35 @@ The remote is given by URL on every command (`repoUrl`, or the repository's `ori
 fetched into `refs/remotes/gantry/<branch>`, so nothing is ever written into `.git/config`.
 An `authToken` for an HTTPS remote travels as an `http.extraHeader` through `GIT_CONFIG_*`
 environment variables of that one command: never on a command line, in a file or a log.
+
+The remote URL and the branch are checked (`runner.git_args`) when a `GitOpsRepo` is built,
+whatever their source (settings, `origin`), and every command goes through `run_git`, which
+passes them after `--` and allows only the https, http, ssh, git and file transports.
 """
 
 from __future__ import annotations
 
 import base64
-import os
 import re
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from runner.git_args import (
+    GitRunError,
+    UnsafeGitValue,
+    run_git,
+    safe_path,
+    safe_ref_name,
+    safe_remote_url,
+)
+
 GIT_TIMEOUT_SECONDS = 120
 _USERINFO = re.compile(r"://[^/@\s]+@")
 PROBE_TIMEOUT_SECONDS = 15
 TRACKING_PREFIX = "refs/remotes/gantry/"
+_FIXED_ENV = {"GIT_CONFIG_NOSYSTEM": "1", "GIT_EDITOR": "true", "GIT_SEQUENCE_EDITOR": "true",
+              "GIT_COMMITTER_NAME": "Gantry", "GIT_COMMITTER_EMAIL": "gantry@users.gantry"}
 
 
 class GitOpsError(Exception):
@@ -36,11 +50,14 @@ class GitOpsRepo:
 
     def __init__(self, work_tree: Path, catalog_root: Path, remote_url: str, branch: str,
                  auth_token: str = "", origin_refs: bool = False):
+        """Raises `UnsafeGitValue` when the remote URL or the branch may not reach `git`."""
         self.work_tree = Path(work_tree)
         self.catalog_prefix = Path(catalog_root).resolve().relative_to(
             self.work_tree.resolve()).as_posix()
-        self.remote_url = remote_url
-        self.branch = branch
+        if self.catalog_prefix != ".":
+            safe_path(self.catalog_prefix, "catalog folder")
+        self.remote_url = safe_remote_url(remote_url, "repoUrl")
+        self.branch = safe_ref_name(branch, "branch")
         self._token = auth_token
         self._origin_refs = origin_refs
 
@@ -49,16 +66,11 @@ class GitOpsRepo:
         return TRACKING_PREFIX + self.branch
 
     # --- plumbing ------------------------------------------------------------------------
-    def _env(self, remote: bool) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
-        env.update(GIT_TERMINAL_PROMPT="0", GIT_CONFIG_NOSYSTEM="1",
-                   GIT_EDITOR="true", GIT_SEQUENCE_EDITOR="true",
-                   GIT_COMMITTER_NAME="Gantry", GIT_COMMITTER_EMAIL="gantry@users.gantry")
+    def _config(self, remote: bool) -> dict[str, str]:
         if remote and self._token and self.remote_url.lower().startswith(("http://", "https://")):
             basic = base64.b64encode(f"x-access-token:{self._token}".encode()).decode()
-            env.update(GIT_CONFIG_COUNT="1", GIT_CONFIG_KEY_0="http.extraHeader",
-                       GIT_CONFIG_VALUE_0=f"Authorization: Basic {basic}")
-        return env
+            return {"http.extraHeader": f"Authorization: Basic {basic}"}
+        return {}
 
     def _clean(self, text: str) -> str:
         text = _USERINFO.sub("://***@", text)
@@ -68,17 +80,17 @@ class GitOpsRepo:
                                 .decode(), "***")
         return text.strip()
 
-    def git(self, *args: str, check: bool = True, remote: bool = False,
-            env: dict[str, str] | None = None,
+    def git(self, *args: str, operands: tuple[str, ...] = (), separator: str | None = "--",
+            check: bool = True, remote: bool = False, env: dict[str, str] | None = None,
             timeout: float = GIT_TIMEOUT_SECONDS) -> subprocess.CompletedProcess:
-        full_env = {**self._env(remote), **(env or {})}
+        """Run git in the work tree; `operands` (URLs, refspecs, revisions, paths) go after
+        `separator` (see `runner.git_args.run_git`)."""
         try:
-            done = subprocess.run(["git", *args], cwd=self.work_tree, capture_output=True,
-                                  text=True, env=full_env, timeout=timeout)
-        except subprocess.TimeoutExpired as exc:
-            raise GitOpsError(f"git {args[0]} timed out after {timeout:.0f}s") from exc
-        except OSError as exc:
-            raise GitOpsError(f"git {args[0]} could not run: {exc}") from exc
+            done = run_git(self.work_tree, *args, operands=operands, separator=separator,
+                           env={**_FIXED_ENV, **(env or {})}, config=self._config(remote),
+                           timeout=timeout)
+        except (GitRunError, UnsafeGitValue) as exc:
+            raise GitOpsError(str(exc)) from exc
         if check and done.returncode != 0:
             raise GitOpsError(f"git {args[0]} failed: {self._clean(done.stderr or done.stdout)}")
         return done
@@ -89,7 +101,8 @@ class GitOpsRepo:
         return done.stdout.strip() or None
 
     def commit_time(self, rev: str) -> str | None:
-        done = self.git("show", "-s", "--format=%cI", rev, check=False)
+        done = self.git("show", "-s", "--format=%cI", operands=(rev,),
+                        separator="--end-of-options", check=False)
         return done.stdout.strip() or None
 
     def tracking(self) -> str | None:
@@ -98,20 +111,22 @@ class GitOpsRepo:
         if self._origin_refs:
             refs.append(f"refs/remotes/origin/{self.branch}")
         for ref in refs:
-            done = self.git("rev-parse", "--verify", "-q", ref, check=False)
+            done = self.git("rev-parse", "--verify", "-q", operands=(ref,),
+                            separator="--end-of-options", check=False)
             if done.stdout.strip():
                 return done.stdout.strip()
         return None
 
     def is_ancestor(self, older: str, newer: str) -> bool:
-        return self.git("merge-base", "--is-ancestor", older, newer, check=False).returncode == 0
+        return self.git("merge-base", "--is-ancestor", operands=(older, newer),
+                        check=False).returncode == 0
 
     def changed_files(self, old: str | None, new: str | None) -> list[str]:
         """Catalog-relative paths that differ between two commits (under the catalog only)."""
         if not old or not new or old == new:
             return []
-        out = self.git("diff", "--name-only", "--no-renames", old, new, "--",
-                       self.catalog_prefix).stdout
+        out = self.git("diff", "--name-only", "--no-renames", "--end-of-options", old, new,
+                       operands=(self.catalog_prefix,)).stdout
         return [self.catalog_relative(line) for line in out.splitlines() if line]
 
     def catalog_relative(self, path: str) -> str:
@@ -120,7 +135,7 @@ class GitOpsRepo:
 
     def tracked_files(self) -> set[str]:
         """Catalog-relative paths of the files Git tracks under the catalog."""
-        out = self.git("ls-files", "-z", "--", self.catalog_prefix).stdout
+        out = self.git("ls-files", "-z", operands=(self.catalog_prefix,)).stdout
         return {self.catalog_relative(p) for p in out.split("\0") if p}
 
     def pending_files(self) -> list[str]:
@@ -128,36 +143,41 @@ class GitOpsRepo:
         remote, head = self.tracking(), self.head()
         if not remote or not head:
             return []
-        base = self.git("merge-base", remote, head, check=False).stdout.strip()
+        base = self.git("merge-base", operands=(remote, head), check=False).stdout.strip()
         return self.changed_files(base or remote, head)
 
     def ls_remote(self) -> bool:
         """Whether the remote answers (the branch may not exist yet)."""
         try:
-            return self.git("ls-remote", "--heads", self.remote_url, self.branch, check=False,
-                            remote=True, timeout=PROBE_TIMEOUT_SECONDS).returncode == 0
+            return self.git("ls-remote", "--heads", operands=(self.remote_url, self.branch),
+                            check=False, remote=True,
+                            timeout=PROBE_TIMEOUT_SECONDS).returncode == 0
         except GitOpsError:
             return False
 
     # --- remote operations ---------------------------------------------------------------
     def fetch(self) -> str | None:
         """Fetch the branch into the tracking ref; its commit, or None when it does not exist."""
-        listed = self.git("ls-remote", "--heads", self.remote_url, self.branch, remote=True)
+        listed = self.git("ls-remote", "--heads", operands=(self.remote_url, self.branch),
+                          remote=True)
         if not listed.stdout.strip():
             return None
-        self.git("fetch", "--no-tags", "--quiet", self.remote_url,
-                 f"+refs/heads/{self.branch}:{self.tracking_ref}", remote=True)
+        self.git("fetch", "--no-tags", "--quiet",
+                 operands=(self.remote_url, f"+refs/heads/{self.branch}:{self.tracking_ref}"),
+                 remote=True)
         return self.tracking()
 
     def push(self, rev: str = "HEAD", branch: str | None = None) -> bool:
         """Push without force; False when the remote refused because it moved on."""
-        target = branch or self.branch
-        done = self.git("push", "--porcelain", "--quiet", self.remote_url,
-                        f"{rev}:refs/heads/{target}", check=False, remote=True)
+        target = safe_ref_name(branch or self.branch, "branch")
+        done = self.git("push", "--porcelain", "--quiet",
+                        operands=(self.remote_url, f"{rev}:refs/heads/{target}"), check=False,
+                        remote=True)
         if done.returncode == 0:
             if target == self.branch:
-                self.git("update-ref", self.tracking_ref, self.git(
-                    "rev-parse", rev).stdout.strip())
+                commit = self.git("rev-parse", "--verify", operands=(rev,),
+                                  separator="--end-of-options").stdout.strip()
+                self.git("update-ref", operands=(self.tracking_ref, commit))
             return True
         text = done.stderr + done.stdout
         if "rejected" in text or "non-fast-forward" in text or "fetch first" in text:
@@ -166,13 +186,14 @@ class GitOpsRepo:
 
     # --- local history -------------------------------------------------------------------
     def fast_forward(self, rev: str) -> None:
-        self.git("merge", "--ff-only", "--quiet", rev)
+        self.git("merge", "--ff-only", "--quiet", operands=(rev,), separator="--end-of-options")
 
     def rebase(self, onto: str, committer: tuple[str, str]) -> RebaseOutcome:
         """Replay local commits onto `onto`; on a conflict abort and name the files."""
         name, email = committer
         env = {"GIT_COMMITTER_NAME": name, "GIT_COMMITTER_EMAIL": email}
-        done = self.git("rebase", "--quiet", onto, check=False, env=env)
+        done = self.git("rebase", "--quiet", operands=(onto,), separator="--end-of-options",
+                        check=False, env=env)
         if done.returncode == 0:
             return RebaseOutcome(True, [])
         conflicts = self.git("diff", "--name-only", "--diff-filter=U", check=False
@@ -183,21 +204,25 @@ class GitOpsRepo:
         return RebaseOutcome(False, conflicts)
 
     def create_branch(self, name: str, rev: str) -> None:
-        self.git("branch", "--force", name, rev)
+        self.git("branch", "--force", operands=(safe_ref_name(name, "branch"), rev))
 
     def reset_to(self, rev: str) -> None:
         """Move the current branch to `rev`, keeping uncommitted changes (refuses to lose them)."""
-        self.git("reset", "--keep", "--quiet", rev)
+        self.git("reset", "--keep", "--quiet", operands=(rev,), separator=None)
 
 
 def origin_url(work_tree: Path) -> str:
     """The URL of the repository's `origin` remote ('' when there is none)."""
-    done = subprocess.run(["git", "remote", "get-url", "origin"], cwd=work_tree,
-                          capture_output=True, text=True, timeout=30)
+    try:
+        done = run_git(work_tree, "remote", "get-url", "origin", timeout=30)
+    except GitRunError:
+        return ""
     return done.stdout.strip() if done.returncode == 0 else ""
 
 
 def current_branch(work_tree: Path) -> str:
-    done = subprocess.run(["git", "symbolic-ref", "--quiet", "--short", "HEAD"], cwd=work_tree,
-                          capture_output=True, text=True, timeout=30)
+    try:
+        done = run_git(work_tree, "symbolic-ref", "--quiet", "--short", "HEAD", timeout=30)
+    except GitRunError:
+        return ""
     return done.stdout.strip() if done.returncode == 0 else ""

@@ -20,6 +20,7 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
+from runner.git_args import UnsafeGitValue, safe_ref_name, safe_remote_url
 from runner.store import settings as rows
 from runner.store.db import now_iso
 
@@ -40,6 +41,15 @@ class GitOpsUnavailable(Exception):
         super().__init__(message)
         self.status = status
         self.message = message
+
+
+class UnsafeSettings(GitOpsUnavailable):
+    """The remote URL or branch may not be given to `git` (stored before checks existed, or
+    an `origin` set by hand); nothing ran."""
+
+    def __init__(self, problem: UnsafeGitValue):
+        super().__init__(409, f"the gitops plugin is not usable: {problem}; fix it with "
+                         "PUT /api/v1/plugins/gitops/config")
 
 
 class Conflict(Exception):
@@ -69,17 +79,30 @@ class GitOpsService:
         return root
 
     def remote_settings(self) -> tuple[str, str]:
-        """(remote URL, branch): the configured ones, else `origin` and the current branch."""
+        """(remote URL, branch): the configured ones, else `origin` and the current branch.
+
+        Both are checked again here, whatever their source: a value stored before the
+        settings were checked, or an `origin` someone configured by hand, never reaches
+        `git` unless it is a safe remote URL and branch name (409 otherwise).
+        """
         config = self.settings.config(PLUGIN)
         work_tree = self._work_tree()
         remote = config.get("repoUrl") or origin_url(work_tree)
         branch = config.get("branch") or current_branch(work_tree) or "main"
+        try:
+            if remote:
+                safe_remote_url(remote, "repoUrl" if config.get("repoUrl") else "origin")
+            safe_ref_name(branch, "branch")
+        except UnsafeGitValue as exc:
+            raise UnsafeSettings(exc) from exc
         return remote, branch
 
     def missing_remote(self) -> list[str]:
         """What enabling still needs: a remote, from `repoUrl` or the repository's origin."""
         try:
             remote, _branch = self.remote_settings()
+        except UnsafeSettings as exc:
+            return [exc.message]
         except GitOpsUnavailable as exc:
             return [f"a Git repository around the catalog ({exc.message})"]
         return [] if remote else ["repoUrl (the repository has no origin remote)"]
@@ -90,8 +113,12 @@ class GitOpsService:
         if not remote:
             raise GitOpsUnavailable(409, "no remote: set repoUrl or add an origin remote")
         config = self.settings.config(PLUGIN)
-        return GitOpsRepo(work_tree, self.workspace.catalog_root, remote, branch,
-                          config.get("authToken") or "", origin_refs=not config.get("repoUrl"))
+        try:
+            return GitOpsRepo(work_tree, self.workspace.catalog_root, remote, branch,
+                              config.get("authToken") or "",
+                              origin_refs=not config.get("repoUrl"))
+        except UnsafeGitValue as exc:
+            raise UnsafeSettings(exc) from exc
 
     def _require_enabled(self) -> None:
         if not self.settings.enabled(PLUGIN):
