@@ -58,8 +58,10 @@ EXCERPT = 2048
 
 
 def forms(secret: str) -> set[str]:
-    """A secret as it could show up in a JSON document or a URL."""
-    return {secret, json.dumps(secret)[1:-1], json.dumps(secret, ensure_ascii=False)[1:-1],
+    """A secret as it could show up in a JSON document (also JSON inside a JSON string) or
+    a URL."""
+    once = json.dumps(secret)[1:-1]
+    return {secret, once, json.dumps(secret, ensure_ascii=False)[1:-1], json.dumps(once)[1:-1],
             quote(secret, safe="")}
 
 
@@ -325,8 +327,9 @@ def test_redact_catches_the_forms_a_receiver_echoes(secret):
     text = json.dumps({"outer": json.dumps({"inner": secret})})
     shown = redact({"body": text, "url": "https://x/?q=" + quote(secret, safe=""),
                     "unicode": json.dumps(secret, ensure_ascii=False)}, [secret])
-    assert leaks_of(secret, json.dumps(shown)) == []
-    assert leaks_of(secret, json.dumps(shown, ensure_ascii=False)) == []
+    for value in shown.values():
+        assert leaks_of(secret, value) == [], value
+        assert REDACTED in value
 
 
 def leaks_of(secret: str, text: str) -> list[str]:
