@@ -5,8 +5,8 @@ that a form or a script can show every problem at once.
 
 An input is secret when it is declared `secret: true` or its name looks like a secret
 (`token`, `password`, `apiKey`, … — the rule of `runner.redact`): its value is redacted
-wherever the run is shown, and a secret input has no `default` (the catalog is readable by
-everyone).
+wherever the run is shown. A `secret: true` input has no `default` (the catalog is readable
+by everyone).
 """
 
 from __future__ import annotations
