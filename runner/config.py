@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .actions.placeholders import parse_allow_list
+
 MIN_SECRET_KEY_LENGTH = 16
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 
@@ -36,6 +38,8 @@ class Settings:
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     runner_url: str | None = None
     healthcheck_allowed_networks: tuple[IPNetwork, ...] = field(default_factory=tuple)
+    action_env: tuple[str, ...] = ()
+    """`GANTRY_ACTION_ENV`: the variables an action's `${NAME}` may read (names, `PREFIX*`)."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -57,6 +61,7 @@ class Settings:
             healthcheck_allowed_networks=parse_networks(
                 env.get("GANTRY_HEALTHCHECK_ALLOWED_NETWORKS") or "",
                 "GANTRY_HEALTHCHECK_ALLOWED_NETWORKS"),
+            action_env=_parse_action_env(env.get("GANTRY_ACTION_ENV") or ""),
         )
 
     @property
@@ -88,6 +93,13 @@ def parse_networks(text: str, variable: str = "GANTRY_TRUSTED_PROXIES") -> tuple
                 f"{variable}: {item!r} is not an IP address or CIDR block"
             ) from exc
     return tuple(networks)
+
+
+def _parse_action_env(text: str) -> tuple[str, ...]:
+    try:
+        return parse_allow_list(text)
+    except ValueError as exc:
+        raise ConfigError(f"GANTRY_ACTION_ENV: {exc}") from exc
 
 
 def _parse_port(value: str | None, name: str) -> int:

@@ -1,4 +1,6 @@
-"""Action checks a schema cannot express: unique input names, defaults that fit their input."""
+"""Action checks a schema cannot express: unique input names, defaults that fit their input,
+no default on a `secret: true` input (the catalog is readable by everyone; the runner refuses
+such an action too)."""
 
 from __future__ import annotations
 
@@ -42,6 +44,11 @@ def action_findings(entity: Entity) -> list[Finding]:
                 first_seen[name] = index
         input_type = item.get("type", "string")
         options = item.get("options")
+        if item.get("secret") is True and item.get("default") is not None:
+            findings.append(Finding(entity, where + ("default",), f"{label}.default: a secret "
+                                    "input cannot have a default (the catalog is readable by "
+                                    "everyone)", "action"))
+            continue
         if "default" not in item or not isinstance(input_type, str):
             continue
         default = item["default"]

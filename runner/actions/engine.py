@@ -9,6 +9,12 @@ Every status change is written to the store first and then published on the even
 `action.run.created` / `action.run.updated`. At start the engine picks up the runs that were
 in flight: queued runs start, interrupted ones go to their executor's `resume`, which either
 continues (a GitHub run is followed again by its id) or fails the run with an explicit error.
+
+Secrets of a run — the values of its secret inputs (see `inputs.secret_names`) and every value
+an executor resolves — go through `runner.redact` before they are stored in plain columns
+(inputs, outputs, error), published, audited or logged; `public_run` redacts once more on the
+way out, so every reader sees a run the same way. The exact inputs are kept only sealed.
+`${NAME}` placeholders resolve through the engine's `Placeholders` (GANTRY_ACTION_ENV).
 """
 
 from __future__ import annotations
@@ -24,14 +30,16 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from runner.redact import redact
+from runner.redact import redact, secret_inputs
 from runner.store import audit, runs
 from runner.store.db import Store, now_iso
 
 from .checks import action_config, action_type
 from .executors import executor_for
 from .executors.base import Done, Failed, RunContext, Step, Wait
+from .inputs import secret_names
 from .permissions import requires_approval
+from .placeholders import Placeholders
 
 log = logging.getLogger(__name__)
 
@@ -64,10 +72,12 @@ class Engine:
         workspace: Any = None,
         plugin_config: Callable[[str], dict[str, Any]] | None = None,
         workers: int = DEFAULT_WORKERS,
+        placeholders: Placeholders | None = None,
     ) -> None:
         self.store = store
         self.sealer = sealer
         self.workspace = workspace
+        self.placeholders = placeholders or Placeholders()
         self._publish = publish or (lambda _type, _payload: None)
         self._plugin_config = plugin_config or (lambda _name: {})
         self._worker_count = workers
@@ -141,6 +151,7 @@ class Engine:
         run_id = str(uuid.uuid4())
         name = str((action.get("metadata") or {}).get("name", ""))
         approval = requires_approval(action)
+        keys = secret_names(action)
         runs.create(
             self.store,
             run_id=run_id,
@@ -148,7 +159,7 @@ class Engine:
             action=action,
             status="pending",
             phase="approval" if approval else "queued",
-            inputs=redact(inputs),
+            inputs=redact(inputs, secret_inputs(inputs, keys), keys),
             inputs_sealed=self.sealer.encrypt(json.dumps(inputs)),
             triggered_by=triggered_by,
             triggered_by_email=triggered_by_email,
@@ -212,7 +223,8 @@ class Engine:
             ctx = self._context(run)
         except Exception:
             log.exception("run %s: its stored inputs cannot be read", run_id)
-            self._finish(run_id, RunContext(run_id, run["action_name"], {}, {}, {}, ""), Failed(
+            self._finish(run_id, RunContext(run_id, run["action_name"], {}, {}, {}, "",
+                                            secrets=self._sealed_secrets(run)), Failed(
                 "the run's stored inputs cannot be decrypted (was GANTRY_SECRET_KEY changed?)"
             ))
             return
@@ -268,7 +280,11 @@ class Engine:
     def _fail_quietly(self, run_id: str, error: str) -> None:
         try:
             ctx = self._contexts.get(run_id)
-            self._finish(run_id, ctx or RunContext(run_id, "", {}, {}, {}, ""), Failed(error))
+            if ctx is None:
+                run = runs.get(self.store, run_id)
+                ctx = RunContext(run_id, "", {}, {}, {}, "",
+                                 secrets=self._sealed_secrets(run) if run else [])
+            self._finish(run_id, ctx, Failed(error))
         except Exception:
             log.exception("run %s could not be marked failed", run_id)
 
@@ -276,17 +292,20 @@ class Engine:
         with self._contexts_lock:
             ctx = self._contexts.get(run["id"])
             if ctx is None:
+                inputs = json.loads(self.sealer.decrypt(run["inputs_sealed"]))
                 ctx = RunContext(
                     run_id=run["id"],
                     action_name=run["action_name"],
                     action=run["action"],
                     config=action_config(run["action"]),
-                    inputs=json.loads(self.sealer.decrypt(run["inputs_sealed"])),
+                    inputs=inputs,
                     triggered_by=run["triggered_by"],
                     plugin_config=self._plugin_config,
                     workspace=self.workspace,
                     state=dict(run["state"]),
                     triggered_by_email=run["triggered_by_email"],
+                    secrets=secret_inputs(inputs, secret_names(run["action"])),
+                    placeholders=self.placeholders,
                 )
                 ctx.audit = self._auditor(run, ctx)
                 self._contexts[run["id"]] = ctx
@@ -325,11 +344,43 @@ class Engine:
 
     # -- publishing --------------------------------------------------------------------------
 
+    def _sealed_secrets(self, run: dict[str, Any]) -> list[str]:
+        return sealed_secrets(run, self.sealer.decrypt)
+
+    def shown(self, run: dict[str, Any]) -> dict[str, Any]:
+        """A stored run as every reader sees it (see `public_run`)."""
+        return public_run(run, self.sealer.decrypt)
+
     def _announce(self, run_id: str, event: str) -> dict:
         run = runs.get(self.store, run_id)
-        shown = runs.public(run) if run else {"id": run_id}
+        shown = self.shown(run) if run else {"id": run_id}
         try:
             self._publish(event, shown)
         except Exception:  # subscribers must never break a run
             log.exception("publishing %s failed", event)
         return shown
+
+
+def sealed_secrets(run: dict[str, Any], decrypt: Callable[[str], str]) -> list[str]:
+    """The values of a stored run's secret inputs, from its sealed inputs ([] when they cannot
+    be read: the plain columns were redacted when written)."""
+    try:
+        inputs = json.loads(decrypt(run["inputs_sealed"]))
+    except Exception:  # a changed GANTRY_SECRET_KEY or a damaged row: nothing to add
+        return []
+    if not isinstance(inputs, dict):
+        return []
+    return secret_inputs(inputs, secret_names(run["action"]))
+
+
+def public_run(run: dict[str, Any], decrypt: Callable[[str], str]) -> dict[str, Any]:
+    """A stored run in the API's shape, redacted with its secret inputs' values.
+
+    Used for every way out (API answers, WebSocket events, audit): what was stored is already
+    redacted, and this second pass also covers runs stored before a rule existed. Declared
+    secret input names are redacted by key inside `inputs` only, where they are input names.
+    """
+    values = sealed_secrets(run, decrypt)
+    shown = redact(runs.public(run), values)
+    shown["inputs"] = redact(shown["inputs"], values, secret_names(run["action"]))
+    return shown

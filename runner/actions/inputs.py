@@ -2,6 +2,11 @@
 
 The result is either the inputs with defaults applied, or one message per offending field so
 that a form or a script can show every problem at once.
+
+An input is secret when it is declared `secret: true` or its name looks like a secret
+(`token`, `password`, `apiKey`, … — the rule of `runner.redact`): its value is redacted
+wherever the run is shown. A `secret: true` input has no `default` (the catalog is readable
+by everyone).
 """
 
 from __future__ import annotations
@@ -9,6 +14,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from typing import Any
+
+from ..redact import is_secret_key
 
 INPUT_TYPES = ("string", "textarea", "number", "boolean", "select")
 MAX_TEXT_LENGTH = 65_536
@@ -32,6 +39,15 @@ def definitions(action: dict[str, Any]) -> list[dict[str, Any]]:
     return [item for item in declared if isinstance(item, dict)]
 
 
+def secret_names(action: dict[str, Any]) -> set[str]:
+    """Names of the action's secret inputs: declared `secret: true`, or secret-looking."""
+    return {
+        item["name"] for item in definitions(action)
+        if isinstance(item.get("name"), str)
+        and (item.get("secret") is True or is_secret_key(item["name"]))
+    }
+
+
 def definition_problems(action: dict[str, Any]) -> list[str]:
     """Problems with the `spec.inputs` declarations themselves (checked when actions load)."""
     problems: list[str] = []
@@ -52,6 +68,11 @@ def definition_problems(action: dict[str, Any]) -> list[str]:
             options = item.get("options")
             if not isinstance(options, list) or not options:
                 problems.append(f"{where}: a select input needs a non-empty 'options' list")
+        if "secret" in item and not isinstance(item["secret"], bool):
+            problems.append(f"{where}: 'secret' must be true or false")
+        if item.get("secret") is True and item.get("default") is not None:
+            problems.append(f"{where}: a secret input cannot have a default (the catalog is "
+                            "readable by everyone)")
         if "default" in item and item["default"] is not None and kind in INPUT_TYPES:
             message = _check(item, item["default"])
             if message:

@@ -3,7 +3,8 @@
 Execution is checked here in this order — the action exists, it is runnable (type, config,
 input declarations), the caller may run it, the inputs are valid — and only then is a run
 created; the engine executes it off the request path. Every execution and every approval
-decision is audited with the caller's address and the inputs with secrets redacted.
+decision is audited with the caller's address and the inputs with secrets redacted. Runs are
+shown through `engine.public_run`, the same redaction the WebSocket events and audit get.
 """
 
 from __future__ import annotations
@@ -14,12 +15,12 @@ from typing import Any
 from flask import Blueprint, Flask, Response, jsonify, request
 
 from ..actions.checks import action_problems
-from ..actions.engine import Engine, NotAwaitingApproval, Sealer
+from ..actions.engine import Engine, NotAwaitingApproval, Sealer, public_run
 from ..actions.inputs import validate_inputs
 from ..actions.permissions import approve_refusal, execute_refusal, teams_for
+from ..actions.placeholders import Placeholders
 from ..app import GantryState, current_state
 from ..auth import client_ip, current_user, require_role
-from ..redact import redact
 from ..store import audit
 from ..store import runs as run_store
 from .errors import ApiError, json_body
@@ -69,6 +70,10 @@ def _status_filter() -> str | None:
     return status
 
 
+def _shown(state: GantryState, found: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [public_run(run, state.secrets.decrypt) for run in found]
+
+
 def _engine(state: GantryState) -> Engine:
     if state.engine is None:
         raise ApiError(503, "the actions engine is not running")
@@ -90,9 +95,10 @@ def list_actions() -> Response:
 def all_runs() -> Response:
     """Runs of every action, newest first (`limit`, `offset`, `status`)."""
     limit, offset = _page()
-    found = run_store.list_runs(current_state().store, status=_status_filter(), limit=limit,
+    state = current_state()
+    found = run_store.list_runs(state.store, status=_status_filter(), limit=limit,
                                 offset=offset)
-    return jsonify([run_store.public(run) for run in found])
+    return jsonify(_shown(state, found))
 
 
 @bp.get("/<name>")
@@ -124,7 +130,7 @@ def execute(name: str) -> tuple[Response, int]:
     audit.record(
         state.store, user=user, action="execute", resource_type="Action", resource_name=name,
         source="api", ip=client_ip(), after=run,
-        details={"runId": run["id"], "inputs": redact(checked.values)},
+        details={"runId": run["id"], "inputs": run["inputs"]},
     )
     return jsonify(run), 201
 
@@ -133,9 +139,10 @@ def execute(name: str) -> tuple[Response, int]:
 @require_role("viewer")
 def action_runs(name: str) -> Response:
     limit, offset = _page()
-    found = run_store.list_runs(current_state().store, action_name=name,
+    state = current_state()
+    found = run_store.list_runs(state.store, action_name=name,
                                 status=_status_filter(), limit=limit, offset=offset)
-    return jsonify([run_store.public(run) for run in found])
+    return jsonify(_shown(state, found))
 
 
 def _run_of(state: GantryState, name: str, run_id: str) -> dict[str, Any]:
@@ -148,7 +155,8 @@ def _run_of(state: GantryState, name: str, run_id: str) -> dict[str, Any]:
 @bp.get("/<name>/runs/<run_id>")
 @require_role("viewer")
 def get_run(name: str, run_id: str) -> Response:
-    return jsonify(run_store.public(_run_of(current_state(), name, run_id)))
+    state = current_state()
+    return jsonify(public_run(_run_of(state, name, run_id), state.secrets.decrypt))
 
 
 def _decide(name: str, run_id: str, approve: bool) -> Response:
@@ -210,6 +218,7 @@ def init_app(app: Flask, state: GantryState) -> None:
         publish=state.bus.publish,
         workspace=state.workspace,
         plugin_config=_plugin_config(state),
+        placeholders=Placeholders(state.settings.action_env),
     )
     state.engine = engine
     engine.start()

@@ -5,9 +5,11 @@ Statuses are `pending` (awaiting approval, or queued for a worker), `running`, `
 `approval` (waiting for an approver), `queued` (nothing sent yet), `executing` (a step was in
 progress), `waiting` (between steps, due at `next_step_at`), `done`.
 
-`inputs_json` holds the inputs as shown (secret-looking values redacted); the exact inputs the
-executor needs are kept encrypted in `inputs_sealed`. The Action entity is kept as it was when
-the run was requested (`action_json`), so an approval approves exactly what was asked.
+`inputs_json` holds the inputs as shown (secret inputs redacted); the exact inputs the
+executor needs are kept encrypted in `inputs_sealed`. `outputs_json` and `error` are written
+already redacted by the engine (the run's secrets never reach a plain column). The Action
+entity is kept as it was when the run was requested (`action_json`), so an approval approves
+exactly what was asked.
 """
 
 from __future__ import annotations

@@ -134,6 +134,7 @@ def runner(tmp_path_factory, receivers):
         "TEST_HOOK_SECRET": HOOK_SECRET,
         "TEST_FLUX_URL": flux.hook_url,
         "TEST_FLUX_TOKEN": FLUX_TOKEN,
+        "GANTRY_ACTION_ENV": "TEST_*",
     }
     with RunnerProcess(repo / "catalog", root / "data", env=env) as process:
         process.repo = repo

@@ -4,6 +4,7 @@ import pytest
 
 from runner.actions.executors.base import Done, Failed
 from runner.actions.executors.flux_update import EXECUTOR as flux
+from runner.actions.placeholders import Placeholders
 
 from .drive import drive, make_context
 from .fakes.flux_receiver import FluxReceiver
@@ -13,7 +14,8 @@ def test_signed_request_is_accepted(monkeypatch):
     monkeypatch.setenv("FLUX_RECEIVER_TOKEN", "flux-token-5a4b3c")
     with FluxReceiver(token="flux-token-5a4b3c") as receiver:
         config = {"url": receiver.hook_url, "secret": "${FLUX_RECEIVER_TOKEN}"}
-        ctx = make_context(config, {"image": "v1.2.3"})
+        ctx = make_context(config, {"image": "v1.2.3"},
+                           placeholders=Placeholders(("FLUX_RECEIVER_TOKEN",)))
         step, _ = drive(flux, ctx)
     assert isinstance(step, Done) and step.outputs == {"statusCode": 200}
     (body,) = receiver.accepted
@@ -56,11 +58,12 @@ def test_unreachable_receiver():
 
 
 def test_unset_variable_fails_closed(monkeypatch):
-    monkeypatch.delenv("GANTRY_TEST_FLUX_UNSET", raising=False)
+    monkeypatch.delenv("FLUX_TEST_UNSET", raising=False)
     with FluxReceiver(token=None) as receiver:
-        config = {"url": receiver.hook_url, "secret": "${GANTRY_TEST_FLUX_UNSET}"}
-        step, _ = drive(flux, make_context(config))
-    assert isinstance(step, Failed) and "GANTRY_TEST_FLUX_UNSET" in step.error
+        config = {"url": receiver.hook_url, "secret": "${FLUX_TEST_UNSET}"}
+        step, _ = drive(flux, make_context(config, placeholders=Placeholders(("FLUX_*",))))
+    assert isinstance(step, Failed) and "FLUX_TEST_UNSET" in step.error
+    assert "not set" in step.error
     assert receiver.accepted == []
 
 

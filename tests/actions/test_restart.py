@@ -32,7 +32,7 @@ ACTIONS = {
 def test_run_in_backoff_survives_sigkill(tmp_path):
     repo = make_catalog_repo(tmp_path / "repo", extra_files=action_files(ACTIONS))
     with WebhookReceiver(fail_times=1, fail_status=429, retry_after="3") as hook:
-        env = {"RESTART_HOOK_URL": hook.url}
+        env = {"RESTART_HOOK_URL": hook.url, "GANTRY_ACTION_ENV": "RESTART_HOOK_URL"}
         first = RunnerProcess(repo / "catalog", tmp_path / "data", env=env).start()
         carol = first.create_user("carol", "developer")
         try:

@@ -57,7 +57,7 @@ def setup(tmp_path_factory):
         repo = make_catalog_repo(root / "repo", extra_files=action_files(ACTIONS))
         env = {"LEAK_HOOK_URL": echo.url, "LEAK_FAILING_URL": failing.url,
                "LEAK_FLUX_URL": flux.hook_url, "LEAK_TOKEN": TOKEN, "LEAK_HMAC": HMAC_KEY,
-               "LEAK_FLUX_TOKEN": FLUX_TOKEN}
+               "LEAK_FLUX_TOKEN": FLUX_TOKEN, "GANTRY_ACTION_ENV": "LEAK_*"}
         with RunnerProcess(repo / "catalog", root / "data", env=env) as runner:
             yield runner, repo, root / "data", echo
 

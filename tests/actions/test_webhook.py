@@ -7,6 +7,7 @@ import pytest
 
 from runner.actions.executors.base import Done, Failed, Wait
 from runner.actions.executors.webhook import EXECUTOR as webhook
+from runner.actions.placeholders import Placeholders
 
 from .drive import drive, make_context
 from .fakes.webhook_receiver import WebhookReceiver
@@ -26,7 +27,8 @@ def test_delivers_inputs_with_run_id_idempotency_key_and_signature(receiver, mon
         "headers": {"Authorization": "Bearer ${HOOK_TOKEN}"},
         "secret": "${HOOK_SECRET}",
     }
-    ctx = make_context(config, {"service": "payment-api", "replicas": 3})
+    ctx = make_context(config, {"service": "payment-api", "replicas": 3},
+                       placeholders=Placeholders(("HOOK_TOKEN", "HOOK_SECRET")))
     step, waits = drive(webhook, ctx)
     assert isinstance(step, Done), step
     assert step.outputs["statusCode"] == 200 and step.outputs["attempts"] == 1
@@ -43,11 +45,12 @@ def test_delivers_inputs_with_run_id_idempotency_key_and_signature(receiver, mon
 
 
 def test_unset_variable_fails_before_anything_is_sent(receiver, monkeypatch):
-    monkeypatch.delenv("GANTRY_TEST_UNSET_VAR", raising=False)
-    config = {"url": receiver.url, "headers": {"X-Token": "${GANTRY_TEST_UNSET_VAR}"}}
-    step, _ = drive(webhook, make_context(config))
+    monkeypatch.delenv("HOOK_TEST_UNSET_VAR", raising=False)
+    config = {"url": receiver.url, "headers": {"X-Token": "${HOOK_TEST_UNSET_VAR}"}}
+    step, _ = drive(webhook, make_context(config, placeholders=Placeholders(("HOOK_*",))))
     assert isinstance(step, Failed)
-    assert "GANTRY_TEST_UNSET_VAR" in step.error and "nothing was sent" in step.error
+    assert "not set" in step.error
+    assert "HOOK_TEST_UNSET_VAR" in step.error and "nothing was sent" in step.error
     assert receiver.requests == []
 
 

@@ -132,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
             WebhookReceiver() as hook:
         root = Path(folder)
         repo = make_catalog_repo(root / "repo", extra_files=action_files(ACTIONS))
-        env = {"BENCH_HOOK_URL": hook.url}
+        env = {"BENCH_HOOK_URL": hook.url, "GANTRY_ACTION_ENV": "BENCH_HOOK_URL"}
         with RunnerProcess(repo / "catalog", root / "data", env=env) as runner:
             _latency(runner, hook, 5)  # warm up connections and caches
             latencies = _latency(runner, hook, args.runs)

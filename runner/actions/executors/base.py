@@ -27,6 +27,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
+from ..placeholders import Placeholders
+
 
 @dataclass(frozen=True, slots=True)
 class Done:
@@ -63,6 +65,8 @@ class RunContext:
     or None where no catalog is available. `state` survives between steps and restarts.
     `audit(action=, resource_type=, resource_name=, before=, after=, commit=, details=)`
     appends an audit entry in the name of the user who triggered the run (redacted).
+    `placeholders` resolves `${NAME}` in config values under the runner's GANTRY_ACTION_ENV
+    (the default allows nothing); `secrets` starts with the values of the run's secret inputs.
     """
 
     run_id: str
@@ -77,6 +81,7 @@ class RunContext:
     state: dict[str, Any] = field(default_factory=dict)
     triggered_by_email: str | None = None
     audit: Callable[..., None] = field(default=lambda **_entry: None)
+    placeholders: Placeholders = field(default_factory=Placeholders)
 
     def add_secret(self, value: Any) -> None:
         """Remember a resolved secret so that the engine keeps it out of every output."""

@@ -1,12 +1,12 @@
 """`flux-update`: ask Flux to reconcile now, through a notification-controller Receiver.
 
 Config: `url` (the receiver's full `/hook/<digest>` URL) and `secret` (the receiver's token),
-both accepting `${VAR}`. Without `url` the `flux` plugin's `receiverUrl` is used, with the
-plugin's `secret` unless the action names its own, and the plugin's `timeout`: one Receiver
-configured once serves every action. An action naming its own `url` never gets the plugin's
-secret (another receiver has another token). With a secret the body is signed as a
-`generic-hmac` receiver checks it: `X-Signature: sha256=<hex>`, the HMAC-SHA256 of the exact
-body keyed with the token. The
+both accepting `${VAR}` (from the variables GANTRY_ACTION_ENV allows). Without `url` the
+`flux` plugin's `receiverUrl` is used, with the plugin's `secret` unless the action names its
+own, and the plugin's `timeout`: one Receiver configured once serves every action. An action
+naming its own `url` never gets the plugin's secret (another receiver has another token).
+With a secret the body is signed as a `generic-hmac` receiver checks it:
+`X-Signature: sha256=<hex>`, the HMAC-SHA256 of the exact body keyed with the token. The
 body is JSON describing the run, so that a receiver's `resourceFilter` can use it. The
 receiver answers 200 when it accepted the event; any other answer fails the run with what
 that code means in Flux.
@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from ..placeholders import MissingVariables, resolve
+from ..placeholders import PlaceholderError
 from .base import BaseExecutor, Done, Failed, RunContext, Step
 from .http import describe_transport_error, excerpt, shared_client, sign, url_problem
 
@@ -54,10 +54,11 @@ class FluxUpdateExecutor(BaseExecutor):
     def start(self, ctx: RunContext) -> Step:
         plugin = ctx.plugin_config("flux") or {}
         try:
-            url = resolve(ctx.config.get("url"), ctx.secrets)
-            secret = resolve(ctx.config.get("secret"), ctx.secrets)
-        except MissingVariables as exc:
+            resolved = ctx.placeholders.resolve_all(
+                {"url": ctx.config.get("url"), "secret": ctx.config.get("secret")}, ctx.secrets)
+        except PlaceholderError as exc:
             return Failed(f"{exc}; nothing was sent")
+        url, secret = resolved["url"], resolved["secret"]
         if not url:
             url = plugin.get("receiverUrl")
             if not url:

@@ -3,7 +3,8 @@
 Config: `url`, `method` (POST, PUT or PATCH; default POST), `headers`, `secret` (HMAC key for
 `X-Hub-Signature-256: sha256=<hex>` over the exact body), `timeout` (seconds per attempt,
 default 10), `retries` (default 3, at most 10). `${VAR}` in `url`, `headers` and `secret` comes
-from the runner's environment; an unset variable fails the run before anything is sent.
+from the runner's environment, limited to what GANTRY_ACTION_ENV allows; a placeholder that is
+not allowed, or names an unset variable, fails the run before anything is sent.
 
 Every attempt carries `X-Gantry-Run-Id` and the same `Idempotency-Key`. Network errors, 408,
 429 (honouring `Retry-After`) and 5xx are retried with exponential backoff (1, 2, 4, 8 s, ...),
@@ -21,7 +22,7 @@ from typing import Any
 import httpx
 
 from ...retry_after import retry_after
-from ..placeholders import MissingVariables, resolve
+from ..placeholders import PlaceholderError
 from .base import BaseExecutor, Done, Failed, RunContext, Step, Wait
 from .http import body_value, describe_transport_error, excerpt, shared_client, sign, url_problem
 
@@ -100,11 +101,14 @@ class WebhookExecutor(BaseExecutor):
 
     def _attempt(self, ctx: RunContext, honour_window: bool) -> Step:
         try:
-            url = resolve(ctx.config.get("url"), ctx.secrets)
-            headers = resolve(dict(ctx.config.get("headers") or {}), ctx.secrets)
-            secret = resolve(ctx.config.get("secret"), ctx.secrets)
-        except MissingVariables as exc:
+            resolved = ctx.placeholders.resolve_all({
+                "url": ctx.config.get("url"),
+                "headers": dict(ctx.config.get("headers") or {}),
+                "secret": ctx.config.get("secret"),
+            }, ctx.secrets)
+        except PlaceholderError as exc:
             return Failed(f"{exc}; nothing was sent")
+        url, headers, secret = resolved["url"], resolved["headers"], resolved["secret"]
         attempts = int(ctx.state.get("attempts", 0)) + 1
         ctx.state["attempts"] = attempts
         body = json.dumps(ctx.inputs, separators=(",", ":"), sort_keys=True).encode()
