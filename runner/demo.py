@@ -3,7 +3,8 @@
 The first run copies `catalog/` and `gantry.yaml` into a fresh Git repository under
 `.gantry/demo/` and commits them; later runs reuse it, so writes made through the demo
 are kept between runs but never land in the project's own history. Demo defaults for
-the admin password and the secret key are set only when the environment has none.
+the admin password, the secret key and the variables the example actions may read
+(`GANTRY_ACTION_ENV`) are set only when the environment has none.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from pathlib import Path
 import click
 
 DEMO_ADMIN_PASSWORD = "gantry-demo"
+# the example catalog's page-oncall and reconcile-flux-infra actions read these
+DEMO_ACTION_ENV = "INCIDENT_WEBHOOK_*,FLUX_RECEIVER_*"
 DEMO_IDENTITY = {"GIT_AUTHOR_NAME": "Gantry demo", "GIT_AUTHOR_EMAIL": "demo@gantry.invalid",
                  "GIT_COMMITTER_NAME": "Gantry demo",
                  "GIT_COMMITTER_EMAIL": "demo@gantry.invalid"}
@@ -74,6 +77,7 @@ def main(host: str, port: int, root: Path) -> None:
     os.environ["GANTRY_DATA_DIR"] = str(data_dir)
     if not os.environ.get("GANTRY_SECRET_KEY"):
         os.environ["GANTRY_SECRET_KEY"] = _secret_key(data_dir)
+    os.environ.setdefault("GANTRY_ACTION_ENV", DEMO_ACTION_ENV)
     if not os.environ.get("GANTRY_ADMIN_PASSWORD"):
         os.environ["GANTRY_ADMIN_PASSWORD"] = DEMO_ADMIN_PASSWORD
         click.echo(f"demo: log in as admin / {DEMO_ADMIN_PASSWORD} "
