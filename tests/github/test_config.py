@@ -78,6 +78,10 @@ def test_poll_interval_from_the_environment(monkeypatch, value, expected):
      "config.pollInterval is not a github-action setting"),
     ({"repository": "a/b", "workflow": "d.yml", "owner": "a"},
      "config.owner is not a github-action setting"),
+    ({"repository": "../..", "workflow": "d.yml"}, "'.' and '..' are not GitHub"),
+    ({"repository": "acme/..", "workflow": "d.yml"}, "'.' and '..' are not GitHub"),
+    ({"repository": "./deploy", "workflow": "d.yml"}, "'.' and '..' are not GitHub"),
+    ({"repoURL": "https://github.com/../..", "workflow": "d.yml"}, "'.' and '..' are not"),
 ])
 def test_bad_configs_are_refused_with_a_clear_message(config, message):
     problems = EXECUTOR.validate_config(config)
@@ -93,3 +97,22 @@ def test_inputs_are_sent_as_strings_in_their_json_form():
 def test_the_accepted_keys_are_those_of_the_action_schema():
     schema = json.loads((CATALOG.parent / "schemas" / "action.json").read_text())
     assert set(schema["$defs"]["github-action"]["properties"]) == set(KNOWN_KEYS)
+
+
+@pytest.mark.parametrize("repository", ["../..", "acme/..", "./deploy", "../x", "acme/."])
+def test_the_schema_refuses_dot_segments_like_the_executor(repository):
+    import jsonschema
+
+    schema = json.loads((CATALOG.parent / "schemas" / "action.json").read_text())
+    pattern = schema["$defs"]["github-action"]["properties"]["repository"]["pattern"]
+    assert not jsonschema.Draft202012Validator({"pattern": pattern}).is_valid(repository)
+    assert jsonschema.Draft202012Validator({"pattern": pattern}).is_valid("acme/my.repo")
+
+
+def test_the_client_never_builds_a_path_with_a_dot_segment():
+    from runner.plugins.github.client import GitHubError, _repo_path
+
+    assert _repo_path("acme", "a.b") == "/repos/acme/a.b"
+    for owner, repo in [("..", "x"), ("acme", ".."), (".", "x"), ("", "x")]:
+        with pytest.raises(GitHubError, match="not a GitHub repository"):
+            _repo_path(owner, repo)

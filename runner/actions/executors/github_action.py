@@ -120,6 +120,10 @@ def parse_config(config: dict[str, Any]) -> tuple[Target | None, list[str]]:
                             "https://github.com/owner/name")
     else:
         problems.append("config.repository (owner/name) or config.repoURL is required")
+    if {owner, repo} & {".", ".."}:
+        problems.append("config.repository: '.' and '..' are not GitHub owner or repository "
+                        "names")
+        owner = repo = ""
     workflow = ""
     raw = config.get("workflow")
     file_match = _WORKFLOW_FILE.match(raw.strip()) if isinstance(raw, str) else None

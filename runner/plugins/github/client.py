@@ -183,4 +183,7 @@ class GitHubClient:
 
 
 def _repo_path(owner: str, repo: str) -> str:
+    """`/repos/{owner}/{repo}`, encoded; a dot segment would let the path climb elsewhere."""
+    if {owner, repo} & {"", ".", ".."}:
+        raise GitHubError(0, f"not a GitHub repository: {owner!r}/{repo!r}")
     return f"/repos/{quote(owner, safe='')}/{quote(repo, safe='')}"
