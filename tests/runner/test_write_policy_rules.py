@@ -174,3 +174,24 @@ def test_the_dashboard_is_admin_only(role: str, allowed: bool) -> None:
     if refusal is not None:
         assert refusal.rule == write_policy.RULE_DASHBOARD
         assert "gantry.yaml (the dashboard) is admin-only" in refusal.message
+
+
+class _Catalog:
+    """A stand-in catalog the executor must never reach: the role check comes first."""
+
+
+def test_an_internal_run_whose_requester_role_is_unknown_writes_nothing() -> None:
+    from runner.actions.executors.internal import EXECUTOR, use_roles
+    from tests.actions.drive import drive, make_context
+
+    config = {"operation": "delete", "target": {"kind": "Service", "name": "any"}}
+    unregistered = make_context(config, workspace=_Catalog())
+    step, _ = drive(EXECUTOR, unregistered)
+    assert getattr(step, "error", "").startswith("this runner cannot look up the requester's role")
+
+    catalog = _Catalog()
+    use_roles(catalog, lambda username: None)
+    step, _ = drive(EXECUTOR, make_context(config, workspace=catalog))
+    assert "the requester 'alice' has no account on this runner any more" in \
+        getattr(step, "error", "")
+    assert "nothing was written" in getattr(step, "error", "")

@@ -21,7 +21,9 @@ memberships of the catalog before the write. An action is therefore never a way 
 policy: a developer's run cannot write a Team or Action entity, nor an entity of a team that
 does not list them. Running with the rights of whoever wrote the Action instead would let any
 caller the action admits borrow its author's rights. A requester whose account no longer
-exists, or a runner that cannot look roles up, fails the run without writing.
+exists, or a runner that cannot look roles up, fails the run without writing. A run records
+its requester's name, not the credential used, so a run started with an API key of a lowered
+role is judged with the role of the key's owner.
 """
 
 from __future__ import annotations
@@ -53,7 +55,10 @@ def use_roles(workspace: Any, role_of: RoleOf) -> None:
 
 def _requester_role(ctx: RunContext) -> tuple[str | None, str]:
     """The requester's role, or None and why it is unknown."""
-    lookup = _ROLE_LOOKUPS.get(ctx.workspace)
+    try:
+        lookup = _ROLE_LOOKUPS.get(ctx.workspace)
+    except TypeError:  # a workspace that cannot be weakly referenced was never registered
+        lookup = None
     if lookup is None:
         return None, "this runner cannot look up the requester's role"
     role = lookup(ctx.triggered_by)
