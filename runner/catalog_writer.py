@@ -3,12 +3,15 @@
 Every write follows the same steps under the workspace's write lock:
 
 1. check the request (shape, names that are safe as file names, the entity's identity);
-2. compute the new file text (a new file at `<Kind>/<namespace>/<name>.yaml`, or the
+2. ask the write policy (`runner.auth.write_policy`) whether the caller may write this
+   entity, with the entity as the catalog holds it and the team memberships of the
+   catalog *before* the write, so no path that writes entities can skip it;
+3. compute the new file text (a new file at `<Kind>/<namespace>/<name>.yaml`, or the
    existing file edited in place by `catalog_yaml`);
-3. validate the entity with the validator CI runs, against the refs of the whole catalog;
-4. write the file, commit exactly that file authored by the caller, and roll the file back
+4. validate the entity with the validator CI runs, against the refs of the whole catalog;
+5. write the file, commit exactly that file authored by the caller, and roll the file back
    if the commit fails (a failed write leaves no file change and no commit);
-5. refresh the workspace so the index, the site and the event stream see the change.
+6. refresh the workspace so the index, the site and the event stream see the change.
 
 Errors are typed (`WriteError` subclasses carry the HTTP status the API answers with).
 """
@@ -25,6 +28,7 @@ from typing import Any
 from generator.load import parse_text
 from generator.structure.entity import DEFAULT_NAMESPACE, make_ref
 
+from .auth import write_policy
 from .catalog_git import GitError, HeadMoved, Person
 from .catalog_yaml import (
     DERIVED_METADATA,
@@ -34,6 +38,7 @@ from .catalog_yaml import (
     new_file_text,
     strip_derived,
 )
+from .dashboard_config import CONFIG_FILE
 from .workspace import Workspace, etag_of
 
 log = logging.getLogger(__name__)
@@ -64,6 +69,12 @@ class NotFound(WriteError):
     status = 404
 
 
+class Forbidden(WriteError):
+    """The write policy refuses the caller; `extra["rule"]` names the rule."""
+
+    status = 403
+
+
 class Conflict(WriteError):
     status = 409
 
@@ -89,6 +100,48 @@ def author_of(user: Any) -> Person:
     name = getattr(user, "username", None) or getattr(user, "name", None) or str(user)
     email = getattr(user, "email", None) or f"{name}@{USER_EMAIL_DOMAIN}"
     return Person(str(name), str(email))
+
+
+def writer_of(author: Any) -> write_policy.Writer:
+    """Who the write policy judges: the author's name and effective role.
+
+    An author without a role (a bare `Person`) is refused: every write is made on
+    someone's behalf, and that someone's rights decide.
+    """
+    name = getattr(author, "username", None) or getattr(author, "name", None) or str(author)
+    role = getattr(author, "role", None)
+    if not isinstance(role, str) or not role:
+        raise Forbidden(f"the write on behalf of {name!r} carries no role, so the write "
+                        "policy cannot allow it", rule=write_policy.RULE_ROLE)
+    return write_policy.Writer(str(name), role)
+
+
+def _team_members(workspace: Workspace) -> write_policy.MembersOf:
+    """Members of a Team entity as the index holds it now, i.e. before this write."""
+    def members_of(namespace: str, name: str) -> list[str] | None:
+        team = workspace.entity("Team", name, namespace)
+        if team is None:
+            return None
+        spec = team.get("spec") if isinstance(team.get("spec"), dict) else {}
+        listed = spec.get("members") if isinstance(spec.get("members"), list) else []
+        return [m["name"] for m in listed
+                if isinstance(m, dict) and isinstance(m.get("name"), str)]
+
+    return members_of
+
+
+def _authorize(workspace: Workspace, writer: write_policy.Writer,
+               operation: write_policy.Operation, before: dict[str, Any] | None,
+               after: dict[str, Any] | None, relpath: str | None = None) -> None:
+    """Raise Forbidden when the write policy refuses this write (checked under the lock,
+    before anything is computed or written)."""
+    refusal = write_policy.entity_write_refusal(writer, operation, before, after,
+                                                _team_members(workspace))
+    if refusal is None and relpath is not None and workspace.repo_root is not None and \
+            _target_path(workspace, relpath) == workspace.repo_root / CONFIG_FILE:
+        refusal = write_policy.dashboard_refusal(writer)  # the dashboard's file stays admin-only
+    if refusal is not None:
+        raise Forbidden(refusal.message, rule=refusal.rule)
 
 
 # --- request checks ------------------------------------------------------------------------
@@ -312,9 +365,11 @@ def create(workspace: Workspace, entity_json: Any, author: Any) -> str:
     validation, BadRequest for a malformed body, ReadOnly outside Git.
     """
     person = author_of(author)
+    writer = writer_of(author)
     with workspace.lock:
         _check_writable(workspace)
         data = _prepare(workspace, entity_json)
+        _authorize(workspace, writer, "create", None, data)
         _kind, namespace, name = identity_of(data)
         kind = data["kind"]
         existing = workspace.record(kind, name, namespace)
@@ -345,12 +400,14 @@ def update(workspace: Workspace, entity_json: Any, author: Any, *, kind: str | N
     `if_match` is not the entity's current ETag.
     """
     person = author_of(author)
+    writer = writer_of(author)
     with workspace.lock:
         _check_writable(workspace)
         data = _prepare(workspace, entity_json)
         _check_identity(data, kind, name, namespace)
         _kind, ns, entity_name = identity_of(data)
         relpath, text, document = _existing(workspace, data["kind"], entity_name, ns)
+        _authorize(workspace, writer, "update", document, data, relpath)
         if not _matches(if_match, etag_of(document)):
             raise Conflict("the entity changed since you read it (If-Match does not match "
                            f"its ETag {etag_of(document)}); read it again and retry",
@@ -373,6 +430,7 @@ def delete(workspace: Workspace, kind: str, name: str, namespace: str | None, au
     would then fail validation.
     """
     person = author_of(author)
+    writer = writer_of(author)
     namespace = namespace or DEFAULT_NAMESPACE
     with workspace.lock:
         _check_writable(workspace)
@@ -383,6 +441,7 @@ def delete(workspace: Workspace, kind: str, name: str, namespace: str | None, au
             raise NotFound(f"unknown kind {kind!r}; known kinds: "
                            f"{', '.join(workspace.registry.kinds())}")
         relpath, text, document = _existing(workspace, canonical, name, namespace)
+        _authorize(workspace, writer, "delete", {**document, "kind": canonical}, None, relpath)
         if not _matches(if_match, etag_of(document)):
             raise Conflict("the entity changed since you read it (If-Match does not match "
                            f"its ETag {etag_of(document)}); read it again and retry",
@@ -429,6 +488,7 @@ def _keep_namespace_style(data: dict[str, Any], document: dict[str, Any]) -> dic
     return data
 
 
-__all__ = ["BadRequest", "Conflict", "DERIVED_METADATA", "Invalid", "NotFound", "ReadOnly",
-           "WriteError", "WriteFailed", "author_of", "create", "delete", "update"]
+__all__ = ["BadRequest", "Conflict", "DERIVED_METADATA", "Forbidden", "Invalid", "NotFound",
+           "ReadOnly", "WriteError", "WriteFailed", "author_of", "create", "delete", "update",
+           "writer_of"]
 

@@ -158,7 +158,8 @@ def op(summary: str, tag: str, *, ok: int = 200, response: dict[str, Any] | None
     return operation
 
 
-_ENTITY_ERRORS = {404: "Unknown kind or entity", 409: "Conflict (exists, or stale If-Match)",
+_ENTITY_ERRORS = {403: "Role too low, or refused by the write policy (`rule` names the rule)",
+                  404: "Unknown kind or entity", 409: "Conflict (exists, or stale If-Match)",
                   422: "The entity fails validation"}
 _WRITE_STATE = {409: "Conflict", 503: "The catalog workspace is not available"}
 

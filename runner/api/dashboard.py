@@ -1,4 +1,8 @@
-"""Dashboard settings (`/api/v1/dashboard/config`): read by anyone, changed by admins."""
+"""Dashboard settings (`/api/v1/dashboard/config`): read by anyone, changed by admins.
+
+gantry.yaml is admin-only by the write policy (`runner.auth.write_policy.DASHBOARD_ROLE`,
+`dashboard_refusal`); the entity write path refuses an edit of that file by the same rule.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ from flask import Blueprint, Response, jsonify
 
 from .. import dashboard_config
 from ..app import current_state
-from ..auth import client_ip, current_user, require_role
+from ..auth import client_ip, current_user, require_role, write_policy
 from ..catalog_git import Person
 from ..store import audit
 from .errors import ApiError, json_body
@@ -29,11 +33,14 @@ def get_config() -> Response:
 
 
 @bp.put("/config")
-@require_role("admin")
+@require_role(write_policy.DASHBOARD_ROLE)
 def put_config() -> Response:
     """Replace the given keys in gantry.yaml with one commit by the caller."""
     state = current_state()
     user = current_user()
+    refusal = write_policy.dashboard_refusal(write_policy.Writer(user.username, user.role))
+    if refusal is not None:
+        raise ApiError(403, refusal.message, rule=refusal.rule)
     body = json_body()
     author = Person(user.username, user.email or f"{user.username}@users.gantry")
     workspace = state.workspace

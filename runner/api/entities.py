@@ -4,20 +4,25 @@ Reads come from the runner's index; writes go through `runner.catalog_writer` (a
 commit authored by the caller) and are audited with the state before and after and the
 commit id. `GET` of one entity answers an `ETag`; `PUT`/`DELETE` with a stale `If-Match`
 get 409, so an update based on an old read never overwrites a newer one.
+
+Who may write what is decided by the write policy (`runner.auth.write_policy`), which
+`runner.catalog_writer` consults under the write lock with the entity as the catalog holds
+it: a refusal is a 403 whose `error` quotes the rule and whose `rule` names it.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Flask, Response, jsonify, request
 
 from .. import catalog_writer
-from ..app import current_state
+from ..actions.executors import internal
+from ..app import GantryState, current_state
 from ..auth import client_ip, current_user, require_role
 from ..catalog_yaml import strip_derived
 from ..redact import redact
-from ..store import audit
+from ..store import audit, users
 from ..workspace import EntityRecord, Workspace, etag_of
 from .errors import ApiError, json_body
 
@@ -179,3 +184,17 @@ def delete_entity(kind: str, name: str) -> Response:
             raise _api_error(exc) from None
     _audit("delete", kind, name, namespace, before, None, commit)
     return Response(status=204)
+
+
+def init_app(app: Flask, state: GantryState) -> None:
+    """Let `internal` action runs, which write entities on behalf of their requester, be
+    judged with the requester's current role (see runner/actions/executors/internal.py)."""
+    if state.workspace is None:
+        return
+    store = state.store
+
+    def role_of(username: str) -> str | None:
+        record = users.by_name(store, username)
+        return record.role if record is not None else None
+
+    internal.use_roles(state.workspace, role_of)

@@ -4,7 +4,7 @@
 the caller's address. Roles: viewer < developer < platform-engineer < admin.
 """
 
-from . import roles
+from . import roles, write_policy
 from .request import (
     SESSION_COOKIE,
     User,
@@ -26,4 +26,5 @@ __all__ = [
     "current_user",
     "require_role",
     "roles",
+    "write_policy",
 ]

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from generator.index.search import search
 from runner import catalog_writer
-from runner.catalog_git import Person
+from runner.auth import User
 from runner.config import Settings
 from runner.workspace import Workspace
 from tests.benchmarks import synth
@@ -55,7 +55,7 @@ def run(entities: int, writes: int) -> None:
             workspace.record("Service", metadata["name"], metadata["namespace"])
             lookups.append(time.perf_counter() - begun)
         print("record, first read       ", percentiles(lookups))
-        author = Person("bench", "bench@users.gantry")
+        author = User("bench", "bench", "platform-engineer", "bench@users.gantry")
         totals, refreshes, visible = [], [], []
         original_refresh = workspace.refresh
 

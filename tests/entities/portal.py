@@ -10,7 +10,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.support.runner_process import RunnerProcess, git, make_catalog_repo
+from tests.support.runner_process import PROJECT_ROOT, RunnerProcess, git, make_catalog_repo
 
 EXTRA_TEAMS = """\
 # Two small teams kept together in one file.
@@ -35,6 +35,16 @@ spec:
 
 ROLES = ("viewer", "developer", "platform-engineer")
 
+DEVELOPER_TEAMS = ("platform-team", "backend-services", "frontend-team")
+"""Teams that list the `developer` test user in `spec.members`, so that its writes to
+their entities pass the write policy (developers write only their teams' entities)."""
+
+
+def _team_listing(team: str, member: str) -> str:
+    """The example catalog's Team file with `member` added to the end of its members."""
+    text = (PROJECT_ROOT / "catalog" / "Team" / "default" / f"{team}.yaml").read_text()
+    return text + f"    - name: {member}\n      role: engineer\n"
+
 
 class Portal:
     """The runner under test, its repository, and a token per role."""
@@ -58,7 +68,10 @@ class Portal:
 
 
 def start_portal(base: Path) -> Iterator[Portal]:
-    repo = make_catalog_repo(base / "repo", extra_files={"catalog/guilds.yaml": EXTRA_TEAMS})
+    extra = {f"catalog/Team/default/{team}.yaml": _team_listing(team, "developer")
+             for team in DEVELOPER_TEAMS}
+    repo = make_catalog_repo(base / "repo",
+                             extra_files={"catalog/guilds.yaml": EXTRA_TEAMS, **extra})
     with RunnerProcess(repo / "catalog", base / "data") as runner:
         yield Portal(runner, repo)
 
