@@ -181,22 +181,6 @@ def _escape(token: str) -> str:
     return token.replace("~", "~0").replace("/", "~1")
 
 
-def external_refs(schema: Any) -> list[str]:
-    """Every `$ref` in `schema` that does not point inside the document itself."""
-    found: list[str] = []
-    if isinstance(schema, dict):
-        ref = schema.get("$ref")
-        if isinstance(ref, str) and not ref.startswith("#"):
-            found.append(ref)
-        for key, value in schema.items():
-            if key not in _DATA_KEYWORDS:
-                found += external_refs(value)
-    elif isinstance(schema, list):
-        for value in schema:
-            found += external_refs(value)
-    return found
-
-
 def kind_file(kind: str) -> str:
     """The published file name of a kind's schema: `service.json` for Service.
 

@@ -4,8 +4,9 @@ A kind is whatever a schema file declares with `x-gantry-kind` (or, failing that
 `properties.kind.const`), so dropping a new file into a schemas folder adds a kind with no code
 change. Files that declare no kind (such as `envelope.json`, or `gantry-yaml.json`, the schema of
 the repository's settings file) are still registered, so kind schemas can `$ref` them by file
-name. Extra folders (an adopting team's own `schemas/`) are read
-after the built-in one; a kind they declare again replaces the built-in definition.
+name. Extra folders (an adopting team's own `schemas/`) are read after the built-in one; a kind
+they declare again replaces the built-in definition. Every kind's schema is also kept
+self-contained (`bundled()`), for clients that validate without the other files.
 """
 
 from __future__ import annotations
@@ -148,29 +149,9 @@ class SchemaRegistry:
         return Draft202012Validator(envelope, registry=self.registry)
 
     def combined(self) -> dict[str, Any]:
-        """One self-contained schema for a document of any known kind.
-
-        Every schema is embedded under `$defs` with its `$id`, so references between files
-        resolve offline; tools that take a single schema file (editors, check-jsonschema)
-        can check a whole catalog with it.
-        """
-        embedded = {}
-        for uri, schema in self._documents.items():
-            if schema.get("$id", uri) == uri:
-                embedded[uri.rsplit("/", 1)[-1].removesuffix(".json")] = {**schema, "$id": uri}
-        branches = [{"if": {"properties": {"kind": {"const": entry.kind}}, "required": ["kind"]},
-                     "then": {"$ref": entry.schema["$id"]}}
-                    for entry in sorted(self._kinds.values(), key=lambda e: e.kind)]
-        return {
-            "$schema": "https://json-schema.org/draft/2020-12/schema",
-            "$id": SCHEMA_BASE + "catalog.json",
-            "title": "Any Gantry entity",
-            "type": "object",
-            "required": ["kind"],
-            "properties": {"kind": {"enum": self.kinds()}},
-            "allOf": branches,
-            "$defs": embedded,
-        }
+        """One self-contained schema for a document of any known kind, for tools that take a
+        single schema file (check-jsonschema); the same as `bundled_catalog()`."""
+        return self.bundled_catalog()
 
     def kinds(self) -> list[str]:
         """The known kind names, as their schemas spell them, sorted."""

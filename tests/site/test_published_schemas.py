@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from jsonschema import Draft202012Validator
+from jsonschema import Draft7Validator, Draft202012Validator
 
 from generator.site.build import build_site
 from generator.structure.kinds import SchemaRegistry
@@ -89,6 +89,10 @@ def test_catalog_schema_takes_every_example_document_and_refuses_wrong_ones(
     for doc, where, message in wrong:
         found = [(error.json_path, error.message) for error in validator.iter_errors(doc)]
         assert any(path == where and message in text for path, text in found), found
+    # Editors' YAML language server validates as draft 7: the verdicts must not change.
+    draft7 = Draft7Validator(validator.schema)
+    for doc in [doc for _, doc in documents] + [doc for doc, _, _ in wrong]:
+        assert draft7.is_valid(doc) == validator.is_valid(doc), doc
 
 
 def test_gantry_yaml_schema_takes_the_repository_file(example: Built) -> None:
@@ -102,6 +106,8 @@ def test_gantry_yaml_schema_takes_the_repository_file(example: Built) -> None:
     assert [where for where, _ in found] == ["$.announcements[0].severity", "$.quickLinks[1]",
                                              "$.quickLinks[1]"]
     assert "'url' is a required property" in [message for _, message in found]
+    draft7 = Draft7Validator(validator.schema)
+    assert draft7.is_valid(settings) and not draft7.is_valid(typo)
 
 
 def test_a_full_build_puts_back_missing_schemas_and_drops_stale_ones(
