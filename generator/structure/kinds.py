@@ -117,9 +117,12 @@ class SchemaRegistry:
         branches = [{"if": {"properties": {"kind": {"const": entry.kind}}, "required": ["kind"]},
                      "then": {"$ref": entry.schema["$id"]}}
                     for entry in sorted(self._kinds.values(), key=lambda e: e.kind)]
+        root_id = SCHEMA_BASE + "catalog.json"
+        if root_id in self._documents:  # a schema file has that name: keep the two apart
+            root_id = "urn:gantry:schemas:catalog.json"
         root = {
             "$schema": DRAFT_2020_12,
-            "$id": SCHEMA_BASE + "catalog.json",
+            "$id": root_id,
             "title": "Any Gantry entity",
             "description": "A catalog document of any known kind; `kind` selects its schema.",
             "type": "object",

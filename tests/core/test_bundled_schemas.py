@@ -16,6 +16,7 @@ from jsonschema import Draft202012Validator
 from referencing.exceptions import Unresolvable
 
 from generator.resources import schemas_dir
+from generator.structure.bundle import published_schemas
 from generator.structure.kinds import SchemaError, SchemaRegistry
 from runner import dashboard_config
 from runner.app import create_app
@@ -211,6 +212,24 @@ def test_a_reference_that_does_not_resolve_is_a_schema_error(tmp_path: Path, ref
     with pytest.raises(SchemaError, match="database-cluster.json") as caught:
         SchemaRegistry([tmp_path])
     assert repr(ref) in str(caught.value)
+
+
+def test_a_kind_named_like_a_published_file_does_not_take_its_address(tmp_path: Path) -> None:
+    kind = {**copy.deepcopy(CLUSTER), "x-gantry-kind": "Catalog"}
+    kind["properties"]["kind"] = {"const": "Catalog"}
+    kind["properties"]["spec"] = {"type": "object"}
+    write(tmp_path, "catalog.json", json.dumps(kind))
+    registry = SchemaRegistry([tmp_path])
+    files = published_schemas(registry)
+    assert files["kind-catalog.json"] == registry.bundled("Catalog")
+    assert files["catalog.json"] == registry.bundled_catalog()
+    assert "Catalog" in files["catalog.json"]["properties"]["kind"]["enum"]
+    any_kind = Draft202012Validator(files["catalog.json"])
+    assert any_kind.is_valid(cluster() | {"kind": "Catalog"})
+    assert not any_kind.is_valid(cluster() | {"kind": "Catalog", "spec": []})
+    assert set(files) == {"action.json", "api.json", "documentation.json", "environment.json",
+                          "infrastructure.json", "service.json", "team.json",
+                          "kind-catalog.json", "catalog.json", "gantry-yaml.json"}
 
 
 GANTRY_YAML = schemas_dir() / "gantry-yaml.json"
