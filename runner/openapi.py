@@ -219,9 +219,11 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
         params=[NAMESPACE, _query("depth", "Hops to follow.", _LIMIT),
                 _query("direction", "Edges to follow.", {"enum": ["both", "out", "in"]})],
         extra={404: "Not found"}),
-    ("get", "/api/v1/schemas"): op("JSON Schemas of every kind", "schemas", response=_OBJ),
-    ("get", "/api/v1/schemas/{kind}"): op("JSON Schema of a kind", "schemas", response=_OBJ,
-                                          extra={404: "Unknown kind"}),
+    ("get", "/api/v1/schemas"): op("Self-contained JSON Schemas of every kind, by kind",
+                                   "schemas", response=_OBJ),
+    ("get", "/api/v1/schemas/{kind}"): op(
+        "Self-contained JSON Schema of a kind (Draft 2020-12, every $ref inside it)",
+        "schemas", response=_OBJ, extra={404: "Unknown kind"}),
     ("get", "/api/v1/actions"): op("List actions", "actions", response=_list_of("Entity")),
     ("get", "/api/v1/actions/runs"): op(
         "Runs of every action", "actions", response=_list_of("Run"),
@@ -248,7 +250,9 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
                                  response=_list_of("AuditEntry"), params=PAGE),
     ("get", "/api/v1/history"): op("The caller's recently viewed entities", "history",
                                    response=_list_of("HistoryEntry"),
-                                   params=[_query("limit", "At most 20.", _LIMIT)]),
+                                   params=[_query("limit", "How many, newest first; 20 are "
+                                                  "kept, a larger limit answers those 20.",
+                                                  _LIMIT)]),
     ("post", "/api/v1/history"): op("Record an entity view", "history", ok=201,
                                     response=_list_of("HistoryEntry"), body="HistoryRequest"),
     ("get", "/api/v1/dashboard/config"): op("Dashboard settings from gantry.yaml", "dashboard",

@@ -4,7 +4,11 @@ A full build renders every page in one pass over data read from DuckDB in a few 
 queries; large catalogs render entity pages in a pool of processes (forked, so they share
 the loaded data without copying). Files whose content did not change are not rewritten,
 and a build whose inputs are identical to the previous one (same index fingerprint,
-gantry.yaml, templates and assets) returns at once.
+gantry.yaml, templates, assets and schema files) returns at once.
+
+A full build also publishes the self-contained JSON Schemas under `schemas/` (one per kind,
+`catalog.json` for any kind, `gantry-yaml.json`), the files `/api/v1/schemas` answers, so
+editors can validate catalog files against the site's stable address.
 """
 
 from __future__ import annotations
@@ -25,7 +29,8 @@ import duckdb
 from jinja2 import Environment
 
 from .. import __version__
-from ..resources import site_dir
+from ..resources import schemas_dir, site_dir
+from ..structure.bundle import CATALOG_FILE
 from . import pages
 from .model import SiteData, fingerprint, load_site_data
 from .output import WriteTally, remove_page, write_if_changed, write_new_page
@@ -42,6 +47,8 @@ NOSCRIPT_LIMIT = 2000
 JavaScript); larger catalogs load the table from catalog-data.js only."""
 POOL_THRESHOLD = 3000
 """Entity pages to render before a process pool pays for itself."""
+SCHEMAS = "schemas"
+"""The site folder of the published schemas."""
 _NEIGHBOUR_LINK = re.compile(rb'data-ref="([^"]+)"')
 
 
@@ -72,6 +79,14 @@ def _assets_digest(site_root: Path) -> str:
             if path.is_file():
                 digest.update(path.relative_to(site_root).as_posix().encode())
                 digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _schemas_digest() -> str:
+    """The schema files the published schemas are made from."""
+    digest = hashlib.sha256()
+    for path in sorted(schemas_dir().glob("*.json")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:16]
 
 
@@ -201,6 +216,21 @@ def _write_static(site_root: Path, out_dir: Path, tally: WriteTally) -> None:
             write_if_changed(target, path.read_bytes(), tally)
 
 
+def _write_schemas(out_dir: Path, tally: WriteTally) -> None:
+    """Publish every self-contained schema under `schemas/`, removing ones no longer made."""
+    from ..structure.bundle import published_schemas
+    from ..structure.kinds import SchemaRegistry
+
+    files = published_schemas(SchemaRegistry())
+    folder = out_dir / SCHEMAS
+    for name, schema in files.items():
+        text = json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
+        write_if_changed(folder / name, text.encode(), tally)
+    for path in folder.glob("*.json"):
+        if path.name not in files:
+            path.unlink()
+
+
 def _write_page(env, template: str, context: dict, out_dir: Path, folder: str,
                 tally: WriteTally) -> None:
     html = env.get_template(template).render(context).encode()
@@ -246,11 +276,12 @@ def build_site(index_path: Path, catalog_root: Path, out_dir: Path, *,
     site_root = site_dir()
     assets = _assets_digest(site_root)
     repo = repo_info(catalog_root, config)
-    settings = _settings_digest(catalog_root, config, f"{assets}|{repo}")
+    settings = _settings_digest(catalog_root, config, f"{assets}|{repo}|{_schemas_digest()}")
     indexed = _index_digest(index_path)
     stamp = _read_stamp(out_dir)
     stats = SiteStats()
-    complete = stamp.get("settings") == settings and (out_dir / "index.html").is_file()
+    complete = (stamp.get("settings") == settings and (out_dir / "index.html").is_file()
+                and (out_dir / SCHEMAS / CATALOG_FILE).is_file())
     if not complete:
         changed_refs = None  # new settings, templates or output folder: every page changes
     elif changed_refs is None and stamp.get("index") == indexed:
@@ -291,6 +322,8 @@ def build_site(index_path: Path, catalog_root: Path, out_dir: Path, *,
         tally.add(entity_tally)
         stats.pages_removed = sum(remove_page(folder) for folder in removed)
         _write_list_pages(ctx, env, site_root, out_dir, tally, stats)
+        if changed_refs is None:
+            _write_schemas(out_dir, tally)
         stats.render_seconds = time.perf_counter() - render_started
         if search_pool is not None:
             stats.search_seconds = search_job.get()

@@ -2,9 +2,11 @@
 
 A kind is whatever a schema file declares with `x-gantry-kind` (or, failing that, with
 `properties.kind.const`), so dropping a new file into a schemas folder adds a kind with no code
-change. Files that declare no kind (such as `envelope.json`) are still registered, so kind
-schemas can `$ref` them by file name. Extra folders (an adopting team's own `schemas/`) are read
-after the built-in one; a kind they declare again replaces the built-in definition.
+change. Files that declare no kind (such as `envelope.json`, or `gantry-yaml.json`, the schema of
+the repository's settings file) are still registered, so kind schemas can `$ref` them by file
+name. Extra folders (an adopting team's own `schemas/`) are read after the built-in one; a kind
+they declare again replaces the built-in definition. Every kind's schema is also kept
+self-contained (`bundled()`), for clients that validate without the other files.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from ..resources import schemas_dir
+from .bundle import DRAFT_2020_12, BundleError, bundle
 
 SCHEMA_BASE = "https://gantry.io/schemas/"
 _DRAFT7 = "http://json-schema.org/draft-07/schema#"
@@ -93,6 +96,53 @@ class SchemaRegistry:
             validator = Draft202012Validator(anchored, registry=self.registry)
             self._kinds[kind.lower()] = KindSchema(kind, path, anchored, validator)
         self._fast: dict[str, Callable[[Any], bool]] = {}
+        self._bundled: dict[str, dict[str, Any]] = {}
+        for entry in self._kinds.values():
+            try:
+                self._bundled[entry.kind.lower()] = bundle(entry.schema, self.registry)
+            except BundleError as exc:
+                raise SchemaError(f"{entry.path}: {exc}") from exc
+
+    def bundled(self, kind: str) -> dict[str, Any]:
+        """The kind's schema made self-contained: every `$ref` points inside it, so a client
+        validates with it alone, offline. Raises KeyError for an unknown kind."""
+        entry = self.get(kind)
+        if entry is None:
+            raise KeyError(kind)
+        return self._bundled[entry.kind.lower()]
+
+    def bundled_catalog(self) -> dict[str, Any]:
+        """One self-contained schema for a document of any known kind (`catalog.json`): the
+        `kind` picks the kind's schema, so one editor setting covers every catalog file."""
+        branches = [{"if": {"properties": {"kind": {"const": entry.kind}}, "required": ["kind"]},
+                     "then": {"$ref": entry.schema["$id"]}}
+                    for entry in sorted(self._kinds.values(), key=lambda e: e.kind)]
+        root_id = SCHEMA_BASE + "catalog.json"
+        if root_id in self._documents:  # a schema file has that name: keep the two apart
+            root_id = "urn:gantry:schemas:catalog.json"
+        root = {
+            "$schema": DRAFT_2020_12,
+            "$id": root_id,
+            "title": "Any Gantry entity",
+            "description": "A catalog document of any known kind; `kind` selects its schema.",
+            "type": "object",
+            "required": ["kind"],
+            "properties": {"kind": {"enum": self.kinds()}},
+            "allOf": branches,
+        }
+        return bundle(root, self.registry)
+
+    def bundled_document(self, filename: str) -> dict[str, Any] | None:
+        """A schema file that declares no kind (`gantry-yaml.json`), made self-contained;
+        None when no schemas folder has it."""
+        uri = SCHEMA_BASE + filename
+        schema = self._documents.get(uri)
+        if schema is None:
+            return None
+        try:
+            return bundle(schema, self.registry, uri)
+        except BundleError as exc:
+            raise SchemaError(f"{filename}: {exc}") from exc
 
     def envelope_validator(self) -> Draft202012Validator | None:
         """A validator for what every document shares, used when the kind is unknown."""
@@ -102,29 +152,9 @@ class SchemaRegistry:
         return Draft202012Validator(envelope, registry=self.registry)
 
     def combined(self) -> dict[str, Any]:
-        """One self-contained schema for a document of any known kind.
-
-        Every schema is embedded under `$defs` with its `$id`, so references between files
-        resolve offline; tools that take a single schema file (editors, check-jsonschema)
-        can check a whole catalog with it.
-        """
-        embedded = {}
-        for uri, schema in self._documents.items():
-            if schema.get("$id", uri) == uri:
-                embedded[uri.rsplit("/", 1)[-1].removesuffix(".json")] = {**schema, "$id": uri}
-        branches = [{"if": {"properties": {"kind": {"const": entry.kind}}, "required": ["kind"]},
-                     "then": {"$ref": entry.schema["$id"]}}
-                    for entry in sorted(self._kinds.values(), key=lambda e: e.kind)]
-        return {
-            "$schema": "https://json-schema.org/draft/2020-12/schema",
-            "$id": SCHEMA_BASE + "catalog.json",
-            "title": "Any Gantry entity",
-            "type": "object",
-            "required": ["kind"],
-            "properties": {"kind": {"enum": self.kinds()}},
-            "allOf": branches,
-            "$defs": embedded,
-        }
+        """One self-contained schema for a document of any known kind, for tools that take a
+        single schema file (check-jsonschema); the same as `bundled_catalog()`."""
+        return self.bundled_catalog()
 
     def kinds(self) -> list[str]:
         """The known kind names, as their schemas spell them, sorted."""

@@ -16,6 +16,7 @@ bp = Blueprint("history", __name__, url_prefix="/api/v1")
 
 _NAME = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 _KIND = re.compile(r"^[A-Za-z][A-Za-z0-9]{0,62}$")
+_INT32_MAX = 2**31 - 1
 
 
 @bp.post("/history")
@@ -39,5 +40,10 @@ def record_view() -> Response:
 @bp.get("/history")
 @require_role("viewer")
 def recent_views() -> Response:
-    limit = int_arg("limit", history.MAX_ENTRIES, 1, history.MAX_ENTRIES)
+    """The caller's recently viewed entities, newest first.
+
+    A `limit` above what is kept answers what is kept, as page sizes elsewhere are clamped;
+    a limit that is not a whole number, below 1 or beyond 32 bits is refused with 400.
+    """
+    limit = min(int_arg("limit", history.MAX_ENTRIES, 1, _INT32_MAX), history.MAX_ENTRIES)
     return jsonify(history.recent(current_state().store, current_user().id, limit))

@@ -64,11 +64,27 @@ def test_invalid_view_is_400(runner: RunnerProcess, body: dict) -> None:
     assert response.status_code == 400 and response.json()["error"]
 
 
-@pytest.mark.parametrize("limit", ["0", "21", "many"])
+def test_limit_above_what_is_kept_answers_what_is_kept(runner: RunnerProcess,
+                                                        make_user) -> None:
+    _, busy = make_user("viewer")
+    for i in range(23):
+        view(runner, busy, f"seen-{i}")
+    kept = history(runner, busy)
+    assert len(kept) == 20 and kept[0]["name"] == "seen-22"
+    for limit in (21, 50, 4096, 2**31 - 1):
+        assert history(runner, busy, limit=limit) == kept, limit
+    _, quiet = make_user("developer")
+    for name in ("only-one", "and-two"):
+        view(runner, quiet, name)
+    assert [e["name"] for e in history(runner, quiet, limit=50)] == ["and-two", "only-one"]
+
+
+@pytest.mark.parametrize("limit", ["0", "-3", "many", "2.5", "1e3", str(2**31), str(2**64)])
 def test_bad_limit_is_400(runner: RunnerProcess, limit: str) -> None:
     response = http.get(runner.url("/api/v1/history"), headers=runner.auth(),
                          params={"limit": limit})
     assert response.status_code == 400
+    assert "limit" in response.json()["error"]
 
 
 def test_history_needs_credentials(runner: RunnerProcess) -> None:
