@@ -10,7 +10,7 @@ from ..app import current_state
 from ..auth import current_user, require_role
 from ..store import history
 from .errors import ApiError, json_body
-from .params import int_arg
+from .params import page_arg
 
 bp = Blueprint("history", __name__, url_prefix="/api/v1")
 
@@ -39,5 +39,5 @@ def record_view() -> Response:
 @bp.get("/history")
 @require_role("viewer")
 def recent_views() -> Response:
-    limit = int_arg("limit", history.MAX_ENTRIES, 1, history.MAX_ENTRIES)
+    limit = page_arg("limit", history.MAX_ENTRIES, history.MAX_ENTRIES)
     return jsonify(history.recent(current_state().store, current_user().id, limit))
