@@ -46,8 +46,8 @@ def check_request_names(path_params: dict[str, Any]) -> None:
     """Apply `check_name` to everything in this request that names an entity."""
     check_name(path_params.get("name"), "name")
     check_name(request.args.get("namespace"), "namespace")
-    if request.method in ("POST", "PUT") and request.get_data(cache=True).strip():
-        metadata = json_body().get("metadata")
+    if request.method in ("POST", "PUT"):
+        metadata = json_body(required=False).get("metadata")
         if isinstance(metadata, dict):
             for key in ("name", "namespace"):
                 check_name(metadata.get(key), f"metadata.{key}")
