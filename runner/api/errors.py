@@ -11,6 +11,7 @@ import json
 import logging
 import math
 import re
+from itertools import accumulate
 from typing import Any
 
 from flask import Flask, Response, g, jsonify, request
@@ -55,7 +56,10 @@ class ApiError(Exception):
 
 
 MAX_JSON_DEPTH = 64
-_TOKENS = re.compile(rb'"[^"\\]*+(?:\\.[^"\\]*+)*+"|[\[\]{}]', re.DOTALL)
+_STRING = re.compile(rb'"[^"\\]*+(?:\\.[^"\\]*+)*+"', re.DOTALL)
+_NOT_BRACKETS = bytes(byte for byte in range(256) if byte not in b"[]{}")
+_STEPS = bytes.maketrans(b"[{]}", b"\x01\x01\xff\xff")
+_ESCAPED_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _EXCERPT = 40
 
@@ -71,24 +75,22 @@ def _excerpt(text: str) -> str:
 def check_depth(raw: bytes, limit: int = MAX_JSON_DEPTH) -> None:
     """BadJson when arrays/objects nest deeper than `limit`.
 
-    A linear scan of the brackets outside strings, done before parsing, so that text
-    nested thousands deep never reaches the recursive parser.
+    Done before parsing and without recursion, so that text nested thousands deep never
+    reaches the recursive parser: strings are cut out, the brackets left become +1/-1
+    steps and the deepest running sum is the nesting depth (all in C, linear time).
     """
-    depth = 0
-    for match in _TOKENS.finditer(raw):
-        token = match.group()
-        if token in (b"[", b"{"):
-            depth += 1
-            if depth > limit:
-                raise BadJson(f"nested deeper than {limit} levels "
-                              f"(at byte {match.start()})")
-        elif token in (b"]", b"}"):
-            depth -= 1
+    steps = _STRING.sub(b"", raw).translate(_STEPS, _NOT_BRACKETS)
+    if steps and max(accumulate(memoryview(steps).cast("b"))) > limit:
+        raise BadJson(f"nested deeper than {limit} levels")
 
 
-def _where(path: list[str | int]) -> str:
+def _where(node: tuple | None) -> str:
+    parts: list[str | int] = []
+    while node is not None:
+        node, key = node
+        parts.append(key)
     where = "$"
-    for part in path:
+    for part in reversed(parts):
         where += f"[{part}]" if isinstance(part, int) else f".{_excerpt(part)}"
     return where
 
@@ -97,26 +99,27 @@ def check_text(data: Any) -> None:
     """BadJson when a key or string anywhere in `data` holds a lone UTF-16 surrogate.
 
     Such text (`"\\ud800"`) cannot be encoded as UTF-8, so it would fail later in the
-    store, in Git or in the site build. The walk uses its own stack, not recursion.
+    store, in Git or in the site build. The walk uses its own stack, not recursion; each
+    entry links to its parent, so the path is spelled out only for the message.
     """
-    stack: list[tuple[Any, list[str | int]]] = [(data, [])]
+    stack: list[tuple[Any, tuple | None]] = [(data, None)]
     while stack:
-        value, path = stack.pop()
+        value, node = stack.pop()
         if isinstance(value, str):
             found = _SURROGATE.search(value)
             if found:
-                raise BadJson(f"text at {_where(path)} holds a lone surrogate "
+                raise BadJson(f"text at {_where(node)} holds a lone surrogate "
                               f"(\\u{ord(found.group()):04x}): send valid Unicode")
         elif isinstance(value, dict):
             for key, item in value.items():
                 found = _SURROGATE.search(key)
                 if found:
                     shown = _excerpt(_SURROGATE.sub("?", key))
-                    raise BadJson(f"key {shown!r} at {_where(path)} holds a lone surrogate "
+                    raise BadJson(f"key {shown!r} at {_where(node)} holds a lone surrogate "
                                   f"(\\u{ord(found.group()):04x}): send valid Unicode")
-                stack.append((item, [*path, key]))
+                stack.append((item, (node, key)))
         elif isinstance(value, list):
-            stack.extend((item, [*path, index]) for index, item in enumerate(value))
+            stack.extend((item, (node, index)) for index, item in enumerate(value))
 
 
 def _constant(name: str) -> Any:
@@ -153,7 +156,8 @@ def parse_json(raw: bytes | str) -> Any:
         raise
     except (ValueError, RecursionError) as exc:
         raise BadJson(str(exc)) from None
-    check_text(data)
+    if _ESCAPED_SURROGATE.search(raw):
+        check_text(data)
     return data
 
 

@@ -33,21 +33,20 @@ def int_arg(name: str, default: int, low: int, high: int, *, clamp: bool = False
     raw = request.args.get(name)
     if raw is None or raw == "":
         return default
+    upper = INT32_MAX if clamp else high
+    out_of_range = ApiError(400, f"{name} must be a whole number between {low} and {upper}, "
+                                 f"got {_shown(raw)}")
     if raw.startswith("-") and _DIGITS.fullmatch(raw[1:]):
-        raise ApiError(400, f"{name} must not be negative, got {_shown(raw)}")
+        raise out_of_range
     if not _DIGITS.fullmatch(raw):
         raise ApiError(400, f"{name} must be a whole number written with the digits 0-9, "
                             f"got {_shown(raw)}")
-    if len(raw.lstrip("0")) > len(str(INT32_MAX)) or int(raw) > INT32_MAX:
-        raise ApiError(400, f"{name} must be at most {INT32_MAX}, got {_shown(raw)}")
+    if len(raw.lstrip("0")) > len(str(INT32_MAX)):
+        raise out_of_range
     value = int(raw)
-    if value < low:
-        raise ApiError(400, f"{name} must be at least {low}, got {value}")
-    if value > high:
-        if clamp:
-            return high
-        raise ApiError(400, f"{name} must be at most {high}, got {value}")
-    return value
+    if not low <= value <= upper:
+        raise out_of_range
+    return min(value, high)
 
 
 def page_arg(name: str, default: int, maximum: int) -> int:

@@ -64,7 +64,7 @@ def test_invalid_view_is_400(runner: RunnerProcess, body: dict) -> None:
     assert response.status_code == 400 and response.json()["error"]
 
 
-@pytest.mark.parametrize("limit", ["0", "21", "many"])
+@pytest.mark.parametrize("limit", ["0", "-21", "many"])
 def test_bad_limit_is_400(runner: RunnerProcess, limit: str) -> None:
     response = http.get(runner.url("/api/v1/history"), headers=runner.auth(),
                          params={"limit": limit})
