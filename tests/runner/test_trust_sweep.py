@@ -14,12 +14,14 @@ import json
 import re
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from runner import openapi
+from runner.plugins.registry import PLUGINS
 
 from .inprocess import InProcessApp, start_app
 
@@ -54,13 +56,26 @@ def needs_role(portal: InProcessApp, rule: str) -> bool:
     return getattr(portal.app.view_functions[endpoint], "gantry_role", None) is not None
 
 
-def concrete(rule: str) -> str:
+def concrete(rule: str, plugin: str = PLUGIN_NAME) -> str:
     def value(match: re.Match) -> str:
         name = match.group(1)
         if name == "name" and rule.startswith("/api/v1/plugins/"):
-            return PLUGIN_NAME
+            return plugin
         return PATH_VALUES.get(name, "sweep")
     return re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", value, rule)
+
+
+def targets(portal: InProcessApp) -> Iterator[tuple[str, str, str, dict[str, Any]]]:
+    """(method, rule, concrete path, plausible body) to sweep. Plugin routes are swept
+    for every bundled plugin, a plugin's config with its own settings schema's fields."""
+    for method, rule in body_endpoints(portal):
+        if "<name>" in rule and rule.startswith("/api/v1/plugins/"):
+            for name, plugin in sorted(PLUGINS.items()):
+                body = example(plugin.schema) if rule.endswith("/config") else \
+                    documented_body(method, rule)
+                yield method, rule, concrete(rule, name), body
+        else:
+            yield method, rule, concrete(rule), documented_body(method, rule)
 
 
 def _resolve(schema: dict[str, Any]) -> dict[str, Any]:
@@ -84,6 +99,8 @@ def example(schema: dict[str, Any]) -> Any:
         return {key: example(sub) for key, sub in schema.get("properties", {}).items()}
     if kind == "array":
         return [example(schema.get("items", {}))]
+    if "oneOf" in schema or "anyOf" in schema:
+        return example((schema.get("oneOf") or schema["anyOf"])[0])
     if kind == "boolean":
         return True
     if kind in ("integer", "number"):
@@ -193,9 +210,9 @@ def test_the_sweep_finds_the_body_endpoints(portal: InProcessApp) -> None:
 
 def test_no_malformed_body_answers_500(portal: InProcessApp) -> None:
     failures, seen = [], set()
-    for method, rule in body_endpoints(portal):
-        path, guarded = concrete(rule), needs_role(portal, rule)
-        variants = list(fixed_variants(documented_body(method, rule)))
+    for method, rule, path, body in targets(portal):
+        guarded = needs_role(portal, rule)
+        variants = list(fixed_variants(body))
         for identity in IDENTITIES:
             for label, raw, content_type in variants:
                 response = send(portal, method, path, identity, raw, content_type)
@@ -234,8 +251,7 @@ _JSON_VALUES = st.recursive(
 
 @pytest.fixture(scope="module")
 def endpoints(portal: InProcessApp) -> list[tuple[str, str, dict[str, Any]]]:
-    return [(method, concrete(rule), documented_body(method, rule))
-            for method, rule in body_endpoints(portal)]
+    return [(method, path, body) for method, _rule, path, body in targets(portal)]
 
 
 @settings(max_examples=150, deadline=None, database=None, derandomize=True,
@@ -261,3 +277,37 @@ def test_sweep_repository_is_still_sound(portal: InProcessApp) -> None:
     """After the sweep, the dashboard file (which admins may have changed) still reads."""
     response = portal.client.get("/api/v1/dashboard/config", headers=portal.headers("viewer"))
     assert response.status_code == 200, response.get_data()
+
+
+HOSTILE_QUERY_VALUES = ["-1", "0", "99999999999999999999999", "2147483648", "1e9", "NaN", "",
+                        "\x00", "%ff", "x" * 5000, "../..", "🚀"]
+# Already percent-encoded: a UTF-8-encoded surrogate, bytes that are not UTF-8, a NUL.
+RAW_QUERY_VALUES = ["%ED%A0%80", "%FF%FE", "%C0%AF", "%00"]
+
+
+def query_targets(portal: InProcessApp) -> Iterator[tuple[str, list[str]]]:
+    """(concrete path, documented query parameter names) of every GET API route."""
+    for rule in portal.app.url_map.iter_rules():
+        if "GET" not in (rule.methods or ()) or rule.endpoint in openapi.UNDOCUMENTED_ENDPOINTS:
+            continue
+        operation = openapi.OPERATIONS.get(("get", openapi.openapi_path(rule.rule)), {})
+        names = [p["name"] for p in operation.get("parameters", []) if p["in"] == "query"]
+        if names and not rule.rule.endswith("/health-check"):
+            yield concrete(rule.rule), names
+
+
+def test_no_hostile_query_value_answers_500(portal: InProcessApp) -> None:
+    """Every documented query parameter of every GET route, given hostile values."""
+    failures, swept = [], 0
+    for path, names in query_targets(portal):
+        for name in names:
+            encoded = [urlencode({name: value}) for value in HOSTILE_QUERY_VALUES]
+            for value in encoded + [f"{name}={raw}" for raw in RAW_QUERY_VALUES]:
+                query = value + ("&q=tiny" if name != "q" else "")
+                response = portal.client.get(f"{path}?{query}", headers=portal.headers("admin"))
+                swept += 1
+                if response.status_code >= 500 or not response.is_json:
+                    failures.append(f"GET {path}?{value[:30]}: "
+                                    f"{response.status_code} {response.get_data()[:120]!r}")
+    assert failures == []
+    assert swept > 100
