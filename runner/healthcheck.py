@@ -116,8 +116,13 @@ def resolve(host: str, port: int,
         if any(ip in network for network in allowed):
             continue
         reason = refusal_reason(ip)
-        if reason:
+        if reason and literal is not None:
             raise UnsafeTarget(f"host {host!r} is not a public target: {reason}")
+        if reason:
+            # What a name resolves to stays inside the runner: the caller learns only
+            # that the target is refused, not which internal address answered.
+            raise UnsafeTarget(f"host {host!r} does not resolve to a public address; "
+                               "only public targets can be checked")
     return str(addresses[0])
 
 

@@ -39,8 +39,9 @@ def _query(name: str, description: str, schema: dict[str, Any] | None = None,
 _STR = {"type": "string"}
 _OBJ = {"type": "object"}
 _NAME = {"type": "string", "pattern": "^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"}
-_LIMIT = {"type": "integer", "minimum": 1}
-_OFFSET = {"type": "integer", "minimum": 0}
+_LIMIT = {"type": "integer", "minimum": 1, "maximum": 2**31 - 1,
+          "description": "A page size above the endpoint's maximum is clamped to it."}
+_OFFSET = {"type": "integer", "minimum": 0, "maximum": 2**31 - 1}
 NAMESPACE = _query("namespace", "Namespace of the entity (default `default`).", _NAME)
 PAGE = [_query("limit", "Page size.", _LIMIT), _query("offset", "Entries to skip.", _OFFSET)]
 
@@ -160,7 +161,9 @@ def op(summary: str, tag: str, *, ok: int = 200, response: dict[str, Any] | None
 
 _ENTITY_ERRORS = {403: "Role too low, or refused by the write policy (`rule` names the rule)",
                   404: "Unknown kind or entity", 409: "Conflict (exists, or stale If-Match)",
-                  422: "The entity fails validation"}
+                  422: "The entity fails validation, or a name is longer than the schema "
+                       "allows"}
+_LONG_NAME = {422: "A name or namespace longer than the schema allows"}
 _WRITE_STATE = {409: "Conflict", 503: "The catalog workspace is not available"}
 
 OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
@@ -192,17 +195,18 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
     ("get", "/api/v1/entities"): op(
         "List entities", "entities", response=_list_of("Entity"),
         params=[_query("namespace", "Only this namespace."), _query("owner", "Only this owner."),
-                _query("tag", "Only entities with this tag.")]),
+                _query("tag", "Only entities with this tag."), *PAGE]),
     ("post", "/api/v1/entities"): op("Create an entity (one commit)", "entities", ok=201,
                                      response=_ref("Entity"), body="Entity",
                                      extra={**_ENTITY_ERRORS, 503: "Catalog not available"}),
     ("get", "/api/v1/entities/{kind}"): op(
         "List entities of a kind (case-insensitive)", "entities", response=_list_of("Entity"),
         params=[_query("namespace", "Only this namespace."), _query("owner", "Only this owner."),
-                _query("tag", "Only entities with this tag.")], extra={404: "Unknown kind"}),
+                _query("tag", "Only entities with this tag."), *PAGE],
+        extra={404: "Unknown kind"}),
     ("get", "/api/v1/entities/{kind}/{name}"): op(
         "Get an entity (with an ETag)", "entities", response=_ref("Entity"),
-        params=[NAMESPACE], extra={404: "Not found"}),
+        params=[NAMESPACE], extra={404: "Not found", **_LONG_NAME}),
     ("put", "/api/v1/entities/{kind}/{name}"): op(
         "Replace an entity (one commit; If-Match for optimistic locking)", "entities",
         response=_ref("Entity"), body="Entity", params=[NAMESPACE], extra=_ENTITY_ERRORS),
@@ -216,9 +220,10 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
                 _query("limit", "Most results.", _LIMIT)]),
     ("get", "/api/v1/graph/{kind}/{name}"): op(
         "Relationship graph around an entity", "graph", response=_ref("Graph"),
-        params=[NAMESPACE, _query("depth", "Hops to follow.", _LIMIT),
+        params=[NAMESPACE, _query("depth", "Hops to follow (1 to 5).",
+                                  {"type": "integer", "minimum": 1, "maximum": 5}),
                 _query("direction", "Edges to follow.", {"enum": ["both", "out", "in"]})],
-        extra={404: "Not found"}),
+        extra={404: "Not found", **_LONG_NAME}),
     ("get", "/api/v1/schemas"): op("Self-contained JSON Schemas of every kind, by kind",
                                    "schemas", response=_OBJ),
     ("get", "/api/v1/schemas/{kind}"): op(

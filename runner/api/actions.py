@@ -24,6 +24,7 @@ from ..auth import client_ip, current_user, require_role
 from ..store import audit
 from ..store import runs as run_store
 from .errors import ApiError, json_body
+from .params import offset_arg, page_arg
 
 log = logging.getLogger(__name__)
 bp = Blueprint("actions", __name__, url_prefix="/api/v1/actions")
@@ -53,14 +54,7 @@ def _find_action(state: GantryState, name: str) -> dict[str, Any]:
 
 
 def _page() -> tuple[int, int]:
-    try:
-        limit = int(request.args.get("limit", 50))
-        offset = int(request.args.get("offset", 0))
-    except ValueError as exc:
-        raise ApiError(400, "limit and offset must be integers") from exc
-    if not 1 <= limit <= MAX_PAGE or offset < 0:
-        raise ApiError(400, f"limit must be 1..{MAX_PAGE} and offset at least 0")
-    return limit, offset
+    return page_arg("limit", 50, MAX_PAGE), offset_arg()
 
 
 def _status_filter() -> str | None:

@@ -7,7 +7,7 @@ from flask import Blueprint, Response, jsonify
 from ..app import current_state
 from ..auth import require_role
 from ..store import audit
-from .params import int_arg
+from .params import offset_arg, page_arg
 
 bp = Blueprint("audit", __name__, url_prefix="/api/v1")
 
@@ -17,6 +17,6 @@ MAX_LIMIT = 500
 @bp.get("/audit")
 @require_role("admin")
 def list_audit() -> Response:
-    limit = int_arg("limit", 50, 1, MAX_LIMIT)
-    offset = int_arg("offset", 0, 0, 10**9)
+    limit = page_arg("limit", 50, MAX_LIMIT)
+    offset = offset_arg()
     return jsonify(audit.entries(current_state().store, limit=limit, offset=offset))

@@ -13,6 +13,7 @@ from ..store import users as user_store
 from .errors import ApiError, json_body
 
 bp = Blueprint("auth", __name__, url_prefix="/api/v1/auth")
+bp.before_app_request(refuse_query_credentials)
 MAX_USERNAME = 64
 MAX_PASSWORD = 1024
 
@@ -24,7 +25,6 @@ def _account_error(exc: accounts.AccountError) -> ApiError:
 @bp.post("/login")
 def login() -> Response:
     """Exchange a user name and password for a session token (and the session cookie)."""
-    refuse_query_credentials()
     body = json_body()
     username, password = body.get("username"), body.get("password")
     if not isinstance(username, str) or not username or not isinstance(password, str):

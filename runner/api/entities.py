@@ -25,6 +25,8 @@ from ..redact import redact
 from ..store import audit, users
 from ..workspace import EntityRecord, Workspace, etag_of
 from .errors import ApiError, json_body
+from .names import checked_names
+from .params import offset_arg, page_arg
 
 bp = Blueprint("entities", __name__, url_prefix="/api/v1/entities")
 
@@ -52,17 +54,9 @@ def canonical_kind(kind: str) -> str:
 def _filters() -> dict[str, Any]:
     """The list filters of the query string, and the optional `limit`/`offset` paging."""
     filters: dict[str, Any] = {name: request.args.get(name) or None for name in FILTERS}
-    for name in ("limit", "offset"):
-        raw = request.args.get(name)
-        if raw is None or raw == "":
-            continue
-        lowest = 1 if name == "limit" else 0
-        if not raw.isdigit() or int(raw) < lowest:
-            raise ApiError(400, f"{name} must be a whole number of at least {lowest}, "
-                                f"got {raw!r}")
-        filters[name] = int(raw)
-    if "offset" in filters and "limit" not in filters:
-        filters["limit"] = MAX_PAGE
+    limit, offset = page_arg("limit", MAX_PAGE, MAX_PAGE), offset_arg()
+    if request.args.get("limit") or offset:
+        filters["limit"], filters["offset"] = limit, offset
     return filters
 
 
@@ -110,6 +104,7 @@ def list_kind(kind: str) -> Response:
 
 @bp.get("/<kind>/<name>")
 @require_role("viewer")
+@checked_names
 def get_entity(kind: str, name: str) -> Response:
     """One entity with its Git-derived metadata and an ETag of its document."""
     namespace = request.args.get("namespace") or "default"
@@ -121,6 +116,7 @@ def get_entity(kind: str, name: str) -> Response:
 
 @bp.post("")
 @require_role("developer")
+@checked_names
 def create_entity() -> Response:
     """Create an entity: a new file, one commit authored by the caller; 201."""
     body = json_body()
@@ -143,6 +139,7 @@ def create_entity() -> Response:
 
 @bp.put("/<kind>/<name>")
 @require_role("developer")
+@checked_names
 def update_entity(kind: str, name: str) -> Response:
     """Replace an entity in place in its file; 200 with the updated entity."""
     body = json_body()
@@ -170,6 +167,7 @@ def update_entity(kind: str, name: str) -> Response:
 
 @bp.delete("/<kind>/<name>")
 @require_role("developer")
+@checked_names
 def delete_entity(kind: str, name: str) -> Response:
     """Remove an entity from its file (and the file when it held nothing else); 204."""
     kind = canonical_kind(kind)

@@ -9,6 +9,7 @@ from generator.structure.entity import make_ref
 from ..auth import require_role
 from .entities import canonical_kind, workspace
 from .errors import ApiError
+from .names import checked_names
 from .params import int_arg
 
 bp = Blueprint("graph", __name__, url_prefix="/api/v1/graph")
@@ -19,6 +20,7 @@ DIRECTIONS = ("both", "out", "in")
 
 @bp.get("/<kind>/<name>")
 @require_role("viewer")
+@checked_names
 def graph(kind: str, name: str) -> Response:
     """Nodes and typed edges within `depth` steps, following edges `out`, `in` or `both`."""
     from generator.index.graph import graph as walk

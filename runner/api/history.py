@@ -10,13 +10,12 @@ from ..app import current_state
 from ..auth import current_user, require_role
 from ..store import history
 from .errors import ApiError, json_body
-from .params import int_arg
+from .params import page_arg
 
 bp = Blueprint("history", __name__, url_prefix="/api/v1")
 
 _NAME = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 _KIND = re.compile(r"^[A-Za-z][A-Za-z0-9]{0,62}$")
-_INT32_MAX = 2**31 - 1
 
 
 @bp.post("/history")
@@ -42,8 +41,7 @@ def record_view() -> Response:
 def recent_views() -> Response:
     """The caller's recently viewed entities, newest first.
 
-    A `limit` above what is kept answers what is kept, as page sizes elsewhere are clamped;
-    a limit that is not a whole number, below 1 or beyond 32 bits is refused with 400.
+    A `limit` above what is kept answers what is kept, as page sizes elsewhere are clamped.
     """
-    limit = min(int_arg("limit", history.MAX_ENTRIES, 1, _INT32_MAX), history.MAX_ENTRIES)
+    limit = page_arg("limit", history.MAX_ENTRIES, history.MAX_ENTRIES)
     return jsonify(history.recent(current_state().store, current_user().id, limit))

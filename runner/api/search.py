@@ -7,7 +7,7 @@ from flask import Blueprint, Response, jsonify, request
 from ..auth import require_role
 from .entities import canonical_kind, workspace
 from .errors import ApiError
-from .params import int_arg
+from .params import page_arg
 
 bp = Blueprint("search", __name__, url_prefix="/api/v1/search")
 
@@ -30,7 +30,7 @@ def search() -> Response:
     kind = request.args.get("kind") or None
     if kind is not None:
         kind = canonical_kind(kind)
-    limit = int_arg("limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
+    limit = page_arg("limit", DEFAULT_LIMIT, MAX_LIMIT)
     with workspace().connect() as con:
         results = search_index(con, query, kind=kind, limit=limit)
     return jsonify(results)

@@ -27,7 +27,7 @@ from flask import Blueprint, g, request
 from flask_sock import Sock
 from simple_websocket import ConnectionClosed
 
-from ..api.errors import ApiError
+from ..api.errors import ApiError, BadJson, parse_json
 from ..app import current_state
 from ..auth import SESSION_COOKIE, User, accounts, authenticate, check_same_origin
 from ..auth.request import bearer_token
@@ -102,9 +102,9 @@ def _handle(subscription: Subscription, text: Any) -> dict[str, Any] | None:
     if not isinstance(text, str) or len(text) > MAX_CLIENT_MESSAGE:
         return {"type": "error", "payload": {"message": "messages must be JSON text"}}
     try:
-        message = json.loads(text)
-    except ValueError:
-        return {"type": "error", "payload": {"message": "malformed JSON message"}}
+        message = parse_json(text)
+    except BadJson as exc:
+        return {"type": "error", "payload": {"message": f"malformed JSON message: {exc}"}}
     if not isinstance(message, dict):
         return {"type": "error", "payload": {"message": "a message must be a JSON object"}}
     action, channel = message.get("action"), message.get("channel")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import ipaddress
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -22,7 +23,18 @@ from . import accounts, roles, tokens
 
 SESSION_COOKIE = "gantry_session"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-QUERY_CREDENTIALS = ("token", "access_token", "api_key", "apikey", "key", "session", "auth")
+# A query parameter is taken for a credential when one of its words (split at
+# non-letters and at camelCase humps, compared case-insensitively) is in CREDENTIAL_WORDS,
+# or when its letters and digits run together contain one of CREDENTIAL_PARTS.
+CREDENTIAL_WORDS = frozenset({
+    "token", "tokens", "jwt", "key", "apikey", "session", "sessionid", "sid", "auth",
+    "authorization", "password", "passwd", "pwd", "pass", "secret", "bearer", "credential",
+    "credentials", "cookie", "signature", "sig", "otp",
+})
+CREDENTIAL_PARTS = ("token", "password", "passwd", "secret", "apikey", "accesskey", "jwt",
+                    "bearer", "credential", "session", "authorization")
+_WORDS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
+_SHOWN_NAME = 40
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -58,13 +70,26 @@ def _teams_of(username: str) -> tuple[str, ...]:
         return ()
 
 
+def looks_like_credential(name: str) -> bool:
+    """Whether a query parameter's name suggests it carries a secret (any spelling)."""
+    words = {word.lower() for word in _WORDS.findall(name)}
+    squashed = "".join(ch for ch in name.lower() if ch.isalnum())
+    return bool(words & CREDENTIAL_WORDS) or any(part in squashed for part in CREDENTIAL_PARTS)
+
+
 def refuse_query_credentials() -> None:
+    """400 for any request whose query string names a credential, on every route.
+
+    URLs end up in access logs, proxies and browser history, so a secret there is
+    refused whether or not it is valid, and its value is never echoed.
+    """
     if not request.query_string:
         return
-    present = [name for name in QUERY_CREDENTIALS if name in request.args]
-    if present:
-        raise ApiError(401, f"credentials in the query string ({present[0]!r}) are refused: "
-                            "send them in the Authorization: Bearer header")
+    for name in request.args:
+        if looks_like_credential(name):
+            shown = name if len(name) <= _SHOWN_NAME else name[:_SHOWN_NAME] + "..."
+            raise ApiError(400, f"credentials in the query string ({shown!r}) are refused: "
+                                "send them in the Authorization: Bearer header")
 
 
 def bearer_token() -> str | None:

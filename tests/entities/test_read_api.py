@@ -135,7 +135,7 @@ def test_search_kind_and_limit(portal: Portal) -> None:
 @pytest.mark.parametrize("params, fragment", [({}, "q is required"),
                                               ({"q": "pay", "limit": "x"}, "whole number"),
                                               ({"q": "pay", "limit": "0"}, "between"),
-                                              ({"q": "pay", "limit": "1000"}, "between")])
+                                              ({"q": "pay", "limit": "-1000"}, "between")])
 def test_search_bad_parameters(portal: Portal, params: dict, fragment: str) -> None:
     with portal.client("viewer") as client:
         response = client.get("/api/v1/search", params=params)

@@ -47,7 +47,7 @@ def test_newest_first_with_limit_and_offset(runner: RunnerProcess) -> None:
     assert [e["id"] for e in page] == [e["id"] for e in everything[1:3]]
 
 
-@pytest.mark.parametrize("params", [{"limit": "x"}, {"limit": 0}, {"limit": 100000},
+@pytest.mark.parametrize("params", [{"limit": "x"}, {"limit": 0}, {"limit": 2**31},
                                     {"offset": -1}])
 def test_bad_paging_is_400(runner: RunnerProcess, params: dict) -> None:
     response = http.get(runner.url("/api/v1/audit"), headers=runner.auth(), params=params)

@@ -79,7 +79,7 @@ def test_limit_above_what_is_kept_answers_what_is_kept(runner: RunnerProcess,
     assert [e["name"] for e in history(runner, quiet, limit=50)] == ["and-two", "only-one"]
 
 
-@pytest.mark.parametrize("limit", ["0", "-3", "many", "2.5", "1e3", str(2**31), str(2**64)])
+@pytest.mark.parametrize("limit", ["0", "-3", "-21", "many", "2.5", "1e3", str(2**31), str(2**64)])
 def test_bad_limit_is_400(runner: RunnerProcess, limit: str) -> None:
     response = http.get(runner.url("/api/v1/history"), headers=runner.auth(),
                          params={"limit": limit})

@@ -39,7 +39,7 @@ def test_handshake_with_bad_bearer_is_401(runner: RunnerProcess) -> None:
 
 
 def test_token_in_query_string_is_refused(runner: RunnerProcess) -> None:
-    assert refused_status(runner, f"?token={runner.admin_token}") == 401
+    assert refused_status(runner, f"?token={runner.admin_token}") == 400
 
 
 def test_cookie_from_another_origin_is_401(runner: RunnerProcess) -> None:
