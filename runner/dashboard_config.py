@@ -6,8 +6,9 @@ commit authored by the admin who made it — the static site reads the same file
 
 Nothing is committed that the site build could not use: the new text must load with the
 build's YAML reader, hold a mapping whose dashboard settings are lists, and every string in
-it must be encodable as UTF-8 (`check_text`, the same check the runner applies when it
-reads the file for a build). The file is written atomically before the commit, and put back
+it must be encodable as UTF-8 (`load_settings`: the build's own rule,
+`generator.site.config.settings_problem`, which the runner also applies when it reads the
+file for a site build). The file is written atomically before the commit, and put back
 as it was when the commit fails, the order entity writes use.
 """
 
@@ -26,6 +27,8 @@ from urllib.parse import urlsplit
 import yaml
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
+
+from generator.site.config import settings_problem, text_problem
 
 from .catalog_git import CatalogRepo, GitError, HeadMoved, Person, find_work_tree
 
@@ -99,16 +102,6 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
-def text_problem(value: str) -> str | None:
-    """Why `value` cannot be written as UTF-8 text (a lone surrogate), or None."""
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        bad = value[exc.start]
-        return f"is not valid text: it holds the lone surrogate U+{ord(bad):04X}"
-    return None
-
-
 def _text(value: Any, where: str, required: bool = True) -> str | None:
     if value is None and not required:
         return None
@@ -120,43 +113,6 @@ def _text(value: Any, where: str, required: bool = True) -> str | None:
     if problem:
         raise DashboardError(f"{where} {problem}")
     return value
-
-
-def _where(path: str, key: object) -> str:
-    if isinstance(key, int):
-        return f"{path}[{key}]"
-    return f"{path}.{key}" if path else str(key)
-
-
-def settings_problem(data: Any) -> str | None:
-    """The first thing in loaded gantry.yaml settings the site build cannot use, or None.
-
-    The settings must be a mapping; the dashboard keys lists when present; every key and
-    string encodable as UTF-8 (pages are written as UTF-8). Walked without recursion, so a
-    deeply nested file is reported, not a crash.
-    """
-    if data is None:
-        return None
-    if not isinstance(data, dict):
-        return f"must hold a mapping of settings, not {type(data).__name__}"
-    for key in DASHBOARD_KEYS:
-        if data.get(key) is not None and not isinstance(data[key], list):
-            return f"{key} must be a list, not {type(data[key]).__name__}"
-    stack: list[tuple[str, Any]] = [("", data)]
-    while stack:
-        where, value = stack.pop()
-        if isinstance(value, str):
-            problem = text_problem(value)
-            if problem:
-                return f"{where or 'the file'} {problem}"
-        elif isinstance(value, dict):
-            for key, item in value.items():
-                if isinstance(key, str) and text_problem(key):
-                    return f"a key in {where or 'the file'} {text_problem(key)}"
-                stack.append((_where(where, key), item))
-        elif isinstance(value, list):
-            stack.extend((_where(where, i), item) for i, item in enumerate(value))
-    return None
 
 
 def load_settings(text: str) -> dict[str, Any]:
