@@ -685,7 +685,8 @@ class Workspace:
                 log.warning("index: %s %s; it was moved to %s and is rebuilt from the catalog",
                             self.index_path, exc, aside.name)
         elif wal_of(self.index_path).exists():
-            log.warning("index: a write-ahead log without its index was found; it is removed")
+            log.warning("index: a write-ahead log without its index was found; it was set "
+                        "aside and the index is rebuilt from the catalog")
             _set_aside(self.index_path)
         from generator.index.build import build_index
 

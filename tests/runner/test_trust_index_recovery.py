@@ -91,6 +91,18 @@ def _log_without_index(index: Path) -> None:
     index.unlink()
 
 
+def _empty_index(index: Path) -> None:
+    index.write_bytes(b"")
+
+
+def _leftover_build(index: Path) -> None:
+    """A build folder a stop left behind, and a damaged index beside it."""
+    folder = index.with_name(f".{index.name}.k1ll3d")
+    (folder / "spill").mkdir(parents=True)
+    (folder / index.name).write_bytes(b"half a database")
+    _garbage_index(index)
+
+
 def _header_only(index: Path) -> None:
     with index.open("r+b") as handle:
         handle.truncate(4096)
@@ -102,6 +114,8 @@ def _header_only(index: Path) -> None:
     pytest.param(_stray_log, True, id="log-of-another-database"),
     pytest.param(_truncated_log, False, id="truncated-log"),
     pytest.param(_log_without_index, True, id="log-without-index"),
+    pytest.param(_empty_index, True, id="empty-index"),
+    pytest.param(_leftover_build, True, id="leftover-build-folder"),
 ])
 def test_a_damaged_index_is_rebuilt_at_start(stopped: tuple[Path, Path, list[str]],
                                             tmp_path: Path,
@@ -125,6 +139,7 @@ def test_a_damaged_index_is_rebuilt_at_start(stopped: tuple[Path, Path, list[str
         assert REBUILT in log and "WARNING" in log, log
     assert "Traceback" not in log, log
     assert "Worker failed to boot" not in log
+    assert not list(index.parent.glob(f".{index.name}.*")), "a build folder was left"
     con = duckdb.connect(str(index), read_only=True)
     try:
         assert con.execute("SELECT count(*) FROM entities").fetchone()[0] >= len(names) + 1
