@@ -40,7 +40,7 @@ from typing import Any
 
 import duckdb
 
-from generator.index.build import wal_of
+from generator.index.build import build_index, wal_of
 from generator.index.schema import IndexUnusable, check_index, first_line
 from generator.structure.entity import DEFAULT_NAMESPACE, make_ref
 from generator.structure.kinds import SchemaRegistry
@@ -154,6 +154,11 @@ def _file_state(path: Path) -> tuple[int, int, int] | None:
     return stat.st_ino, stat.st_size, stat.st_mtime_ns
 
 
+BROKEN_SUFFIX = ".broken"
+LOCK_WAIT_SECONDS = 10.0
+"""How long a start waits for a process that is ending (an old worker) to free the index."""
+
+
 def _connect_index(index: Path) -> duckdb.DuckDBPyConnection:
     """A read-write connection to `index`, its log folded into the file and its tables
     checked; IndexUnusable says why it cannot be used.
@@ -183,11 +188,6 @@ def _connect_index(index: Path) -> duckdb.DuckDBPyConnection:
             raise
         raise IndexUnusable(f"it cannot be read ({first_line(exc)})") from exc
     return con
-
-
-BROKEN_SUFFIX = ".broken"
-LOCK_WAIT_SECONDS = 10.0
-"""How long a start waits for a process that is ending (an old worker) to free the index."""
 
 
 def _set_aside(index: Path) -> Path:
@@ -406,7 +406,6 @@ class Workspace:
         Problems in the catalog do not stop the runner: they are logged, and the index
         holds every entity that could be read (the first of duplicates).
         """
-        from generator.index.build import build_index
         from generator.index.graph import warm as warm_graph
         from generator.index.search import warm as warm_search
         from generator.validate import validate_catalog
@@ -630,9 +629,7 @@ class Workspace:
     def _update_index(self, paths: list[str]) -> set[str]:
         """Update the index for `paths`; a full (cached) build when the index cannot be
         updated in place. Called with the gate held exclusively."""
-        from generator.index.build import build_index
         from generator.index.incremental import update_files
-        from generator.index.schema import IndexUnusable
 
         if self.index_path.is_file():
             with self._open_lock:
@@ -688,8 +685,6 @@ class Workspace:
             log.warning("index: a write-ahead log without its index was found; it was set "
                         "aside and the index is rebuilt from the catalog")
             _set_aside(self.index_path)
-        from generator.index.build import build_index
-
         self._cache.clear()
         bumped = self._generation % 2 == 0
         if bumped:
