@@ -3,20 +3,32 @@
 The file is edited with ruamel.yaml round-tripping, so comments and the keys the runner
 does not manage (title, repoUrl, runnerUrl, …) stay as they were, and the change is one
 commit authored by the admin who made it — the static site reads the same file.
+
+Nothing is committed that the site build could not use: the new text must load with the
+build's YAML reader, hold a mapping whose dashboard settings are lists, and every string in
+it must be encodable as UTF-8 (`load_settings`: the build's own rule,
+`generator.site.config.settings_problem`, which the runner also applies when it reads the
+file for a site build). The file is written atomically before the commit, and put back
+as it was when the commit fails, the order entity writes use.
 """
 
 from __future__ import annotations
 
 import io
+import os
 import re
+import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import yaml
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
+
+from generator.site.config import settings_problem, text_problem
 
 from .catalog_git import CatalogRepo, GitError, HeadMoved, Person, find_work_tree
 
@@ -67,17 +79,27 @@ def config_path(catalog: Path) -> Path:
 
 
 def read(catalog: Path) -> dict[str, Any]:
-    """The dashboard settings as plain JSON (missing keys become empty lists)."""
+    """The dashboard settings as plain JSON (missing keys become empty lists).
+
+    A file that cannot be read is the repository's state, not a runner failure: 409 with
+    what is wrong, so the file can be fixed in Git.
+    """
     path = config_path(catalog)
     data: Any = {}
     if path.is_file():
         try:
             data = _yaml().load(path.read_text(encoding="utf-8")) or {}
-        except YAMLError as exc:
-            raise DashboardError(f"{CONFIG_FILE} is not valid YAML: {exc}", status=500) from None
+        except (OSError, UnicodeDecodeError, YAMLError, RecursionError) as exc:
+            raise DashboardError(f"{CONFIG_FILE} cannot be read: {_first_line(exc)}",
+                                 status=409) from None
     if not isinstance(data, dict):
         data = {}
     return {key: _plain(data.get(key) or []) for key in DASHBOARD_KEYS}
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def _text(value: Any, where: str, required: bool = True) -> str | None:
@@ -87,7 +109,28 @@ def _text(value: Any, where: str, required: bool = True) -> str | None:
         raise DashboardError(f"{where} must be a non-empty string")
     if len(value) > MAX_TEXT:
         raise DashboardError(f"{where} is longer than {MAX_TEXT} characters")
+    problem = text_problem(value)
+    if problem:
+        raise DashboardError(f"{where} {problem}")
     return value
+
+
+def load_settings(text: str) -> dict[str, Any]:
+    """gantry.yaml's text as the site build reads it; DashboardError (409) naming the first
+    problem when the build could not use it."""
+    try:
+        text.encode("utf-8")
+        data = yaml.safe_load(text)
+    except UnicodeEncodeError as exc:
+        raise DashboardError(f"{CONFIG_FILE} is not valid UTF-8 text: {exc.reason}",
+                             status=409) from None
+    except (yaml.YAMLError, RecursionError) as exc:
+        raise DashboardError(f"{CONFIG_FILE} is not valid YAML: {_first_line(exc)}",
+                             status=409) from None
+    problem = settings_problem(data)
+    if problem:
+        raise DashboardError(f"{CONFIG_FILE}: {problem}", status=409)
+    return data or {}
 
 
 def _items(body: dict[str, Any], key: str, fields: set[str]
@@ -226,29 +269,70 @@ def render(original: str, changes: dict[str, list[dict[str, Any]]]) -> str:
     return out.getvalue()
 
 
+def _write_atomic(path: Path, content: bytes) -> None:
+    """Replace `path` with `content` in one step: a temporary file in the same folder,
+    flushed to disk, then renamed over it (a stop leaves the old file or the new one)."""
+    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(content)
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(temp, path.stat().st_mode & 0o777 if path.exists() else 0o644)
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+    folder = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(folder)
+    finally:
+        os.close(folder)
+
+
+def _restore(path: Path, content: bytes | None) -> None:
+    if content is None:
+        path.unlink(missing_ok=True)
+    else:
+        _write_atomic(path, content)
+
+
 def write(catalog: Path, changes: dict[str, list[dict[str, Any]]], *, author: Person,
           lock: Any = None) -> tuple[dict[str, Any], dict[str, Any], str | None]:
-    """Commit the new settings; returns (before, after, commit id or None when unchanged)."""
+    """Commit the new settings; returns (before, after, commit id or None when unchanged).
+
+    Refused (409) when gantry.yaml has uncommitted changes (they are someone else's) or
+    when the result is something the site build could not use.
+    """
     root = work_tree(catalog)
     path = root / CONFIG_FILE
     with lock or _fallback_lock:
+        repo = CatalogRepo(root)
+        current = path.read_bytes() if path.is_file() else None
+        if current != repo.blob_at_head(CONFIG_FILE):
+            raise DashboardError(f"{CONFIG_FILE} has uncommitted changes in the working tree; "
+                                 "commit or discard them before changing the dashboard",
+                                 status=409)
         before = read(catalog)
-        original = path.read_text(encoding="utf-8") if path.is_file() else ""
+        original = current.decode("utf-8") if current is not None else ""
         text = render(original, changes)
         after = {**before, **changes}
         if text == original:
             return before, after, None
-        repo = CatalogRepo(root)
+        load_settings(text)
+        content = text.encode("utf-8")
+        head = repo.head()
+        _write_atomic(path, content)
         try:
-            commit = repo.commit_file(CONFIG_FILE, text.encode("utf-8"),
+            commit = repo.commit_file(CONFIG_FILE, content,
                                       "Update the dashboard configuration", author=author,
-                                      committer=author, expected_head=repo.head())
-        except HeadMoved as exc:
-            raise DashboardError(str(exc), status=409) from None
-        except GitError as exc:
-            raise DashboardError(f"the dashboard could not be committed: {exc}",
-                                 status=500) from None
-        tmp = path.with_name(f".{CONFIG_FILE}.tmp")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(path)
+                                      committer=author, expected_head=head)
+        except BaseException as exc:
+            _restore(path, current)
+            if isinstance(exc, HeadMoved):
+                raise DashboardError(str(exc), status=409) from None
+            if isinstance(exc, GitError):
+                raise DashboardError(f"the dashboard could not be committed: {exc}",
+                                     status=500) from None
+            raise
         return before, after, commit

@@ -260,8 +260,9 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
                                                   _LIMIT)]),
     ("post", "/api/v1/history"): op("Record an entity view", "history", ok=201,
                                     response=_list_of("HistoryEntry"), body="HistoryRequest"),
-    ("get", "/api/v1/dashboard/config"): op("Dashboard settings from gantry.yaml", "dashboard",
-                                            response=_ref("DashboardConfig")),
+    ("get", "/api/v1/dashboard/config"): op(
+        "Dashboard settings from gantry.yaml", "dashboard", response=_ref("DashboardConfig"),
+        extra={409: "gantry.yaml cannot be read; fix it in the repository"}),
     ("put", "/api/v1/dashboard/config"): op(
         "Change dashboard settings (one commit to gantry.yaml)", "dashboard",
         response=_ref("DashboardConfig"), body="DashboardConfig", extra=_WRITE_STATE),

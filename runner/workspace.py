@@ -12,6 +12,11 @@ during an update so the in-memory record cache is never refilled with a row the 
 replacing. The site is rendered from a copy of the index and its
 write-ahead log (see `_site_worker`), so its read-only connections never meet the
 read-write one.
+
+The index is derived data. Whatever state a stop left it in, `_open_index` is the one way
+the runner opens it: an index that cannot be opened, replayed or read is set aside with a
+warning and rebuilt from the catalog, so a damaged file never keeps the runner from
+starting.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import hashlib
 import json
 import logging
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -33,13 +39,15 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import yaml
 
+from generator.index.build import build_index, wal_of
+from generator.index.schema import IndexUnusable, check_index, first_line
 from generator.structure.entity import DEFAULT_NAMESPACE, make_ref
 from generator.structure.kinds import SchemaRegistry
 
 from . import events
 from .catalog_git import CatalogRepo, find_work_tree
+from .dashboard_config import DashboardError, load_settings
 
 log = logging.getLogger(__name__)
 
@@ -146,19 +154,59 @@ def _file_state(path: Path) -> tuple[int, int, int] | None:
     return stat.st_ino, stat.st_size, stat.st_mtime_ns
 
 
-def _settle_wal(index: Path) -> None:
-    """Fold a write-ahead log left by a runner that stopped into its index file.
+BROKEN_SUFFIX = ".broken"
+LOCK_WAIT_SECONDS = 10.0
+"""How long a start waits for a process that is ending (an old worker) to free the index."""
 
-    A full build replaces the index file; a stale log beside the new file would be replayed
-    into it. Opening and closing the database checkpoints the log away.
+
+def _connect_index(index: Path) -> duckdb.DuckDBPyConnection:
+    """A read-write connection to `index`, its log folded into the file and its tables
+    checked; IndexUnusable says why it cannot be used.
+
+    The checkpoint matters: DuckDB leaves a replayed log in place when a connection only
+    reads, and a log left beside a file that a build later replaces would not match it.
     """
-    if not index.with_name(index.name + ".wal").exists():
-        return
+    deadline = time.monotonic() + LOCK_WAIT_SECONDS
+    while True:
+        try:
+            con = duckdb.connect(str(index))
+            break
+        except duckdb.Error as exc:
+            if "could not set lock" not in str(exc).lower():
+                raise IndexUnusable(f"it cannot be opened ({first_line(exc)})") from exc
+            if time.monotonic() > deadline:  # held, not broken: never set aside
+                raise WorkspaceError(f"the index {index} is held by another process: "
+                                     f"{first_line(exc)}") from exc
+            time.sleep(0.1)
     try:
-        duckdb.connect(str(index)).close()
-    except duckdb.Error as exc:  # unreadable: the build replaces the index anyway
-        log.warning("index: the write-ahead log could not be applied: %s", exc)
-        index.with_name(index.name + ".wal").unlink(missing_ok=True)
+        con.execute("CHECKPOINT")
+        check_index(con)
+        con.execute("SELECT count(*) FROM meta").fetchone()
+    except (duckdb.Error, IndexUnusable) as exc:
+        con.close()
+        if isinstance(exc, IndexUnusable):
+            raise
+        raise IndexUnusable(f"it cannot be read ({first_line(exc)})") from exc
+    return con
+
+
+def _set_aside(index: Path) -> Path:
+    """Move an unusable index and its log to `<index>.broken` (replacing an older one), for
+    a look later; they are derived data and are rebuilt from the catalog."""
+    aside = index.with_name(index.name + BROKEN_SUFFIX)
+    wal_of(aside).unlink(missing_ok=True)
+    if index.exists():
+        os.replace(index, aside)
+    if wal_of(index).exists():
+        os.replace(wal_of(index), wal_of(aside))
+    return aside
+
+
+def _remove_leftover_builds(folder: Path, name: str) -> None:
+    """Delete temporary build folders a stop left behind (`.<name>.*`)."""
+    for leftover in folder.glob(f".{name}.*"):
+        if leftover.is_dir():
+            shutil.rmtree(leftover, ignore_errors=True)
 
 
 def _differs(old: EntityRecord | None, new: EntityRecord | None) -> bool:
@@ -307,6 +355,8 @@ class Workspace:
         self._stopping = False
         self._site_process: subprocess.Popen | None = None
         self._generation = 0
+        self.config_problem: str | None = None
+        """Why gantry.yaml is not used (the site then has default settings), or None."""
         self.started = False
 
     # --- paths -------------------------------------------------------------------------------
@@ -325,17 +375,28 @@ class Workspace:
         return {**self.config(), "runnerUrl": getattr(self.settings, "runner_url", None) or "/"}
 
     def config(self) -> dict[str, Any]:
-        """The repository's gantry.yaml (dashboard, links, runnerUrl), {} when absent."""
+        """The repository's gantry.yaml (dashboard, links, runnerUrl), {} when absent.
+
+        A file the site build could not use (not YAML, not a mapping, text that is not
+        valid UTF-8) is reported and replaced by the defaults: the runner keeps starting
+        and serving, and the site says nothing wrong until the file is fixed in Git.
+        """
         base = self.repo_root or self.catalog_root.parent
         path = base / CONFIG_FILE
         if not path.is_file():
+            self.config_problem = None
             return {}
         try:
-            loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-            log.warning("%s cannot be read, the site uses defaults: %s", CONFIG_FILE, exc)
+            loaded = load_settings(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, DashboardError) as exc:
+            problem = f"{CONFIG_FILE} cannot be used, the site is built with default " \
+                      f"settings until it is fixed: {exc}"
+            if problem != self.config_problem:
+                log.warning("%s", problem)
+            self.config_problem = problem
             return {}
-        return loaded if isinstance(loaded, dict) else {}
+        self.config_problem = None
+        return loaded
 
     # --- start and refresh ------------------------------------------------------------------
 
@@ -345,7 +406,6 @@ class Workspace:
         Problems in the catalog do not stop the runner: they are logged, and the index
         holds every entity that could be read (the first of duplicates).
         """
-        from generator.index.build import build_index
         from generator.index.graph import warm as warm_graph
         from generator.index.search import warm as warm_search
         from generator.validate import validate_catalog
@@ -362,8 +422,17 @@ class Workspace:
             self.problems = list(validation.problems)
             self._log_problems()
             self.index_path.parent.mkdir(parents=True, exist_ok=True)
-            _settle_wal(self.index_path)
-            stats = build_index(self.catalog_root, self.index_path, validation=validation)
+            _remove_leftover_builds(self.index_path.parent, self.index_path.name)
+            if self.index_path.exists() or wal_of(self.index_path).exists():
+                with self._open_lock:  # a stop's log folded in, or a broken index rebuilt
+                    self._open_index(validation).close()
+            try:
+                stats = build_index(self.catalog_root, self.index_path, validation=validation)
+            except (duckdb.Error, IndexUnusable) as exc:
+                log.warning("index: the build failed (%s); building it again from scratch",
+                            first_line(exc))
+                _set_aside(self.index_path)
+                stats = build_index(self.catalog_root, self.index_path, validation=validation)
             for note in stats.notes:
                 log.info("index: %s", note)
             log.info("index: %d entities, %d relations (%.2fs%s)", stats.entities,
@@ -502,10 +571,11 @@ class Workspace:
         entities. The site build opens the snapshot read-only, so the copy stays as made;
         its own state is checked anyway.
         """
-        wal = self.index_path.with_name(self.index_path.name + ".wal")
-        target_wal = target.with_name(target.name + ".wal")
+        wal = wal_of(self.index_path)
+        target_wal = wal_of(target)
         source = _file_state(self.index_path)
         if self._snapshot_of != (source, _file_state(target)):
+            target_wal.unlink(missing_ok=True)  # the old copy's log never meets the new copy
             _copy_settled(self.index_path, target)
             self._snapshot_of = (source, _file_state(target))
         try:
@@ -559,14 +629,12 @@ class Workspace:
     def _update_index(self, paths: list[str]) -> set[str]:
         """Update the index for `paths`; a full (cached) build when the index cannot be
         updated in place. Called with the gate held exclusively."""
-        from generator.index.build import build_index
         from generator.index.incremental import update_files
-        from generator.index.schema import IndexUnusable
 
         if self.index_path.is_file():
             with self._open_lock:
                 if self._db is None:
-                    self._db = duckdb.connect(str(self.index_path))
+                    self._db = self._open_index()
                 cursor = self._db.cursor()
             try:
                 return set(update_files(self.index_path, self.catalog_root, paths, con=cursor))
@@ -598,6 +666,40 @@ class Workspace:
                 self._db.close()
                 self._db = None
 
+    def _open_index(self, validation: Any = None) -> duckdb.DuckDBPyConnection:
+        """Open the index read-write; the one way the runner opens it (`_open_lock` held).
+
+        An index that cannot be opened, replayed or read (a damaged file, a log of another
+        database, a truncated log, an older schema) is set aside with a warning and built
+        again from the catalog; the index is derived data, so nothing is lost. While it is
+        rebuilt the update counter is odd, so the site snapshot does not copy a half file.
+        """
+        if self.index_path.is_file():
+            try:
+                return _connect_index(self.index_path)
+            except IndexUnusable as exc:
+                aside = _set_aside(self.index_path)
+                log.warning("index: %s %s; it was moved to %s and is rebuilt from the catalog",
+                            self.index_path, exc, aside.name)
+        elif wal_of(self.index_path).exists():
+            log.warning("index: a write-ahead log without its index was found; it was set "
+                        "aside and the index is rebuilt from the catalog")
+            _set_aside(self.index_path)
+        self._cache.clear()
+        bumped = self._generation % 2 == 0
+        if bumped:
+            self._generation += 1
+        try:
+            build_index(self.catalog_root, self.index_path, validation=validation)
+        finally:
+            if bumped:
+                self._generation += 1
+        try:
+            return _connect_index(self.index_path)
+        except IndexUnusable as exc:
+            raise WorkspaceError(f"the index {self.index_path} was rebuilt but cannot be "
+                                 f"opened: {exc}") from exc
+
     def connect(self) -> ReadConnection:
         """A connection for reading the index; close it when done (or use `with`).
 
@@ -607,7 +709,7 @@ class Workspace:
         try:
             with self._open_lock:
                 if self._db is None:
-                    self._db = duckdb.connect(str(self.index_path))
+                    self._db = self._open_index()
                 cursor = self._db.cursor()
         except BaseException:
             self._gate.release_read(token)

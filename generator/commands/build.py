@@ -18,6 +18,7 @@ import yaml
 
 from ..index.build import IndexStats, build_index, current_index, index_path_for
 from ..site.build import build_site
+from ..site.config import settings_problem
 from ..site.search import SearchIndexError
 
 CONFIG_NAME = "gantry.yaml"
@@ -49,13 +50,12 @@ def _config(catalog: Path) -> dict[str, Any] | None:
         return None
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        _fail(f"cannot read {path.name}: {str(exc).splitlines()[0]}")
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        _fail(f"{path.name} must be a mapping of settings, not {type(data).__name__}")
-    return data
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, RecursionError) as exc:
+        _fail(f"cannot read {path.name}: {(str(exc) or type(exc).__name__).splitlines()[0]}")
+    problem = settings_problem(data)
+    if problem:
+        _fail(f"{path.name}: {problem}")
+    return data or {}
 
 
 def _validate(catalog: Path) -> Any:

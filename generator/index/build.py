@@ -5,7 +5,9 @@ hashed only when size or mtime changed. When no file changed, the Git HEAD is th
 the previous index has this schema version, the index is left as it is. Otherwise a new
 index is written to a temporary file beside the old one and moved over it with
 `os.replace`, so readers see the old or the new index, never a partial one; the refs whose
-rows differ from the previous index are reported for selective site rebuilds.
+rows differ from the previous index are reported for selective site rebuilds. The old
+file's write-ahead log goes with it (`replace_index`): DuckDB would replay it into the new
+file and refuse to open it ("WAL does not match database file").
 """
 
 from __future__ import annotations
@@ -78,6 +80,41 @@ def index_path_for(out_path: Path) -> Path:
     if out_path.is_dir() or out_path.suffix != ".duckdb":
         return out_path / INDEX_NAME
     return out_path
+
+
+def wal_of(index: Path) -> Path:
+    """The write-ahead log DuckDB keeps beside a database file (`<file>.wal`)."""
+    return index.with_name(index.name + ".wal")
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Make a rename in `folder` durable (a no-op where directories cannot be opened)."""
+    try:
+        handle = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(handle)
+    except OSError:
+        pass
+    finally:
+        os.close(handle)
+
+
+def replace_index(new: Path, index: Path) -> None:
+    """Move the finished, checkpointed database `new` over `index`, atomically.
+
+    The log of the old file belongs to the old file only, so it is removed first: a stop
+    between the two steps leaves the old file at its last checkpoint (a consistent, older
+    index that the next build brings up to date), never a log beside a file it does not
+    match. Any log left by `new` is removed too.
+    """
+    with open(new, "rb+") as handle:
+        os.fsync(handle.fileno())
+    wal_of(index).unlink(missing_ok=True)
+    os.replace(new, index)
+    wal_of(new).unlink(missing_ok=True)
+    _fsync_dir(index.parent)
 
 
 def _sha256(path: Path) -> str:
@@ -243,7 +280,7 @@ def build_index(catalog_root: Path, out_path: Path, validation: _Validated | Non
             con.execute("CHECKPOINT")
         finally:
             con.close()
-        os.replace(temp, index)
+        replace_index(temp, index)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     stats.files = len(files)

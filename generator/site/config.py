@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 CONFIG_NAME = "gantry.yaml"
+LIST_SETTINGS = ("widgets", "announcements", "quickLinks")
+"""Settings the dashboard reads as lists."""
 
 
 class ConfigError(ValueError):
@@ -29,10 +32,70 @@ def load_config(path: Path | None) -> dict[str, Any]:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
         raise ConfigError(f"{where}: not valid YAML ({getattr(exc, 'problem', exc)})") from exc
+    except RecursionError:
+        raise ConfigError(f"{path}: not valid YAML (nested too deeply)") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot be read ({exc})") from exc
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise ConfigError(f"{path}: must be a mapping of settings, not {type(value).__name__}")
-    return value
+    problem = settings_problem(value)
+    if problem:
+        raise ConfigError(f"{path}: {problem}")
+    return value or {}
+
+
+def text_problem(value: str) -> str | None:
+    """Why `value` cannot be written as UTF-8 text (a lone surrogate), or None."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        bad = value[exc.start]
+        return f"is not valid text: it holds the lone surrogate U+{ord(bad):04X}"
+    return None
+
+
+def _where(path: str, key: object) -> str:
+    if isinstance(key, int):
+        return f"{path}[{key}]"
+    return f"{path}.{key}" if path else str(key)
+
+
+def settings_problem(data: Any) -> str | None:
+    """The first thing in loaded gantry.yaml settings the site build cannot use, or None.
+
+    The settings must be a mapping; the dashboard keys lists when present; every key and
+    string encodable as UTF-8 (pages are written as UTF-8). Walked without recursion and
+    each container once, so deep nesting and YAML aliases that refer to themselves end.
+    """
+    if data is None:
+        return None
+    if not isinstance(data, dict):
+        return f"must be a mapping of settings, not {type(data).__name__}"
+    for key in LIST_SETTINGS:
+        if data.get(key) is not None and not isinstance(data[key], list):
+            return f"{key} must be a list, not {type(data[key]).__name__}"
+    stack: list[tuple[str, Any]] = [("", data)]
+    seen: set[int] = set()
+    while stack:
+        where, value = stack.pop()
+        if isinstance(value, (dict, list)):
+            if id(value) in seen:
+                continue
+            seen.add(id(value))
+        if isinstance(value, str):
+            problem = text_problem(value)
+            if problem:
+                return f"{where or 'the file'} {problem}"
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                if isinstance(key, str) and text_problem(key):
+                    return f"a key in {where or 'the file'} {text_problem(key)}"
+                stack.append((_where(where, key), item))
+        elif isinstance(value, list):
+            stack.extend((_where(where, i), item) for i, item in enumerate(value))
+    try:  # the site build keys its cache on this very dump
+        json.dumps(data, sort_keys=True, default=str)
+    except (ValueError, RecursionError):
+        return "refers to itself through a YAML alias, or is nested too deeply"
+    except TypeError:
+        return "has a mapping whose keys mix numbers and text"
+    return None
+

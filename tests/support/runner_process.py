@@ -232,8 +232,63 @@ class RunnerProcess:
             self.process.wait()
             raise
 
+    def kill(self, sig: int = signal.SIGKILL, timeout: float = 20.0) -> int | None:
+        """End the runner with `sig` and wait; returns the exit code.
+
+        SIGTERM goes to the main process, which shuts its worker down as in production.
+        Any other signal (SIGKILL: no shutdown code runs) goes to the worker processes as
+        well, as when a container or a service's whole process group is killed.
+        """
+        if self.process is None or self.process.poll() is not None:
+            return None if self.process is None else self.process.returncode
+        targets = [self.process.pid]
+        if sig != signal.SIGTERM:
+            targets = _children(self.process.pid) + targets
+        for pid in targets:
+            try:
+                os.kill(pid, sig)
+            except ProcessLookupError:
+                pass
+        try:
+            code = self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+            raise
+        _wait_gone([pid for pid in targets if pid != self.process.pid], timeout)
+        return code
+
     def __enter__(self) -> RunnerProcess:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def _children(pid: int) -> list[int]:
+    """The process ids of `pid`'s children and their descendants (Linux /proc)."""
+    found: list[int] = []
+    pending = [pid]
+    while pending:
+        parent = pending.pop()
+        for task in Path(f"/proc/{parent}/task").glob("*/children"):
+            try:
+                kids = [int(part) for part in task.read_text().split()]
+            except OSError:
+                continue
+            found.extend(kids)
+            pending.extend(kids)
+    return found
+
+
+def _wait_gone(pids: list[int], timeout: float) -> None:
+    """Wait until none of `pids` exists any more (killed processes end at once)."""
+    deadline = time.monotonic() + timeout
+    for pid in pids:
+        while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
+            try:
+                if Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1].startswith("Z"):
+                    break  # a zombie: dead, its parent has not collected it
+            except (OSError, IndexError):
+                break
+            time.sleep(0.02)
