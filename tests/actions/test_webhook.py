@@ -128,9 +128,9 @@ def test_resume_delivers_again_with_the_same_key():
 @pytest.mark.parametrize(
     "config, fragment",
     [
-        ({}, "config.url is required"),
+        ({}, "spec.config: missing required key 'url'"),
         ({"url": "ftp://example.org"}, "http or https"),
-        ({"url": "https://x.example", "method": "GET"}, "config.method"),
+        ({"url": "https://x.example", "method": "HEAD"}, "config.method"),
         ({"url": "https://x.example", "headers": {"A": 1}}, "config.headers"),
         ({"url": "https://x.example", "timeout": 0}, "config.timeout"),
         ({"url": "https://x.example", "retries": 11}, "config.retries"),
