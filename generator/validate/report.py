@@ -31,7 +31,7 @@ RULES: dict[str, str] = {
     "name": "A name or namespace is not a valid name.",
     "duplicate": "The same kind, namespace and name are defined more than once.",
     "reference": "A reference names an entity that does not exist.",
-    "action": "An Action's inputs are inconsistent.",
+    "action": "An Action's inputs or config break a rule its schema cannot state.",
 }
 SUMMARY_ROWS = 500
 """Rows written to the GitHub step summary; the rest are counted."""

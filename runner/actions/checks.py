@@ -1,15 +1,19 @@
 """Checks of an Action entity as a whole, made when actions are listed or run.
 
-An action whose type has no executor, whose `spec.config` the executor refuses, or whose
-input declarations are broken is reported with every problem and is never run.
+An action whose `spec` breaks `schemas/action.json` or the rules it cannot state (the one
+check `gantry validate` makes too, `generator.validate.action_spec`), or whose type has no
+executor on this runner, is reported with every problem and is never run.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from generator.structure.kinds import SchemaRegistry
+from generator.validate.action_spec import config_types, spec_problems
+from generator.validate.messages import Located
+
 from .executors import executor_for
-from .inputs import definition_problems
 
 
 def action_type(action: dict[str, Any]) -> str:
@@ -24,19 +28,21 @@ def action_config(action: dict[str, Any]) -> dict[str, Any]:
     return config if isinstance(config, dict) else {}
 
 
-def action_problems(action: dict[str, Any]) -> list[str]:
-    """Every reason the action cannot run; empty when it can."""
+def located_problems(action: dict[str, Any],
+                     registry: SchemaRegistry | None = None) -> list[Located]:
+    """Every reason the action cannot run, each as (document path, at key?, message)."""
+    try:
+        located = spec_problems(action, registry)
+    except Exception as exc:  # a broken check must not hide the action list
+        located = [(("spec",), False, f"spec could not be checked ({type(exc).__name__})")]
     kind = action_type(action)
-    executor = executor_for(kind)
-    problems = []
-    if not kind:
-        problems.append("spec.type is required")
-    elif executor is None:
-        problems.append(f"spec.type {kind!r}: no executor of that type is available")
-    else:
-        try:
-            problems.extend(executor.validate_config(action_config(action)))
-        except Exception as exc:  # a broken validator must not hide the action list
-            problems.append(f"spec.config could not be checked ({type(exc).__name__})")
-    problems.extend(definition_problems(action))
-    return problems
+    if kind in config_types(registry) and executor_for(kind) is None:
+        located.append((("spec", "type"), False,
+                        f"spec.type: no executor of type {kind!r} is available on this runner"))
+    return located
+
+
+def action_problems(action: dict[str, Any], registry: SchemaRegistry | None = None
+                    ) -> list[str]:
+    """Every reason the action cannot run; empty when it can."""
+    return [message for _path, _key, message in located_problems(action, registry)]

@@ -1,7 +1,8 @@
 """Validation of a run's inputs against the action's `spec.inputs`, before anything runs.
 
 The result is either the inputs with defaults applied, or one message per offending field so
-that a form or a script can show every problem at once.
+that a form or a script can show every problem at once. The declarations themselves are
+checked where `gantry validate` checks them (`generator.validate.action_spec`).
 
 An input is secret when it is declared `secret: true` or its name looks like a secret
 (`token`, `password`, `apiKey`, … — the rule of `runner.redact`): its value is redacted
@@ -15,11 +16,9 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..redact import is_secret_key
+from generator.validate.action_spec import MAX_TEXT_LENGTH, inputs_problems
 
-INPUT_TYPES = ("string", "textarea", "number", "boolean", "select")
-MAX_TEXT_LENGTH = 65_536
-"""Longest string input accepted; inputs travel in requests and are stored with the run."""
+from ..redact import is_secret_key
 
 
 @dataclass(slots=True)
@@ -49,35 +48,10 @@ def secret_names(action: dict[str, Any]) -> set[str]:
 
 
 def definition_problems(action: dict[str, Any]) -> list[str]:
-    """Problems with the `spec.inputs` declarations themselves (checked when actions load)."""
-    problems: list[str] = []
-    seen: set[str] = set()
-    for position, item in enumerate(definitions(action)):
-        name = item.get("name")
-        where = f"spec.inputs[{position}]"
-        if not isinstance(name, str) or not name:
-            problems.append(f"{where}: 'name' is required")
-            continue
-        if name in seen:
-            problems.append(f"{where}: input {name!r} is declared twice")
-        seen.add(name)
-        kind = item.get("type", "string")
-        if kind not in INPUT_TYPES:
-            problems.append(f"{where}: type {kind!r} is not one of {', '.join(INPUT_TYPES)}")
-        if kind == "select":
-            options = item.get("options")
-            if not isinstance(options, list) or not options:
-                problems.append(f"{where}: a select input needs a non-empty 'options' list")
-        if "secret" in item and not isinstance(item["secret"], bool):
-            problems.append(f"{where}: 'secret' must be true or false")
-        if item.get("secret") is True and item.get("default") is not None:
-            problems.append(f"{where}: a secret input cannot have a default (the catalog is "
-                            "readable by everyone)")
-        if "default" in item and item["default"] is not None and kind in INPUT_TYPES:
-            message = _check(item, item["default"])
-            if message:
-                problems.append(f"{where}: default {message}")
-    return problems
+    """Problems with the `spec.inputs` declarations themselves, as `gantry validate` finds
+    them (`$defs/input` of `schemas/action.json` and the shared rules)."""
+    spec = action.get("spec") if isinstance(action.get("spec"), dict) else {}
+    return [message for _path, _key, message in inputs_problems(spec.get("inputs"))]
 
 
 def validate_inputs(action: dict[str, Any], given: Any) -> InputResult:

@@ -1,29 +1,35 @@
-"""The bundled plugins: what each one is, its config schema, defaults, and what enabling needs.
+"""The bundled plugins: what each one is, its settings schema, defaults, and what enabling needs.
 
-Config schemas are JSON Schema (Draft 2020-12). A property marked `"x-secret": true` holds a
-secret: it is encrypted in the store and read back as `__GANTRY_SECRET_REDACTED__`. A property
-marked `"x-secret-url": true` is where the secrets of the same object are sent: when it
-changes, those secrets must be sent again (see `PluginSettings.save`).
+Each plugin's settings are described by `schemas/plugins/<name>.json` (JSON Schema, Draft
+2020-12): its `title` and `description`, its `properties`, and its defaults (the root
+`default`). Those files are the one description of the settings: the API publishes them
+(`configSchema`), and every config is checked against them before it is stored. A property
+marked `"x-secret": true` holds a secret: it is encrypted in the store and read back as
+`__GANTRY_SECRET_REDACTED__`. A property marked `"x-secret-url": true` is where the secrets
+of the same object are sent: when it changes, those secrets must be sent again (see
+`PluginSettings.save`). The files sit in a subfolder of `schemas/`, so they are never taken
+for entity kinds.
+
+What a schema cannot say stays here: the settings enabling needs (which depend on
+`authMode`, or on each instance), and values that reach `git` as arguments.
 """
 
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError
 
+from generator.resources import schemas_dir
 from runner.git_args import UnsafeGitValue, safe_ref_name, safe_remote_url
 
-from .durations import PATTERN as DURATION_PATTERN
-
-_URL = {"type": "string", "pattern": r"^https?://\S+$"}
-_SECRET_URL = {**_URL, "x-secret-url": True}
-_SECRET = {"type": "string", "x-secret": True}
-_DURATION = {"type": "string", "pattern": DURATION_PATTERN,
-             "description": "Interval such as 30s, 5m or 1h; empty: never."}
+PLUGIN_SCHEMAS = "plugins"
+"""The folder of `schemas/` that holds one settings schema per plugin."""
 
 
 @dataclass(frozen=True)
@@ -106,91 +112,31 @@ def _flux_requirements(config: dict[str, Any]) -> list[str]:
     return [] if config.get("receiverUrl") else ["receiverUrl"]
 
 
-GITHUB = Plugin(
-    name="github",
-    title="GitHub",
-    description="Dispatches GitHub Actions workflows for github-action actions.",
-    schema={
-        "type": "object", "additionalProperties": False,
-        "properties": {
-            "authMode": {"enum": ["pat", "app"]},
-            "personalAccessToken": _SECRET,
-            "appId": {"type": ["string", "integer"]},
-            "installationId": {"type": ["string", "integer"]},
-            "privateKey": _SECRET,
-            "apiUrl": _SECRET_URL,
-        },
-    },
-    defaults={"authMode": "pat", "apiUrl": "https://api.github.com"},
-    requirements=_github_requirements,
-)
+def _load(name: str, requirements: Callable[[dict[str, Any]], list[str]] | None = None,
+          checks: Callable[[dict[str, Any]], list[str]] | None = None) -> Plugin:
+    """The plugin described by `schemas/plugins/<name>.json`; a missing or broken file is an
+    error at start, never a plugin that is silently absent."""
+    path = schemas_dir() / PLUGIN_SCHEMAS / f"{name}.json"
+    try:
+        schema = json.loads(path.read_text(encoding="utf-8"))
+        Draft202012Validator.check_schema(schema)
+    except (OSError, ValueError, SchemaError) as exc:
+        raise RuntimeError(f"the settings schema of the {name} plugin is unusable: {path}: "
+                           f"{getattr(exc, 'message', exc)}") from exc
+    defaults = schema.get("default", {})
+    return Plugin(name=name, title=schema.get("title", name),
+                  description=schema.get("description", ""), schema=schema,
+                  defaults=defaults if isinstance(defaults, dict) else {},
+                  requirements=requirements or (lambda _c: []),
+                  checks=checks or (lambda _c: []))
 
-ARGOCD = Plugin(
-    name="argocd",
-    title="ArgoCD",
-    description="Discovers ArgoCD Applications as Services; live status, sync and refresh.",
-    schema={
-        "type": "object", "additionalProperties": False,
-        "properties": {
-            "instances": {
-                "type": "array",
-                "items": {
-                    "type": "object", "additionalProperties": False,
-                    "required": ["name", "argocdUrl"],
-                    "properties": {
-                        "name": {"type": "string", "pattern": r"^[A-Za-z0-9][-A-Za-z0-9_.]*$"},
-                        "argocdUrl": _SECRET_URL,
-                        "token": _SECRET,
-                        "username": {"type": "string"},
-                        "password": _SECRET,
-                        "insecureSkipTLS": {"type": "boolean"},
-                        "project": {"type": "string"},
-                    },
-                },
-            },
-            "labelKey": {"type": "string"},
-            "syncInterval": _DURATION,
-        },
-    },
-    defaults={"instances": [], "labelKey": "", "syncInterval": ""},
-    requirements=_argocd_requirements,
-)
 
-GITOPS = Plugin(
-    name="gitops",
-    title="GitOps",
-    description="Pushes the runner's catalog commits to the remote and pulls merged changes.",
-    schema={
-        "type": "object", "additionalProperties": False,
-        "properties": {
-            "repoUrl": {"type": "string", "x-secret-url": True},
-            "branch": {"type": "string"},
-            "autoPush": {"type": "boolean"},
-            "authToken": _SECRET,
-            "syncInterval": _DURATION,
-        },
-    },
-    defaults={"repoUrl": "", "branch": "", "autoPush": False, "syncInterval": ""},
-    checks=_gitops_checks,
-)
-
-FLUX = Plugin(
-    name="flux",
-    title="Flux",
-    description="Default notification-controller Receiver for flux-update actions.",
-    schema={
-        "type": "object", "additionalProperties": False,
-        "properties": {
-            "receiverUrl": _SECRET_URL,
-            "secret": _SECRET,
-            "timeout": {"type": "number", "exclusiveMinimum": 0},
-        },
-    },
-    defaults={"timeout": 10},
-    requirements=_flux_requirements,
-)
-
-PLUGINS: dict[str, Plugin] = {p.name: p for p in (GITHUB, ARGOCD, GITOPS, FLUX)}
+PLUGINS: dict[str, Plugin] = {plugin.name: plugin for plugin in (
+    _load("github", requirements=_github_requirements),
+    _load("argocd", requirements=_argocd_requirements),
+    _load("gitops", checks=_gitops_checks),
+    _load("flux", requirements=_flux_requirements),
+)}
 
 
 def get(name: str) -> Plugin | None:

@@ -1,6 +1,6 @@
 """Plugin settings as the API and the executors see them: validated, secrets encrypted.
 
-Secret fields (marked `x-secret` in the plugin's schema) are stored encrypted with the
+Secret fields (marked `x-secret` in `schemas/plugins/<name>.json`) are stored encrypted with the
 runner's `SecretBox`, returned as `__GANTRY_SECRET_REDACTED__`, and a config sent back with
 that placeholder keeps the stored secret (matched by instance `name` inside arrays, so a
 reordered list keeps each instance's own token).

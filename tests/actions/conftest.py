@@ -104,7 +104,7 @@ ACTIONS = {
         spec:
           type: webhook
           config:
-            method: GET
+            method: HEAD
     """,
 }
 

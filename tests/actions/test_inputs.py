@@ -78,8 +78,8 @@ def test_definition_problems():
     ]}}
     problems = definition_problems(broken)
     assert any("options" in p for p in problems)
-    assert any("declared twice" in p for p in problems)
+    assert any("duplicate input name" in p for p in problems)
     assert any("'colour'" in p for p in problems)
-    assert any("'name' is required" in p for p in problems)
-    assert any("default must be a number" in p for p in problems)
+    assert any("missing required key 'name'" in p for p in problems)
+    assert any("'ten' does not fit a number input" in p for p in problems)
     assert definition_problems(ACTION) == []

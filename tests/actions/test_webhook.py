@@ -128,9 +128,9 @@ def test_resume_delivers_again_with_the_same_key():
 @pytest.mark.parametrize(
     "config, fragment",
     [
-        ({}, "config.url is required"),
+        ({}, "spec.config: missing required key 'url'"),
         ({"url": "ftp://example.org"}, "http or https"),
-        ({"url": "https://x.example", "method": "GET"}, "config.method"),
+        ({"url": "https://x.example", "method": "HEAD"}, "config.method"),
         ({"url": "https://x.example", "headers": {"A": 1}}, "config.headers"),
         ({"url": "https://x.example", "timeout": 0}, "config.timeout"),
         ({"url": "https://x.example", "retries": 11}, "config.retries"),
@@ -143,3 +143,18 @@ def test_config_problems(config, fragment):
 
 def test_valid_config_has_no_problems():
     assert webhook.validate_config({"url": "${HOOK_URL}", "headers": {"A": "b"}}) == []
+
+
+@pytest.mark.parametrize("method", ["GET", "DELETE"])
+def test_get_and_delete_are_delivered_like_any_other_method(receiver, method):
+    """The schema always allowed them; the runner now sends them, body and signature kept."""
+    config = {"url": receiver.url + "/env/42", "method": method, "secret": "k-51",
+              "timeout": 300}
+    assert webhook.validate_config(config) == []
+    step, _ = drive(webhook, make_context(config, {"reason": "closed"}))
+    assert isinstance(step, Done), step
+    (request,) = receiver.requests
+    assert (request.method, request.path) == (method, "/env/42")
+    assert request.json() == {"reason": "closed"}
+    expected = hmac.new(b"k-51", request.body, hashlib.sha256).hexdigest()
+    assert request.headers["X-Hub-Signature-256"] == "sha256=" + expected

@@ -67,8 +67,8 @@ def test_argocd_errors_are_clear(argo):
     unconfigured = EXECUTOR.start(make_context({"appName": "order-service"}))
     assert isinstance(unconfigured, Failed) and "argocd plugin" in unconfigured.error
     assert EXECUTOR.validate_config({"wait": "yes"}) == [
-        "config.appName is required: the ArgoCD application to sync",
-        "config.wait must be true or false"]
+        "spec.config.wait: expected true or false, got the string 'yes'",
+        "spec.config: missing required key 'appName'"]
 
 
 def test_resume_follows_without_syncing_again(argo):

@@ -14,7 +14,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from runner.plugins.argocd.client import ArgoCDClient, ArgoCDError, InvalidName, check_app_name
+from runner.plugins.argocd.client import ArgoCDClient, ArgoCDError, InvalidName
 from runner.plugins.argocd.config import ArgoCDConfig, ConfigError, Instance
 
 from .base import RESTART_ERROR, BaseExecutor, Done, Failed, RunContext, Step, Wait
@@ -25,7 +25,6 @@ MAX_WAIT_SECONDS = 3600.0
 FIRST_POLL_SECONDS = 1.0
 MAX_POLL_SECONDS = 10.0
 _RUNNING = ("Running", "Terminating", "")
-_BOOLEAN_KEYS = ("prune", "hard", "wait")
 
 
 def _instance(ctx: RunContext, name: str | None) -> Instance:
@@ -55,21 +54,6 @@ def _summary(instance: str, app: dict[str, Any]) -> dict[str, Any]:
 
 class ArgoCDSyncExecutor(BaseExecutor):
     type = "argocd-sync"
-
-    def validate_config(self, config: dict[str, Any]) -> list[str]:
-        problems = []
-        if not isinstance(config.get("appName"), str) or not config.get("appName"):
-            problems.append("config.appName is required: the ArgoCD application to sync")
-        else:
-            try:
-                check_app_name(config["appName"], "config.appName")
-            except InvalidName as exc:
-                problems.append(str(exc))
-        if "instance" in config and not isinstance(config["instance"], str):
-            problems.append("config.instance must be the name of an argocd plugin instance")
-        problems += [f"config.{key} must be true or false" for key in _BOOLEAN_KEYS
-                     if key in config and not isinstance(config[key], bool)]
-        return problems
 
     def start(self, ctx: RunContext) -> Step:
         config = ctx.config

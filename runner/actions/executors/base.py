@@ -27,6 +27,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
+from generator.validate.action_spec import config_problems
+
 from ..placeholders import Placeholders
 
 
@@ -96,7 +98,11 @@ class Executor(Protocol):
     type: str
 
     def validate_config(self, config: dict[str, Any]) -> list[str]:
-        """Problems with `spec.config`, one message each (empty when valid); no I/O."""
+        """Problems with `spec.config`, one message each (empty when valid); no I/O.
+
+        `BaseExecutor` checks the config against `$defs/<type>` of `schemas/action.json` and
+        the shared rules (`generator.validate.action_spec`), as `gantry validate` does.
+        """
         ...
 
     def start(self, ctx: RunContext) -> Step:
@@ -124,7 +130,7 @@ class BaseExecutor:
     type: str = ""
 
     def validate_config(self, config: dict[str, Any]) -> list[str]:
-        return []
+        return [message for _path, _key, message in config_problems(self.type, config)]
 
     def poll(self, ctx: RunContext) -> Step:
         return Failed(f"executor {self.type!r} does not wait between steps")

@@ -15,14 +15,12 @@ that code means in Flux.
 from __future__ import annotations
 
 import json
-from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 
 from ..placeholders import PlaceholderError
 from .base import BaseExecutor, Done, Failed, RunContext, Step
-from .http import describe_transport_error, excerpt, shared_client, sign, url_problem
+from .http import describe_transport_error, excerpt, shared_client, sign
 
 TIMEOUT = 10.0
 
@@ -38,18 +36,6 @@ _MEANING = {
 
 class FluxUpdateExecutor(BaseExecutor):
     type = "flux-update"
-
-    def validate_config(self, config: dict[str, Any]) -> list[str]:
-        problems = []
-        problem = url_problem(config.get("url")) if "url" in config else None
-        if problem:
-            problems.append(problem)
-        elif "url" in config and not config["url"].startswith("${") and \
-                "/hook/" not in urlsplit(config["url"]).path:
-            problems.append("config.url must be the receiver's /hook/<digest> URL")
-        if "secret" in config and not isinstance(config["secret"], str):
-            problems.append("config.secret must be a string")
-        return problems
 
     def start(self, ctx: RunContext) -> Step:
         plugin = ctx.plugin_config("flux") or {}

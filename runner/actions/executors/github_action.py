@@ -25,12 +25,12 @@ from __future__ import annotations
 import json
 import logging
 import os
-import re
 import time
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from generator.validate.action_spec import REPO_URL, config_problems
 from runner.plugins.github.client import DispatchLost, GitHubClient
 from runner.plugins.github.errors import GitHubError, GitHubUnavailable, RateLimited
 from runner.plugins.github.runs import CLAIMS, CLOCK_SKEW, candidates
@@ -42,20 +42,13 @@ log = logging.getLogger(__name__)
 
 DEFAULT_REF = "main"
 DEFAULT_TIMEOUT = 60
-MAX_TIMEOUT = 300
 DEFAULT_FOLLOW_TIMEOUT = 3600
-MAX_FOLLOW_TIMEOUT = 7 * 24 * 3600
 DEFAULT_POLL_INTERVAL = 3.0
 MAX_POLL_INTERVAL = 60.0
 FOLLOW_INTERVAL_CAP = 15.0
 """Following a long run, reads slow down from the poll interval to one every 15 seconds."""
 POLL_ENV = "GANTRY_GITHUB_POLL_INTERVAL"
 UNREACHABLE_RETRY = 2.0
-KNOWN_KEYS = ("repository", "repoURL", "workflow", "ref", "timeout", "followTimeout")
-
-_REPOSITORY = re.compile(r"^([A-Za-z0-9_.-]+)/([A-Za-z0-9_.-]+)$")
-_REPO_URL = re.compile(r"^https?://[^/\s]+/([A-Za-z0-9_.-]+)/([A-Za-z0-9_.-]+?)(?:\.git)?/?$")
-_WORKFLOW_FILE = re.compile(r"^(?:\.github/workflows/)?([A-Za-z0-9_.-]+\.ya?ml)$")
 
 
 @dataclass(frozen=True)
@@ -76,15 +69,6 @@ class Target:
         return f"{self.owner}/{self.repo}"
 
 
-def _seconds(config: dict[str, Any], key: str, default: float, maximum: float,
-             problems: list[str]) -> float:
-    value = config.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= maximum:
-        problems.append(f"config.{key} must be a whole number of seconds from 1 to {maximum:g}")
-        return default
-    return float(value)
-
-
 def poll_interval() -> float:
     """Seconds between reads: `GANTRY_GITHUB_POLL_INTERVAL` when valid, else 3."""
     try:
@@ -95,60 +79,25 @@ def poll_interval() -> float:
 
 
 def parse_config(config: dict[str, Any]) -> tuple[Target | None, list[str]]:
-    """The dispatch target and every problem of the config (no I/O)."""
-    problems = [f"config.{key} is not a github-action setting (known: {', '.join(KNOWN_KEYS)})"
-                for key in config if key not in KNOWN_KEYS]
-    owner = repo = ""
-    host = None
-    repository, repo_url = config.get("repository"), config.get("repoURL")
-    if "repository" in config and "repoURL" in config:
-        problems.append("config.repository and config.repoURL both name the repository; "
-                        "keep one")
-    elif "repository" in config:
-        match = _REPOSITORY.match(repository.strip()) if isinstance(repository, str) else None
-        if match:
-            owner, repo = match.groups()
-        else:
-            problems.append("config.repository must be owner/name, such as acme/deployments")
-    elif "repoURL" in config:
-        match = _REPO_URL.match(repo_url.strip()) if isinstance(repo_url, str) else None
-        if match:
-            owner, repo = match.groups()
-            host = (urlsplit(repo_url.strip()).hostname or "").removeprefix("www.")
-        else:
-            problems.append("config.repoURL must be a repository URL such as "
-                            "https://github.com/owner/name")
-    else:
-        problems.append("config.repository (owner/name) or config.repoURL is required")
-    if {owner, repo} & {".", ".."}:
-        problems.append("config.repository: '.' and '..' are not GitHub owner or repository "
-                        "names")
-        owner = repo = ""
-    workflow = ""
-    raw = config.get("workflow")
-    file_match = _WORKFLOW_FILE.match(raw.strip()) if isinstance(raw, str) else None
-    if isinstance(raw, int) and not isinstance(raw, bool) and raw > 0:
-        workflow = str(raw)
-    elif isinstance(raw, str) and raw.strip().isdigit():
-        workflow = raw.strip()
-    elif file_match:
-        workflow = file_match.group(1)
-    elif raw is None:
-        problems.append("config.workflow is required: the workflow file name "
-                        "(deploy.yml) or its numeric id")
-    else:
-        problems.append("config.workflow must be a workflow file name ending in .yml or "
-                        ".yaml, or the workflow's numeric id")
-    ref = config.get("ref", DEFAULT_REF)
-    if not isinstance(ref, str) or not ref.strip() or any(c.isspace() for c in ref.strip()):
-        problems.append("config.ref must be a branch or tag name")
-        ref = DEFAULT_REF
-    timeout = _seconds(config, "timeout", DEFAULT_TIMEOUT, MAX_TIMEOUT, problems)
-    follow = _seconds(config, "followTimeout", DEFAULT_FOLLOW_TIMEOUT, MAX_FOLLOW_TIMEOUT,
-                      problems)
+    """The dispatch target, or None and every problem of the config (no I/O).
+
+    The config is checked as `gantry validate` checks it (`$defs/github-action` of
+    `schemas/action.json` and the shared rules); what is left here is reading it.
+    """
+    problems = [message for _path, _key, message in config_problems("github-action", config)]
     if problems:
         return None, problems
-    return Target(owner, repo, workflow, ref.strip(), host, timeout, follow,
+    host = None
+    if "repoURL" in config:
+        owner, repo = REPO_URL.match(config["repoURL"].strip()).groups()
+        host = (urlsplit(config["repoURL"].strip()).hostname or "").removeprefix("www.")
+    else:
+        owner, repo = config["repository"].split("/")
+    raw = config["workflow"]
+    workflow = str(raw).strip().removeprefix(".github/workflows/")
+    return Target(owner, repo, workflow, config.get("ref", DEFAULT_REF).strip(), host,
+                  float(config.get("timeout", DEFAULT_TIMEOUT)),
+                  float(config.get("followTimeout", DEFAULT_FOLLOW_TIMEOUT)),
                   poll_interval()), []
 
 

@@ -7,7 +7,6 @@ import hmac
 import logging
 import threading
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 
@@ -40,20 +39,6 @@ def body_value(response: httpx.Response) -> Any:
         except ValueError:
             pass
     return excerpt(response)
-
-
-
-
-def url_problem(url: Any, key: str = "url") -> str | None:
-    """Why `url` cannot be an integration URL, or None. `${VAR}` parts are checked at run time."""
-    if not isinstance(url, str) or not url.strip():
-        return f"config.{key} is required"
-    if url.startswith("${"):
-        return None
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        return f"config.{key} must be an absolute http or https URL"
-    return None
 
 
 def describe_transport_error(exc: httpx.HTTPError) -> str:

@@ -142,34 +142,6 @@ def _writable(entity: dict[str, Any]) -> dict[str, Any]:
 class InternalExecutor(BaseExecutor):
     type = "internal"
 
-    def validate_config(self, config: dict[str, Any]) -> list[str]:
-        operation = config.get("operation")
-        if operation not in OPERATIONS:
-            return [f"config.operation must be one of {', '.join(OPERATIONS)}"]
-        problems = []
-        if operation in ("update", "delete"):
-            target = config.get("target")
-            if not isinstance(target, dict) or not all(
-                isinstance(target.get(key), str) and target.get(key) for key in ("kind", "name")
-            ):
-                problems.append("config.target needs kind and name")
-        if operation == "create" and not isinstance(config.get("entity"), dict):
-            problems.append("config.entity must be the entity to create")
-        if operation == "update":
-            present = [key for key in UPDATE_KEYS if key in config]
-            if not present:
-                problems.append("config needs at least one of " + ", ".join(UPDATE_KEYS))
-            for key in present:
-                if not isinstance(config[key], dict) or not config[key]:
-                    problems.append(f"config.{key} must be a non-empty mapping")
-        for key in ("set",):
-            for path in (config.get(key) or {}) if isinstance(config.get(key), dict) else {}:
-                if path.split(".")[0] in ("kind", "apiVersion") or path in (
-                    "metadata.name", "metadata.namespace"
-                ):
-                    problems.append(f"config.set cannot change {path} (create a new entity)")
-        return problems
-
     def start(self, ctx: RunContext) -> Step:
         if ctx.workspace is None:
             return Failed("no catalog workspace is available on this runner")

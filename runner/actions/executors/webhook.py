@@ -1,10 +1,12 @@
 """`webhook`: send the run's inputs as JSON to a URL, with retries that a receiver can dedupe.
 
-Config: `url`, `method` (POST, PUT or PATCH; default POST), `headers`, `secret` (HMAC key for
+Config (checked against `schemas/action.json`, `$defs/webhook`): `url`, `method` (POST, PUT,
+PATCH, GET or DELETE; default POST), `headers`, `secret` (HMAC key for
 `X-Hub-Signature-256: sha256=<hex>` over the exact body), `timeout` (seconds per attempt,
-default 10), `retries` (default 3, at most 10). `${VAR}` in `url`, `headers` and `secret` comes
-from the runner's environment, limited to what GANTRY_ACTION_ENV allows; a placeholder that is
-not allowed, or names an unset variable, fails the run before anything is sent.
+default 10, at most 300), `retries` (default 3, at most 10). `${VAR}` in `url`, `headers` and
+`secret` comes from the runner's environment, limited to what GANTRY_ACTION_ENV allows; a
+placeholder that is not allowed, or names an unset variable, fails the run before anything is
+sent.
 
 Every attempt carries `X-Gantry-Run-Id` and the same `Idempotency-Key`. Network errors, 408,
 429 (honouring `Retry-After`) and 5xx are retried with exponential backoff (1, 2, 4, 8 s, ...),
@@ -24,13 +26,10 @@ import httpx
 from ...retry_after import retry_after
 from ..placeholders import PlaceholderError
 from .base import BaseExecutor, Done, Failed, RunContext, Step, Wait
-from .http import body_value, describe_transport_error, excerpt, shared_client, sign, url_problem
+from .http import body_value, describe_transport_error, excerpt, shared_client, sign
 
-METHODS = ("POST", "PUT", "PATCH")
 DEFAULT_TIMEOUT = 10.0
-MAX_TIMEOUT = 120.0
 DEFAULT_RETRIES = 3
-MAX_RETRIES = 10
 DELIVERY_WINDOW = 30.0
 """Seconds after the first attempt during which a retry may still start."""
 MAX_BACKOFF = 8.0
@@ -51,33 +50,6 @@ class _Undelivered(Exception):
 
 class WebhookExecutor(BaseExecutor):
     type = "webhook"
-
-    def validate_config(self, config: dict[str, Any]) -> list[str]:
-        problems = []
-        problem = url_problem(config.get("url"))
-        if problem:
-            problems.append(problem)
-        method = config.get("method", "POST")
-        if not isinstance(method, str) or method.upper() not in METHODS:
-            problems.append(f"config.method must be one of {', '.join(METHODS)}")
-        headers = config.get("headers", {})
-        if not isinstance(headers, dict) or not all(
-            isinstance(key, str) and isinstance(value, str) for key, value in headers.items()
-        ):
-            problems.append("config.headers must map header names to strings")
-        if "secret" in config and not isinstance(config["secret"], str):
-            problems.append("config.secret must be a string")
-        timeout = config.get("timeout", DEFAULT_TIMEOUT)
-        if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not (
-            0 < timeout <= MAX_TIMEOUT
-        ):
-            problems.append(f"config.timeout must be a number of seconds in (0, {MAX_TIMEOUT:g}]")
-        retries = config.get("retries", DEFAULT_RETRIES)
-        if isinstance(retries, bool) or not isinstance(retries, int) or not (
-            0 <= retries <= MAX_RETRIES
-        ):
-            problems.append(f"config.retries must be an integer from 0 to {MAX_RETRIES}")
-        return problems
 
     def start(self, ctx: RunContext) -> Step:
         ctx.state.update(attempts=0, firstAttemptAt=time.time())

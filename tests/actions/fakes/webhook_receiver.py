@@ -102,4 +102,4 @@ class _Handler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             pass
 
-    do_POST = do_PUT = do_PATCH = _handle
+    do_POST = do_PUT = do_PATCH = do_GET = do_DELETE = _handle
