@@ -28,11 +28,11 @@ from flask_sock import Sock
 from simple_websocket import ConnectionClosed
 
 from ..api.errors import ApiError, BadJson, parse_json
-from ..app import current_state
 from ..auth import SESSION_COOKIE, User, accounts, authenticate, check_same_origin
 from ..auth.request import bearer_token
 from ..events import CHANNELS, REVOKED, Subscription
 from ..store.db import StoreError
+from .common import current_state
 
 log = logging.getLogger(__name__)
 
