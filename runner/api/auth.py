@@ -81,13 +81,10 @@ def me() -> Response:
 
 def _user_json(record: user_store.UserRecord) -> dict:
     body = record.public()
-    workspace = current_state().workspace
-    teams: list[str] = []
-    if workspace is not None and hasattr(workspace, "teams_of"):
-        try:
-            teams = sorted(workspace.teams_of(record.username))
-        except Exception:  # membership unknown while the index rebuilds
-            teams = []
+    try:
+        teams = sorted(current_state().workspace.teams_of(record.username))
+    except Exception:  # membership unknown while the index rebuilds
+        teams = []
     body["teams"] = teams
     return body
 

@@ -54,8 +54,10 @@ class _ReaderThread(threading.Thread):
         super().__init__(*args, daemon=True, **kwargs)
 
 
-def init_app(app: Any, state: Any) -> None:
-    app.config.setdefault("SOCK_SERVER_OPTIONS", {
+@bp.record_once
+def _server_options(setup: Any) -> None:
+    """Ping, reader thread and message size of every socket, set when the area registers."""
+    setup.app.config.setdefault("SOCK_SERVER_OPTIONS", {
         "ping_interval": PING_SECONDS, "thread_class": _ReaderThread,
         "max_message_size": MAX_CLIENT_MESSAGE})
 

@@ -47,9 +47,20 @@ def test_every_blueprint_module_is_registered() -> None:
 
 
 def test_every_registered_blueprint_serves(tmp_path: Path) -> None:
+    from runner.api import ws
+
     for portal in start_app(tmp_path):
         served = {blueprint.import_name for blueprint in portal.app.blueprints.values()}
         assert {module.__name__ for module in BLUEPRINTS} <= served
+        options = portal.app.config["SOCK_SERVER_OPTIONS"]
+        assert options["max_message_size"] == ws.MAX_CLIENT_MESSAGE
+
+
+def test_no_area_waits_for_a_start_hook() -> None:
+    """`create_app` starts the services itself and calls no hook of an area: a leftover
+    `init_app` would silently never run."""
+    for module in BLUEPRINTS:
+        assert not hasattr(module, "init_app"), module.__name__
 
 
 def test_every_executor_module_is_registered() -> None:
