@@ -38,6 +38,7 @@ from collections.abc import Callable
 from typing import Any
 
 from runner.auth.roles import lower_of
+from runner.errors import StatusError
 from runner.redact import redact, secret_inputs
 from runner.store import audit, runs
 from runner.store.db import Store, now_iso
@@ -56,8 +57,13 @@ MAX_WAIT_SECONDS = 3600.0
 """Longest single wait an executor may ask for; longer asks are shortened to this."""
 
 
-class NotAwaitingApproval(Exception):
-    """The run is not (or no longer) waiting for a decision."""
+class NotAwaitingApproval(StatusError):
+    """The run is not (or no longer) waiting for a decision: a conflict (409)."""
+
+    status = 409
+
+    def __init__(self, run_id: str) -> None:
+        super().__init__(f"run {run_id} was decided meanwhile")
 
 
 class Sealer:

@@ -15,7 +15,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 
 from ..actions.checks import action_problems
-from ..actions.engine import NotAwaitingApproval, public_run
+from ..actions.engine import public_run
 from ..actions.inputs import validate_inputs
 from ..actions.permissions import approve_refusal, execute_refusal, teams_for
 from ..auth import client_ip, current_user, require_role
@@ -153,10 +153,7 @@ def _decide(name: str, run_id: str, approve: bool) -> Response:
     refusal = approve_refusal(run["action"], run["triggered_by"], user.username, user.role, teams)
     if refusal:
         raise ApiError(403, refusal)
-    try:
-        decided = state.engine.decide(run_id, user.username, approve, reason)
-    except NotAwaitingApproval as exc:
-        raise ApiError(409, f"run {run_id} was decided meanwhile") from exc
+    decided = state.engine.decide(run_id, user.username, approve, reason)
     audit.record(
         state.store, user=user, action="approve" if approve else "reject",
         resource_type="ActionRun", resource_name=f"{name}/{run_id}", source="api",

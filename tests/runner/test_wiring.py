@@ -424,3 +424,16 @@ def test_a_run_recorded_before_roles_were_kept_uses_the_account_role(crew) -> No
     assert engine.requester_role({**legacy, "triggered_by_role": "admin"}) == \
         "platform-engineer"  # never more than the account holds now
     assert engine.requester_role({**legacy, "triggered_by": "nobody-here"}) is None
+
+
+def test_deciding_a_run_that_is_not_waiting_is_a_conflict(crew) -> None:
+    from runner.actions.engine import NotAwaitingApproval
+
+    portal, keys = crew
+    name = RELABEL["metadata"]["name"]
+    done = _finished(portal, name, _execute(portal, name, keys["full"])["id"])
+    engine = portal.app.extensions["gantry"].engine
+    with pytest.raises(NotAwaitingApproval) as caught:
+        engine.decide(done["id"], "admin", True, None)
+    assert isinstance(caught.value, StatusError) and caught.value.status == 409
+    assert caught.value.body() == {"error": f"run {done['id']} was decided meanwhile"}
