@@ -28,7 +28,7 @@ bp = Blueprint("dashboard", __name__, url_prefix="/api/v1/dashboard")
 def get_config() -> Response:
     try:
         return jsonify(dashboard_config.read(current_state().settings.catalog))
-    except dashboard_config.DashboardError as exc:
+    except dashboard_config.DashboardError as exc:  # until DashboardError is a StatusError
         raise ApiError(exc.status, str(exc)) from None
 
 
