@@ -98,4 +98,3 @@ class PluginHost:
                 except Exception as exc:
                     log.warning("background GitOps pull not started: %s", exc)
             self.gitops.autopush_tick()
-
