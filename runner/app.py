@@ -1,60 +1,63 @@
-"""The Flask application factory of the runner.
+"""The Flask application factory of the runner: the one place where services are built.
 
-`create_app()` opens the store, builds the workspace, registers one blueprint per API area
-and serves the generated site at `/`. Blueprint modules are found by name in
-`BLUEPRINT_MODULES`: a module that exists and has a `bp` attribute is registered, and its
-optional `init_app(app, state)` runs after all blueprints are in place (to start
-background work), so every area plugs in without editing this file.
+`create_app()` builds every service once — the store, the secret box, the event bus, the
+workspace, the plugin host, the actions engine, the login limiter, the metrics — handing each
+its collaborators explicitly, keeps them in a typed `GantryState`, registers the one JSON
+error handling (`runner.api.errors.register`), one blueprint per API area from the plain list
+`BLUEPRINTS` (a missing module is an ImportError at start, never a silently absent area), and
+serves the generated site at `/`. Background work starts last, once every route is in place.
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
-from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import Any
 
-from flask import Flask, Response, current_app, send_from_directory
+from flask import Flask, Response, send_from_directory
 from werkzeug.routing import PathConverter
 from werkzeug.security import safe_join
 
 from . import events, metrics
-from .api import errors
+from .actions.engine import Engine, Sealer
+from .actions.placeholders import Placeholders
+from .api import (
+    actions,
+    argocd,
+    audit,
+    auth,
+    dashboard,
+    entities,
+    errors,
+    gitops,
+    graph,
+    health,
+    healthcheck_proxy,
+    history,
+    openapi,
+    plugins,
+    schemas,
+    search,
+    ws,
+)
+from .api.common import GantryState, current_state
 from .auth import accounts
 from .auth.ratelimit import LoginLimiter
 from .config import Settings
+from .plugins.host import PluginHost
+from .store import users
 from .store.db import Store
+from .store.schema import open_store
 from .store.secrets import SecretBox
+from .workspace import Workspace
 
 log = logging.getLogger(__name__)
 
-BLUEPRINT_MODULES = (
-    "auth", "entities", "search", "graph", "schemas", "actions", "audit", "history",
-    "dashboard", "plugins", "argocd", "gitops", "health", "healthcheck_proxy", "ws", "openapi",
+BLUEPRINTS: tuple[ModuleType, ...] = (
+    auth, entities, search, graph, schemas, actions, audit, history, dashboard, plugins,
+    argocd, gitops, health, healthcheck_proxy, ws, openapi,
 )
-
-
-@dataclass
-class GantryState:
-    """Everything the request handlers share, at `app.extensions["gantry"]`."""
-
-    settings: Settings
-    store: Store
-    secrets: SecretBox
-    bus: events.EventBus = field(default_factory=lambda: events.bus)
-    workspace: Any = None
-    engine: Any = None
-    plugins: Any = None
-    login_limiter: LoginLimiter = field(default_factory=LoginLimiter)
-    metrics: Any = None
-    blueprint_modules: dict[str, ModuleType] = field(default_factory=dict)
-
-
-def current_state() -> GantryState:
-    """The state of the app serving this request."""
-    return current_app.extensions["gantry"]
+"""Every API area, registered in this order (each module's `bp`)."""
 
 
 class _SitePath(PathConverter):
@@ -63,57 +66,62 @@ class _SitePath(PathConverter):
     regex = r"(?!api(?:/|$))[^/].*?"
 
 
-def _import_optional(qualified: str) -> ModuleType | None:
-    try:
-        return importlib.import_module(qualified)
-    except ModuleNotFoundError as exc:
-        if exc.name == qualified:
-            return None
-        raise
+def account_roles(store: Store):
+    """The role an account holds now, by user name (None: no such account)."""
+
+    def role_of(username: str) -> str | None:
+        record = users.by_name(store, username)
+        return record.role if record is not None else None
+
+    return role_of
 
 
-def _build_workspace(settings: Settings) -> Any:
-    module = _import_optional("runner.workspace")
-    if module is None or not hasattr(module, "Workspace"):
-        log.warning("runner.workspace is not available: the runner serves no catalog")
-        return None
-    return module.Workspace(settings)
+def create_app(settings: Settings | None = None, *, start_workspace: bool = True,
+               bus: events.EventBus | None = None) -> Flask:
+    """Build the runner app. Raises `ConfigError` / `StoreError` with a clear message.
 
-
-def create_app(settings: Settings | None = None, *, start_workspace: bool = True) -> Flask:
-    """Build the runner app. Raises `ConfigError` / `StoreError` with a clear message."""
+    `bus` defaults to the process's bus, on which the workspace (entity changes) and the
+    accounts (revoked credentials) publish.
+    """
     settings = settings or Settings.from_env()
     settings.check_secret_key()
-    store = Store(settings.db_path)
+    store = open_store(settings.db_path)
     accounts.ensure_admin(store, settings.admin_password)
+    secrets = SecretBox(settings.secret_key)
+    bus = bus or events.bus
+    workspace = Workspace(settings)
+    host = PluginHost(store, secrets, workspace)
+    engine = Engine(
+        store,
+        Sealer(secrets.encrypt, secrets.decrypt),
+        publish=bus.publish,
+        workspace=workspace,
+        plugin_config=host.decrypted_config,
+        placeholders=Placeholders(settings.action_env),
+        role_of=account_roles(store),
+    )
 
     app = Flask("runner", static_folder=None)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.json.sort_keys = False
     app.url_map.converters["sitepath"] = _SitePath
     app.url_map.strict_slashes = False
-
-    state = GantryState(settings=settings, store=store, secrets=SecretBox(settings.secret_key))
+    state = GantryState(
+        settings=settings, store=store, secrets=secrets, bus=bus, workspace=workspace,
+        plugins=host, engine=engine, login_limiter=LoginLimiter(),
+        metrics=metrics.install(app, store, workspace),
+    )
     app.extensions["gantry"] = state
     errors.register(app)
-    state.metrics = metrics.install(app, state)
-
-    state.workspace = _build_workspace(settings)
-    if state.workspace is not None and start_workspace and hasattr(state.workspace, "start"):
-        state.workspace.start()
-
-    for name in BLUEPRINT_MODULES:
-        module = _import_optional(f"runner.api.{name}")
-        if module is not None and getattr(module, "bp", None) is not None:
-            app.register_blueprint(module.bp)
-            state.blueprint_modules[name] = module
-
+    for module in BLUEPRINTS:
+        app.register_blueprint(module.bp)
     _register_site(app)
 
-    for module in state.blueprint_modules.values():
-        init = getattr(module, "init_app", None)
-        if callable(init):
-            init(app, state)
+    if start_workspace:
+        workspace.start()
+    engine.start()
+    host.start()
+    actions.report_misconfigured(workspace)
     return app
 
 
@@ -122,11 +130,9 @@ def _register_site(app: Flask) -> None:
     @app.route("/<sitepath:path>", methods=["GET", "HEAD"])
     def site(path: str) -> Response:
         """The generated static site of the catalog (index.html for folders)."""
-        workspace = current_state().workspace
-        site_dir = getattr(workspace, "site_dir", None)
-        if site_dir is None or not Path(site_dir).is_dir():
+        root = Path(current_state().workspace.site_dir)
+        if not root.is_dir():
             raise errors.ApiError(404, "the site has not been built yet")
-        root = Path(site_dir)
         target = safe_join(str(root), path) if path else str(root)
         if target is None:
             raise errors.ApiError(404, f"no such page: /{path}")

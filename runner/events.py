@@ -7,6 +7,12 @@ Each subscription remembers the credential it was opened with (an opaque key suc
 `session:<hash>` or `apikey:<id>`). `revoke(credential)` ends every subscription opened
 with it: nothing more is delivered or sent to them, and their connection is woken to
 close. The auth layer calls it on logout and key revocation.
+
+`runner.app.create_app` hands its bus (`GantryState.bus`) to whoever publishes or subscribes
+in the app: the actions engine, the WebSocket endpoint, the shutdown hook of `gantry serve`.
+The module-level `bus`, `publish` and `revoke` are the process's default bus, which
+`create_app` uses unless given another: the catalog workspace (entity changes) and the
+accounts module (logout, key revocation) still publish through them.
 """
 
 from __future__ import annotations
@@ -148,6 +154,7 @@ class EventBus:
 
 
 bus = EventBus()
+"""The process's default bus (see the module's docstring)."""
 
 
 def publish(type: str, payload: dict[str, Any]) -> None:

@@ -17,6 +17,9 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from .store.db import Store
+from .workspace import Workspace
+
 log = logging.getLogger(__name__)
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -26,8 +29,9 @@ _LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 
 class _CatalogCollector(Collector):
     """Entity counts by kind (from the index) and action runs by status (from the store)."""
 
-    def __init__(self, state: Any) -> None:
-        self.state = state
+    def __init__(self, store: Store, workspace: Workspace) -> None:
+        self.store = store
+        self.workspace = workspace
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         entities = GaugeMetricFamily("gantry_entities", "Entities in the catalog by kind",
@@ -42,9 +46,7 @@ class _CatalogCollector(Collector):
         yield runs
 
     def _entity_counts(self) -> list[tuple[str, int]]:
-        workspace = self.state.workspace
-        if workspace is None or not hasattr(workspace, "connect"):
-            return []
+        workspace = self.workspace
         try:
             con = workspace.connect()
             try:
@@ -59,7 +61,7 @@ class _CatalogCollector(Collector):
 
     def _run_counts(self) -> list[tuple[str, int]]:
         try:
-            rows = self.state.store.connection().execute(
+            rows = self.store.connection().execute(
                 "SELECT status, count(*) FROM runs GROUP BY status ORDER BY status").fetchall()
         except sqlite3.Error:
             return []
@@ -69,7 +71,7 @@ class _CatalogCollector(Collector):
 class Metrics:
     """The app's metric objects; `ws_connections` is moved by the WebSocket endpoint."""
 
-    def __init__(self, state: Any) -> None:
+    def __init__(self, store: Store, workspace: Workspace) -> None:
         self.registry = CollectorRegistry()
         self.requests = Counter("gantry_http_requests", "HTTP requests by route and status",
                                 ["method", "route", "status"], registry=self.registry)
@@ -78,15 +80,16 @@ class Metrics:
                                  buckets=_LATENCY_BUCKETS, registry=self.registry)
         self.ws_connections = Gauge("gantry_websocket_connections",
                                     "Open WebSocket connections", registry=self.registry)
-        self.registry.register(_CatalogCollector(state))
+        self.registry.register(_CatalogCollector(store, workspace))
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
 
 
-def install(app: Flask, state: Any) -> Metrics:
-    """Count and time every request by its route template (not its raw path)."""
-    metrics = Metrics(state)
+def install(app: Flask, store: Store, workspace: Workspace) -> Metrics:
+    """Count and time every request by its route template (not its raw path); entity and run
+    counts come from `workspace`'s index and `store` at scrape time."""
+    metrics = Metrics(store, workspace)
 
     @app.before_request
     def _start_timer() -> None:

@@ -286,7 +286,8 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
                                                  response=_OBJ, body="PluginEnable",
                                                  extra={404: "Unknown plugin"}),
     ("post", "/api/v1/plugins/{name}/sync"): op(
-        "Run a plugin's sync (argocd: discovery; gitops: push, admin only)", "plugins",
+        "Run a plugin's sync: argocd re-discovers and commits; the others have nothing to "
+        "sync here (GitOps' push is POST /api/v1/plugins/gitops/sync)", "plugins",
         response=_OBJ, extra={404: "Unknown plugin", 409: "Plugin not ready",
                               502: "The external service failed"}),
     ("get", "/api/v1/plugins/argocd/apps/{app_name}"): op(

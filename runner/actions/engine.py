@@ -15,6 +15,13 @@ an executor resolves — go through `runner.redact` before they are stored in pl
 (inputs, outputs, error), published, audited or logged; `public_run` redacts once more on the
 way out, so every reader sees a run the same way. The exact inputs are kept only sealed.
 `${NAME}` placeholders resolve through the engine's `Placeholders` (GANTRY_ACTION_ENV).
+
+A run acts with its requester's rights: `submit` records the requester's effective role (an
+API key may hold less than its owner), and each run's context carries `requester_role`, that
+role capped by the one the requester's account holds when the run executes (`role_of`), or
+None when the account no longer exists. `runner.app.create_app` builds the engine with every
+collaborator: the store, the sealer, the bus's `publish`, the workspace, the plugin settings,
+the placeholders and the account lookup.
 """
 
 from __future__ import annotations
@@ -30,6 +37,8 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from runner.auth.roles import lower_of
+from runner.errors import StatusError
 from runner.redact import redact, secret_inputs
 from runner.store import audit, runs
 from runner.store.db import Store, now_iso
@@ -48,8 +57,13 @@ MAX_WAIT_SECONDS = 3600.0
 """Longest single wait an executor may ask for; longer asks are shortened to this."""
 
 
-class NotAwaitingApproval(Exception):
-    """The run is not (or no longer) waiting for a decision."""
+class NotAwaitingApproval(StatusError):
+    """The run is not (or no longer) waiting for a decision: a conflict (409)."""
+
+    status = 409
+
+    def __init__(self, run_id: str) -> None:
+        super().__init__(f"run {run_id} was decided meanwhile")
 
 
 class Sealer:
@@ -73,6 +87,7 @@ class Engine:
         plugin_config: Callable[[str], dict[str, Any]] | None = None,
         workers: int = DEFAULT_WORKERS,
         placeholders: Placeholders | None = None,
+        role_of: Callable[[str], str | None] | None = None,
     ) -> None:
         self.store = store
         self.sealer = sealer
@@ -80,6 +95,7 @@ class Engine:
         self.placeholders = placeholders or Placeholders()
         self._publish = publish or (lambda _type, _payload: None)
         self._plugin_config = plugin_config or (lambda _name: {})
+        self._role_of = role_of or (lambda _username: None)
         self._worker_count = workers
         self._queue: queue.Queue[tuple[str, str] | None] = queue.Queue()
         self._timers: list[tuple[float, int, str, str]] = []
@@ -145,9 +161,11 @@ class Engine:
     # -- requests from the API ---------------------------------------------------------------
 
     def submit(self, action: dict[str, Any], inputs: dict[str, Any], triggered_by: str,
-               triggered_by_email: str | None = None) -> dict:
+               triggered_by_email: str | None = None, *,
+               triggered_by_role: str | None = None) -> dict:
         """Create a run of a checked action with validated inputs; queue it unless it needs
-        an approval. Returns the run in the API's shape."""
+        an approval. Returns the run in the API's shape. `triggered_by_role` is the caller's
+        effective role (the API key's when it is lower than its owner's)."""
         run_id = str(uuid.uuid4())
         name = str((action.get("metadata") or {}).get("name", ""))
         approval = requires_approval(action)
@@ -163,6 +181,7 @@ class Engine:
             inputs_sealed=self.sealer.encrypt(json.dumps(inputs)),
             triggered_by=triggered_by,
             triggered_by_email=triggered_by_email,
+            triggered_by_role=triggered_by_role,
             started_at=now_iso(),
         )
         run = self._announce(run_id, "action.run.created")
@@ -306,10 +325,20 @@ class Engine:
                     triggered_by_email=run["triggered_by_email"],
                     secrets=secret_inputs(inputs, secret_names(run["action"])),
                     placeholders=self.placeholders,
+                    requester_role=self.requester_role(run),
                 )
                 ctx.audit = self._auditor(run, ctx)
                 self._contexts[run["id"]] = ctx
             return ctx
+
+    def requester_role(self, run: dict[str, Any]) -> str | None:
+        """The role a run acts with: the one recorded when it was requested, never more than
+        the requester's account holds now; None when the account no longer exists."""
+        current = self._role_of(run["triggered_by"])
+        if current is None:
+            return None
+        asked = run.get("triggered_by_role")
+        return current if asked is None else lower_of(asked, current)
 
     def _auditor(self, run: dict[str, Any], ctx: RunContext) -> Callable[..., None]:
         def record(**entry: Any) -> None:

@@ -12,17 +12,17 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Blueprint, Flask, Response, jsonify, request
+from flask import Blueprint, Response, jsonify, request
 
 from ..actions.checks import action_problems
-from ..actions.engine import Engine, NotAwaitingApproval, Sealer, public_run
+from ..actions.engine import public_run
 from ..actions.inputs import validate_inputs
 from ..actions.permissions import approve_refusal, execute_refusal, teams_for
-from ..actions.placeholders import Placeholders
-from ..app import GantryState, current_state
 from ..auth import client_ip, current_user, require_role
 from ..store import audit
 from ..store import runs as run_store
+from ..workspace import Workspace
+from .common import GantryState, current_state
 from .errors import ApiError, json_body
 from .params import offset_arg, page_arg
 
@@ -32,25 +32,16 @@ bp = Blueprint("actions", __name__, url_prefix="/api/v1/actions")
 MAX_PAGE = 500
 
 
-def _entity_json(item: Any) -> dict[str, Any]:
-    data = getattr(item, "data", item)
-    return data if isinstance(data, dict) else {}
-
-
-def _all_actions(state: GantryState) -> list[dict[str, Any]]:
-    workspace = state.workspace
-    if workspace is None or not hasattr(workspace, "actions"):
-        return []
-    return [_entity_json(item) for item in workspace.actions()]
+def _all_actions(workspace: Workspace) -> list[dict[str, Any]]:
+    return [item for item in workspace.actions() if isinstance(item, dict)]
 
 
 def _find_action(state: GantryState, name: str) -> dict[str, Any]:
-    workspace = state.workspace
     namespace = request.args.get("namespace") or "default"
-    found = workspace.entity("Action", name, namespace) if workspace is not None else None
+    found = state.workspace.entity("Action", name, namespace)
     if found is None:
         raise ApiError(404, f"action {name!r} not found in namespace {namespace!r}")
-    return _entity_json(found)
+    return found
 
 
 def _page() -> tuple[int, int]:
@@ -68,18 +59,12 @@ def _shown(state: GantryState, found: list[dict[str, Any]]) -> list[dict[str, An
     return [public_run(run, state.secrets.decrypt) for run in found]
 
 
-def _engine(state: GantryState) -> Engine:
-    if state.engine is None:
-        raise ApiError(503, "the actions engine is not running")
-    return state.engine
-
-
 @bp.get("")
 @require_role("viewer")
 def list_actions() -> Response:
     """Every Action entity, each with `problems` (empty when it can run)."""
     shown = []
-    for action in _all_actions(current_state()):
+    for action in _all_actions(current_state().workspace):
         shown.append({**action, "problems": action_problems(action)})
     return jsonify(shown)
 
@@ -113,14 +98,15 @@ def execute(name: str) -> tuple[Response, int]:
     problems = action_problems(action)
     if problems:
         raise ApiError(422, f"action {name!r} is misconfigured", problems=problems)
-    teams = teams_for(user, getattr(state.workspace, "teams_of", None))
+    teams = teams_for(user, state.workspace.teams_of)
     refusal = execute_refusal(action, user.username, user.role, teams)
     if refusal:
         raise ApiError(403, refusal)
     checked = validate_inputs(action, body.get("inputs"))
     if not checked.ok:
         raise ApiError(422, "invalid inputs", fields=checked.errors)
-    run = _engine(state).submit(action, checked.values, user.username, user.email)
+    run = state.engine.submit(action, checked.values, user.username, user.email,
+                              triggered_by_role=user.role)
     audit.record(
         state.store, user=user, action="execute", resource_type="Action", resource_name=name,
         source="api", ip=client_ip(), after=run,
@@ -163,14 +149,11 @@ def _decide(name: str, run_id: str, approve: bool) -> Response:
     run = _run_of(state, name, run_id)
     if run["phase"] != "approval":
         raise ApiError(409, f"run {run_id} is not waiting for approval (status {run['status']})")
-    teams = teams_for(user, getattr(state.workspace, "teams_of", None))
+    teams = teams_for(user, state.workspace.teams_of)
     refusal = approve_refusal(run["action"], run["triggered_by"], user.username, user.role, teams)
     if refusal:
         raise ApiError(403, refusal)
-    try:
-        decided = _engine(state).decide(run_id, user.username, approve, reason)
-    except NotAwaitingApproval as exc:
-        raise ApiError(409, f"run {run_id} was decided meanwhile") from exc
+    decided = state.engine.decide(run_id, user.username, approve, reason)
     audit.record(
         state.store, user=user, action="approve" if approve else "reject",
         resource_type="ActionRun", resource_name=f"{name}/{run_id}", source="api",
@@ -193,36 +176,10 @@ def reject(name: str, run_id: str) -> Response:
     return _decide(name, run_id, False)
 
 
-def _plugin_config(state: GantryState):
-    def lookup(plugin: str) -> dict[str, Any]:
-        registry = state.plugins
-        reader = getattr(registry, "decrypted_config", None)
-        if reader is None:
-            return {}
-        return reader(plugin) or {}
-
-    return lookup
-
-
-def init_app(app: Flask, state: GantryState) -> None:
-    """Start the engine, which also picks up the runs that were in flight."""
-    engine = Engine(
-        state.store,
-        Sealer(state.secrets.encrypt, state.secrets.decrypt),
-        publish=state.bus.publish,
-        workspace=state.workspace,
-        plugin_config=_plugin_config(state),
-        placeholders=Placeholders(state.settings.action_env),
-    )
-    state.engine = engine
-    engine.start()
-    _report_misconfigured(state)
-
-
-def _report_misconfigured(state: GantryState) -> None:
+def report_misconfigured(workspace: Workspace) -> None:
     """Log every action that cannot run, once at start, so operators see it without a click."""
     try:
-        actions = _all_actions(state)
+        actions = _all_actions(workspace)
     except Exception:  # the index may not be readable yet; the list endpoint reports later
         log.warning("actions could not be checked at start", exc_info=True)
         return

@@ -13,13 +13,10 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 from werkzeug.routing import BaseConverter
 
-from ..app import current_state
 from ..auth import client_ip, current_user, require_role
-from ..plugins.argocd.client import ArgoCDError
-from ..plugins.argocd.service import ServiceError
 from ..store import audit
+from .common import argocd_answers, current_state, host
 from .errors import ApiError, json_body
-from .plugins import api_error, host
 
 bp = Blueprint("argocd", __name__, url_prefix="/api/v1/plugins/argocd")
 MAX_ENTITY_APPS = 50
@@ -47,10 +44,8 @@ def _instance() -> str | None:
 def app_detail(app_name: str) -> Response:
     """Sync and health status, last sync, and the managed resources of one application."""
     service = host().argocd
-    try:
+    with argocd_answers(service.secrets):
         return jsonify(service.app(app_name, _instance()))
-    except (ServiceError, ArgoCDError) as exc:
-        raise api_error(exc, service.secrets()) from None
 
 
 def _operate(app_name: str, operation: str) -> Response:
@@ -63,13 +58,11 @@ def _operate(app_name: str, operation: str) -> Response:
     if instance is not None and not isinstance(instance, str):
         raise ApiError(400, '"instance" must be a string')
     service = host().argocd
-    try:
+    with argocd_answers(service.secrets):
         if operation == "sync":
             view = service.sync(app_name, hard=hard, prune=prune, instance=instance)
         else:
             view = service.refresh(app_name, instance)
-    except (ServiceError, ArgoCDError) as exc:
-        raise api_error(exc, service.secrets()) from None
     audit.record(current_state().store, user=current_user(), action=f"argocd.{operation}",
                  resource_type="ArgoCDApplication",
                  resource_name=f"{view['instance']}:{view['name']}", ip=client_ip(),
@@ -102,7 +95,5 @@ def entity_apps() -> Response:
     if len(names) > MAX_ENTITY_APPS:
         raise ApiError(400, f"at most {MAX_ENTITY_APPS} appNames per request")
     service = host().argocd
-    try:
+    with argocd_answers(service.secrets):
         return jsonify(service.entity_apps(names))
-    except (ServiceError, ArgoCDError) as exc:
-        raise api_error(exc, service.secrets()) from None

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify
 
-from ..app import current_state
 from ..auth import require_role
 from ..store import audit
+from .common import current_state
 from .params import offset_arg, page_arg
 
 bp = Blueprint("audit", __name__, url_prefix="/api/v1")

@@ -4,22 +4,18 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, request
 
-from ..app import current_state
 from ..auth import SESSION_COOKIE, accounts, client_ip, current_user, require_role
 from ..auth.request import bearer_token, refuse_query_credentials
 from ..store import apikeys as apikey_store
 from ..store import audit
 from ..store import users as user_store
+from .common import current_state
 from .errors import ApiError, json_body
 
 bp = Blueprint("auth", __name__, url_prefix="/api/v1/auth")
 bp.before_app_request(refuse_query_credentials)
 MAX_USERNAME = 64
 MAX_PASSWORD = 1024
-
-
-def _account_error(exc: accounts.AccountError) -> ApiError:
-    return ApiError(exc.status, str(exc))
 
 
 @bp.post("/login")
@@ -85,13 +81,10 @@ def me() -> Response:
 
 def _user_json(record: user_store.UserRecord) -> dict:
     body = record.public()
-    workspace = current_state().workspace
-    teams: list[str] = []
-    if workspace is not None and hasattr(workspace, "teams_of"):
-        try:
-            teams = sorted(workspace.teams_of(record.username))
-        except Exception:  # membership unknown while the index rebuilds
-            teams = []
+    try:
+        teams = sorted(current_state().workspace.teams_of(record.username))
+    except Exception:  # membership unknown while the index rebuilds
+        teams = []
     body["teams"] = teams
     return body
 
@@ -107,11 +100,8 @@ def list_users() -> Response:
 def create_user() -> Response:
     body = json_body()
     state = current_state()
-    try:
-        record = accounts.create_user(state.store, body.get("username"), body.get("password"),
-                                      body.get("role", "viewer"), body.get("email"))
-    except accounts.AccountError as exc:
-        raise _account_error(exc) from None
+    record = accounts.create_user(state.store, body.get("username"), body.get("password"),
+                                  body.get("role", "viewer"), body.get("email"))
     audit.record(state.store, user=current_user(), action="create", resource_type="User",
                  resource_name=record.username, ip=client_ip(),
                  after={"username": record.username, "role": record.role,
@@ -143,11 +133,8 @@ def create_apikey() -> Response:
     owner = user_store.by_id(state.store, user.id)
     if owner is None:
         raise ApiError(401, "the calling user no longer exists")
-    try:
-        new = accounts.create_api_key(state.store, owner, body.get("name"), body.get("role"),
-                                      creator_role=user.role)
-    except accounts.AccountError as exc:
-        raise _account_error(exc) from None
+    new = accounts.create_api_key(state.store, owner, body.get("name"), body.get("role"),
+                                  creator_role=user.role)
     audit.record(state.store, user=user, action="create", resource_type="ApiKey",
                  resource_name=new.record.name, ip=client_ip(),
                  after={"id": new.record.id, "name": new.record.name, "role": new.record.role})

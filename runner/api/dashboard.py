@@ -7,15 +7,15 @@ gantry.yaml is admin-only by the write policy (`runner.auth.write_policy.DASHBOA
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from flask import Blueprint, Response, jsonify
 
 from .. import dashboard_config
-from ..app import current_state
 from ..auth import client_ip, current_user, require_role, write_policy
 from ..catalog_git import Person
 from ..store import audit
+from ..workspace import Workspace
+from .common import current_state
 from .errors import ApiError, json_body
 
 log = logging.getLogger(__name__)
@@ -28,7 +28,7 @@ bp = Blueprint("dashboard", __name__, url_prefix="/api/v1/dashboard")
 def get_config() -> Response:
     try:
         return jsonify(dashboard_config.read(current_state().settings.catalog))
-    except dashboard_config.DashboardError as exc:
+    except dashboard_config.DashboardError as exc:  # until DashboardError is a StatusError
         raise ApiError(exc.status, str(exc)) from None
 
 
@@ -44,15 +44,14 @@ def put_config() -> Response:
     body = json_body()
     author = Person(user.username, user.email or f"{user.username}@users.gantry")
     workspace = state.workspace
-    if workspace is not None and getattr(workspace, "read_only", False):
-        reason = getattr(workspace, "read_only_reason", "") or "the catalog is read-only"
+    if workspace.read_only:
+        reason = workspace.read_only_reason or "the catalog is read-only"
         raise ApiError(409, f"the dashboard cannot be changed: {reason}")
     try:
         changes = dashboard_config.validate(body)
         before, after, commit = dashboard_config.write(
-            state.settings.catalog, changes, author=author,
-            lock=getattr(workspace, "lock", None))
-    except dashboard_config.DashboardError as exc:
+            state.settings.catalog, changes, author=author, lock=workspace.lock)
+    except dashboard_config.DashboardError as exc:  # until DashboardError is a StatusError
         raise ApiError(exc.status, str(exc)) from None
     if commit is not None:
         audit.record(state.store, user=user, action="update", resource_type="DashboardConfig",
@@ -65,10 +64,8 @@ def put_config() -> Response:
 SITE_WAIT_SECONDS = 60.0
 
 
-def _rebuild_site(workspace: Any) -> None:
+def _rebuild_site(workspace: Workspace) -> None:
     """Re-render the served site from the new gantry.yaml before answering."""
-    if workspace is None:
-        return
     try:
         workspace.config_changed()
         workspace.wait_for_site(SITE_WAIT_SECONDS)

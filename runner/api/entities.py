@@ -14,16 +14,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Flask, Response, jsonify, request
+from flask import Blueprint, Response, jsonify, request
 
 from .. import catalog_writer
-from ..actions.executors import internal
-from ..app import GantryState, current_state
 from ..auth import client_ip, current_user, require_role
 from ..catalog_yaml import strip_derived
 from ..redact import redact
-from ..store import audit, users
-from ..workspace import EntityRecord, Workspace, etag_of
+from ..store import audit
+from ..workspace import EntityRecord, etag_of
+from .common import canonical_kind, current_state, workspace
 from .errors import ApiError, json_body
 from .names import checked_names
 from .params import offset_arg, page_arg
@@ -32,23 +31,6 @@ bp = Blueprint("entities", __name__, url_prefix="/api/v1/entities")
 
 FILTERS = ("namespace", "owner", "tag")
 MAX_PAGE = 1_000_000
-
-
-def workspace() -> Workspace:
-    """The serving workspace, or 503 when the runner has none."""
-    found = current_state().workspace
-    if found is None:
-        raise ApiError(503, "the runner has no catalog workspace")
-    return found
-
-
-def canonical_kind(kind: str) -> str:
-    """The kind as its schema spells it; 404 for a kind no schema declares."""
-    canonical = workspace().registry.canonical(kind)
-    if canonical is None:
-        raise ApiError(404, f"unknown kind {kind!r}; known kinds: "
-                            f"{', '.join(workspace().registry.kinds())}")
-    return canonical
 
 
 def _filters() -> dict[str, Any]:
@@ -76,6 +58,7 @@ def _entity_response(record: EntityRecord | None, status: int = 200,
 
 
 def _api_error(exc: catalog_writer.WriteError) -> ApiError:
+    """Until the catalog writer's `WriteError` is a `StatusError` (then these conversions go)."""
     return ApiError(exc.status, exc.message, **exc.extra)
 
 
@@ -183,16 +166,3 @@ def delete_entity(kind: str, name: str) -> Response:
     _audit("delete", kind, name, namespace, before, None, commit)
     return Response(status=204)
 
-
-def init_app(app: Flask, state: GantryState) -> None:
-    """Let `internal` action runs, which write entities on behalf of their requester, be
-    judged with the requester's current role (see runner/actions/executors/internal.py)."""
-    if state.workspace is None:
-        return
-    store = state.store
-
-    def role_of(username: str) -> str | None:
-        record = users.by_name(store, username)
-        return record.role if record is not None else None
-
-    internal.use_roles(state.workspace, role_of)

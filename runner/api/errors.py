@@ -1,8 +1,10 @@
 """JSON errors for every failure of the API, and strict JSON body parsing.
 
-Every error the app produces — raised `ApiError`s, Flask's own 404/405/413, malformed
-bodies and unexpected exceptions — answers `{"error": "..."}` with the right status, so
-clients never have to parse HTML error pages.
+Every error the app produces — any raised `StatusError` (`ApiError` included, and every
+service error that knows its status), Flask's own 404/405/413, malformed bodies and unexpected
+exceptions — answers `{"error": "..."}` with the right status, so clients never have to parse
+HTML error pages. `register` turns a `StatusError` into its answer in one handler; blueprints
+let service errors through instead of converting them.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from typing import Any
 
 from flask import Flask, Response, g, jsonify, request
 from werkzeug.exceptions import HTTPException
+
+from ..errors import StatusError
 
 log = logging.getLogger(__name__)
 
@@ -35,24 +39,24 @@ _MESSAGES = {
 }
 
 
-class ApiError(Exception):
-    """Raise anywhere in a request to answer `{"error": message, **extra}` with `status`."""
+class ApiError(StatusError):
+    """Raise anywhere in a request to answer `{"error": message, **extra}` with `status`.
+
+    The API's own spelling of `StatusError` (status first); `register` answers both alike.
+    """
 
     def __init__(self, status: int, message: str, *, headers: dict[str, str] | None = None,
                  **extra: Any) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.headers = headers or {}
-        self.extra = extra
+        super().__init__(message, status=status, headers=headers, **extra)
 
-    def response(self) -> Response:
-        body = {"error": self.message, **self.extra}
-        resp = jsonify(body)
-        resp.status_code = self.status
-        for name, value in self.headers.items():
-            resp.headers[name] = value
-        return resp
+
+def status_response(exc: StatusError) -> Response:
+    """The JSON answer of a `StatusError`: its body, status and headers."""
+    resp = jsonify(exc.body())
+    resp.status_code = exc.status
+    for name, value in exc.headers.items():
+        resp.headers[name] = value
+    return resp
 
 
 MAX_JSON_DEPTH = 64
@@ -194,7 +198,7 @@ _JSON_TYPES = {list: "an array", str: "a string", int: "a number", float: "a num
 
 def error_response(status: int, message: str | None = None, **extra: Any) -> Response:
     """A JSON error response without raising."""
-    return ApiError(status, message or _MESSAGES.get(status, "error"), **extra).response()
+    return status_response(ApiError(status, message or _MESSAGES.get(status, "error"), **extra))
 
 
 DRAIN_LIMIT_BYTES = 64 * 1024 * 1024
@@ -225,9 +229,9 @@ def _drain_body() -> None:
 def register(app: Flask) -> None:
     """Install the JSON error handlers on the app."""
 
-    @app.errorhandler(ApiError)
-    def _api_error(exc: ApiError) -> Response:
-        return exc.response()
+    @app.errorhandler(StatusError)
+    def _status_error(exc: StatusError) -> Response:
+        return status_response(exc)
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> Response:

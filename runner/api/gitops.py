@@ -7,24 +7,21 @@ from typing import TypeVar
 
 from flask import Blueprint, Response, jsonify
 
-from ..app import current_state
 from ..auth import client_ip, current_user, require_role
 from ..plugins.gitops.repo import GitOpsError
-from ..plugins.gitops.service import GitOpsUnavailable
-from ..plugins.settings import SettingsError
 from ..store import audit
+from .common import current_state, host
 from .errors import ApiError
-from .plugins import api_error, host
 
 T = TypeVar("T")
 bp = Blueprint("gitops", __name__, url_prefix="/api/v1/plugins/gitops")
 
 
 def _call(view: Callable[[], T]) -> T:
+    """Run a GitOps call; a failure of `git` itself (`GitOpsError`, which carries no status)
+    is the remote's or the repository's problem: 502."""
     try:
         return view()
-    except (GitOpsUnavailable, SettingsError) as exc:
-        raise api_error(exc) from None
     except GitOpsError as exc:
         raise ApiError(502, str(exc)) from None
 
@@ -49,7 +46,7 @@ def files() -> Response:
     return jsonify(_call(host().gitops.files))
 
 
-def queue_operation(operation: str) -> tuple[Response, int]:
+def _queue(operation: str) -> tuple[Response, int]:
     """Queue a push or pull for the caller (admin only) and answer 202 at once."""
     user = current_user()
     if user.role != "admin":
@@ -67,11 +64,11 @@ def queue_operation(operation: str) -> tuple[Response, int]:
 @require_role("admin")
 def sync() -> tuple[Response, int]:
     """Push the runner's pending commits (fetch + rebase + retry when the remote moved)."""
-    return queue_operation("push")
+    return _queue("push")
 
 
 @bp.post("/pull")
 @require_role("admin")
 def pull() -> tuple[Response, int]:
     """Fetch and integrate the remote's commits, then re-index what changed."""
-    return queue_operation("pull")
+    return _queue("pull")

@@ -7,7 +7,7 @@ from flask import Blueprint, Response, jsonify, request
 from generator.structure.entity import make_ref
 
 from ..auth import require_role
-from .entities import canonical_kind, workspace
+from .common import canonical_kind, workspace
 from .errors import ApiError
 from .names import checked_names
 from .params import int_arg

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from flask import Blueprint, Response, jsonify
 
-from ..app import current_state
 from ..metrics import CONTENT_TYPE
 from ..store.db import StoreError
+from ..workspace import Workspace
+from .common import current_state
 
 log = logging.getLogger(__name__)
 
@@ -45,18 +45,15 @@ def readyz() -> Response:
 DUCKDB_MAGIC = b"DUCK"
 
 
-def _index_status(workspace: Any) -> str:
-    if workspace is None or not hasattr(workspace, "connect"):
-        return "no workspace"
-    index_path = getattr(workspace, "index_path", None)
-    if index_path is not None:
-        try:
-            with open(index_path, "rb") as handle:
-                header = handle.read(12)
-        except OSError as exc:
-            return f"index cannot be read: {exc}"
-        if header[8:12] != DUCKDB_MAGIC:
-            return f"index {index_path} is not a DuckDB database"
+def _index_status(workspace: Workspace) -> str:
+    index_path = workspace.index_path
+    try:
+        with open(index_path, "rb") as handle:
+            header = handle.read(12)
+    except OSError as exc:
+        return f"index cannot be read: {exc}"
+    if header[8:12] != DUCKDB_MAGIC:
+        return f"index {index_path} is not a DuckDB database"
     try:
         con = workspace.connect()
         try:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify, request
 
 from .. import healthcheck
-from ..app import current_state
 from ..auth import require_role
+from .common import current_state
 from .errors import ApiError
 
 bp = Blueprint("healthcheck_proxy", __name__, url_prefix="/api/v1")
@@ -17,7 +17,7 @@ bp = Blueprint("healthcheck_proxy", __name__, url_prefix="/api/v1")
 def health_check() -> Response:
     """400 for any URL that is not a public http(s) target; otherwise up/down and latency."""
     url = request.args.get("url", "")
-    allowed = getattr(current_state().settings, "healthcheck_allowed_networks", ())
+    allowed = current_state().settings.healthcheck_allowed_networks
     try:
         target = healthcheck.check_url(url, allowed)
     except healthcheck.UnsafeTarget as exc:

@@ -6,9 +6,9 @@ import re
 
 from flask import Blueprint, Response, jsonify
 
-from ..app import current_state
 from ..auth import current_user, require_role
 from ..store import history
+from .common import current_state
 from .errors import ApiError, json_body
 from .params import page_arg
 

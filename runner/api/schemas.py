@@ -10,7 +10,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify
 
 from ..auth import require_role
-from .entities import canonical_kind, workspace
+from .common import canonical_kind, workspace
 
 bp = Blueprint("schemas", __name__, url_prefix="/api/v1/schemas")
 

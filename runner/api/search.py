@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify, request
 
 from ..auth import require_role
-from .entities import canonical_kind, workspace
+from .common import canonical_kind, workspace
 from .errors import ApiError
 from .params import page_arg
 

@@ -28,11 +28,11 @@ from flask_sock import Sock
 from simple_websocket import ConnectionClosed
 
 from ..api.errors import ApiError, BadJson, parse_json
-from ..app import current_state
 from ..auth import SESSION_COOKIE, User, accounts, authenticate, check_same_origin
 from ..auth.request import bearer_token
 from ..events import CHANNELS, REVOKED, Subscription
 from ..store.db import StoreError
+from .common import current_state
 
 log = logging.getLogger(__name__)
 
@@ -54,8 +54,10 @@ class _ReaderThread(threading.Thread):
         super().__init__(*args, daemon=True, **kwargs)
 
 
-def init_app(app: Any, state: Any) -> None:
-    app.config.setdefault("SOCK_SERVER_OPTIONS", {
+@bp.record_once
+def _server_options(setup: Any) -> None:
+    """Ping, reader thread and message size of every socket, set when the area registers."""
+    setup.app.config.setdefault("SOCK_SERVER_OPTIONS", {
         "ping_interval": PING_SECONDS, "thread_class": _ReaderThread,
         "max_message_size": MAX_CLIENT_MESSAGE})
 

@@ -13,6 +13,7 @@ from datetime import timedelta
 from typing import Any
 
 from .. import events
+from ..errors import StatusError
 from ..store import apikeys as apikey_store
 from ..store import sessions as session_store
 from ..store import users as user_store
@@ -25,12 +26,11 @@ USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
 KEY_NAME_MAX = 100
 
 
-class AccountError(ValueError):
+class AccountError(StatusError, ValueError):
     """Invalid input for an account operation; `status` is the HTTP status it maps to."""
 
     def __init__(self, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.status = status
+        super().__init__(message, status=status)
 
 
 @dataclass(frozen=True)

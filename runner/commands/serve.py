@@ -19,7 +19,8 @@ from gunicorn.app.base import BaseApplication
 
 from ..auth import accounts
 from ..config import ConfigError, Settings
-from ..store.db import Store, StoreError
+from ..store.db import StoreError
+from ..store.schema import open_store
 
 THREADS = 32
 GRACEFUL_TIMEOUT = 10
@@ -76,13 +77,13 @@ def _bind_host(host: str) -> str:
 
 
 def _close_websockets_on_exit(worker: Any) -> None:
-    """On SIGTERM, wake every WebSocket so its thread ends within the grace period."""
-    from .. import events
-
+    """On SIGTERM, wake every WebSocket of the app's bus so its thread ends within the grace
+    period."""
+    bus = worker.wsgi.extensions["gantry"].bus
     original = worker.handle_exit
 
     def handle_exit(sig: int, frame: Any) -> None:
-        events.bus.close()
+        bus.close()
         original(sig, frame)
 
     import signal
@@ -96,7 +97,7 @@ def preflight(settings: Settings) -> None:
     settings.check_secret_key()
     if not settings.catalog.is_dir():
         raise ConfigError(f"GANTRY_CATALOG: the catalog folder {settings.catalog} does not exist")
-    store = Store(settings.db_path)
+    store = open_store(settings.db_path)
     try:
         if not accounts.ensure_admin(store, settings.admin_password):
             raise ConfigError(

@@ -9,6 +9,7 @@ import click
 from ..auth import accounts
 from ..auth.roles import ROLES
 from ..config import ConfigError, Settings
+from ..store import schema
 from ..store import users as user_store
 from ..store.db import Store, StoreError
 
@@ -16,7 +17,7 @@ from ..store.db import Store, StoreError
 def open_store() -> Store:
     """The store of GANTRY_DATA_DIR, or exit 2 with a clear message."""
     try:
-        return Store(Settings.from_env().db_path)
+        return schema.open_store(Settings.from_env().db_path)
     except (ConfigError, StoreError) as exc:
         click.echo(f"gantry: {exc}", err=True)
         sys.exit(2)

@@ -1,6 +1,7 @@
 """The runner's plugin host: settings, the argocd and gitops services, background loops.
 
-One host per app, at `GantryState.plugins`. A single daemon thread wakes every few seconds
+One host per app, built by `create_app` with its collaborators and kept at
+`GantryState.plugins`. A single daemon thread wakes every few seconds
 and runs what a plugin's `syncInterval` asks for (ArgoCD discovery, GitOps pull and push),
 reading the configuration afresh each time, so a changed interval applies without a restart.
 """
@@ -13,6 +14,9 @@ import time
 from typing import Any
 
 from runner.store import audit
+from runner.store.db import Store
+from runner.store.secrets import SecretBox
+from runner.workspace import Workspace
 
 from .argocd.service import ArgoCDService
 from .argocd.writer import Author
@@ -26,12 +30,14 @@ SYSTEM_AUTHOR = Author("Gantry", "gantry@users.gantry")
 
 
 class PluginHost:
-    def __init__(self, state: Any):
-        self.state = state
-        attach_secret_box(state.store, state.secrets)
-        self.settings = PluginSettings(state.store, state.secrets)
-        self.argocd = ArgoCDService(self.settings, state.store, state.workspace)
-        self.gitops = GitOpsService(self.settings, state.store, state.workspace)
+    """The bundled plugins' settings and services over the app's store and workspace."""
+
+    def __init__(self, store: Store, secrets: SecretBox, workspace: Workspace) -> None:
+        self.store = store
+        attach_secret_box(store, secrets)
+        self.settings = PluginSettings(store, secrets)
+        self.argocd = ArgoCDService(self.settings, store, workspace)
+        self.gitops = GitOpsService(self.settings, store, workspace)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._last_run: dict[str, float] = {}
@@ -80,7 +86,7 @@ class PluginHost:
                     log.warning("background ArgoCD discovery failed: %s", exc)
                 else:
                     if result["commit"]:
-                        audit.record(self.state.store, user=SYSTEM_AUTHOR.name,
+                        audit.record(self.store, user=SYSTEM_AUTHOR.name,
                                      action="plugin.sync", resource_type="Plugin",
                                      resource_name="argocd", source="schedule",
                                      commit=result["commit"],
@@ -92,10 +98,3 @@ class PluginHost:
                 except Exception as exc:
                     log.warning("background GitOps pull not started: %s", exc)
             self.gitops.autopush_tick()
-
-
-def host_of(state: Any) -> PluginHost:
-    """The app's plugin host, created on first use."""
-    if not isinstance(getattr(state, "plugins", None), PluginHost):
-        state.plugins = PluginHost(state)
-    return state.plugins

@@ -17,6 +17,7 @@ import threading
 import weakref
 from typing import Any
 
+from runner.errors import StatusError
 from runner.redact import REDACTED
 from runner.store import settings as rows
 from runner.store.db import Store
@@ -30,14 +31,11 @@ _boxes: weakref.WeakKeyDictionary[Store, SecretBox] = weakref.WeakKeyDictionary(
 _boxes_lock = threading.Lock()
 
 
-class SettingsError(Exception):
+class SettingsError(StatusError):
     """A config or enable request is refused; `status` is the HTTP status to answer."""
 
     def __init__(self, status: int, message: str, **extra: Any):
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.extra = extra
+        super().__init__(message, status=status, **extra)
 
 
 def attach_secret_box(store: Store, box: SecretBox) -> None:

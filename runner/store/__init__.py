@@ -1,3 +1,1 @@
-"""The runner's SQLite store: one file, one `SCHEMA` per module listed below."""
-
-SCHEMA_MODULES = ("users", "sessions", "apikeys", "audit", "history", "runs", "settings")
+"""The runner's SQLite store: one file; the tables are listed in `runner.store.schema`."""

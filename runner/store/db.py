@@ -2,21 +2,18 @@
 
 One file (`GANTRY_DATA_DIR/gantry.db`) in WAL mode, so readers never block the single
 writer; one connection per thread because sqlite3 connections must not be shared across
-threads. Each module named in `runner.store.SCHEMA_MODULES` declares its own `SCHEMA`, which
-is applied at open time, so adding a table never touches this file.
+threads. This module knows no table: `runner.store.schema.open_store` opens a `Store` and
+creates or upgrades the tables (the table modules import `Store` from here).
 """
 
 from __future__ import annotations
 
-import importlib
 import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-
-from . import SCHEMA_MODULES
 
 BUSY_TIMEOUT_MS = 10_000
 
@@ -25,24 +22,8 @@ class StoreError(RuntimeError):
     """The store file cannot be opened or read."""
 
 
-def _schemas() -> list[str]:
-    schemas = []
-    for name in SCHEMA_MODULES:
-        qualified = f"{__package__}.{name}"
-        try:
-            module = importlib.import_module(qualified)
-        except ModuleNotFoundError as exc:
-            if exc.name == qualified:
-                continue
-            raise
-        schema = getattr(module, "SCHEMA", None)
-        if schema:
-            schemas.append(schema)
-    return schemas
-
-
 class Store:
-    """The runner's SQLite database, with a connection per thread."""
+    """The runner's SQLite database, with a connection per thread (see `open_store`)."""
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
@@ -56,8 +37,6 @@ class Store:
         conn = self.connection()
         try:
             conn.execute("PRAGMA journal_mode=WAL")
-            for schema in _schemas():
-                conn.executescript(schema)
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open the store {self.path}: {exc}") from exc
 

@@ -9,7 +9,9 @@ progress), `waiting` (between steps, due at `next_step_at`), `done`.
 executor needs are kept encrypted in `inputs_sealed`. `outputs_json` and `error` are written
 already redacted by the engine (the run's secrets never reach a plain column). The Action
 entity is kept as it was when the run was requested (`action_json`), so an approval approves
-exactly what was asked.
+exactly what was asked. `triggered_by_role` is the requester's effective role when the run
+was asked for (an API key may hold less than its owner; NULL for runs stored before it was
+kept): an `internal` run never writes with more.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ CREATE TABLE IF NOT EXISTS action_runs (
     inputs_sealed TEXT NOT NULL,
     triggered_by TEXT NOT NULL,
     triggered_by_email TEXT,
+    triggered_by_role TEXT,
     started_at TEXT NOT NULL,
     completed_at TEXT,
     outputs_json TEXT,
@@ -55,14 +58,15 @@ _PLAIN_COLUMNS = {"status": "status", "phase": "phase", "error": "error",
 
 def create(store: Store, *, run_id: str, action_name: str, action: dict[str, Any],
            status: str, phase: str, inputs: dict[str, Any], inputs_sealed: str,
-           triggered_by: str, started_at: str, triggered_by_email: str | None = None) -> None:
+           triggered_by: str, started_at: str, triggered_by_email: str | None = None,
+           triggered_by_role: str | None = None) -> None:
     with store.transaction() as conn:
         conn.execute(
             "INSERT INTO action_runs (id, action_name, action_json, status, phase, inputs_json,"
-            " inputs_sealed, triggered_by, triggered_by_email, started_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " inputs_sealed, triggered_by, triggered_by_email, triggered_by_role, started_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (run_id, action_name, json.dumps(action), status, phase, json.dumps(inputs),
-             inputs_sealed, triggered_by, triggered_by_email, started_at),
+             inputs_sealed, triggered_by, triggered_by_email, triggered_by_role, started_at),
         )
 
 
@@ -138,6 +142,7 @@ def _decode(row: Any) -> dict[str, Any]:
         "inputs_sealed": row["inputs_sealed"],
         "triggered_by": row["triggered_by"],
         "triggered_by_email": row["triggered_by_email"],
+        "triggered_by_role": row["triggered_by_role"],
         "started_at": row["started_at"],
         "completed_at": row["completed_at"],
         "outputs": None if row["outputs_json"] is None else json.loads(row["outputs_json"]),

@@ -7,7 +7,7 @@ import pytest
 
 from runner.actions.engine import Engine, NotAwaitingApproval, Sealer
 from runner.store import runs
-from runner.store.db import Store
+from runner.store.schema import open_store
 from runner.store.secrets import SecretBox
 
 from .fakes.webhook_receiver import WebhookReceiver
@@ -34,7 +34,7 @@ class Recorder:
 
 @pytest.fixture
 def store(tmp_path):
-    store = Store(tmp_path / "gantry.db")
+    store = open_store(tmp_path / "gantry.db")
     yield store
     store.close()
 

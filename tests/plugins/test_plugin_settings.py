@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from runner.plugins.settings import plugin_config
-from runner.store.db import Store
+from runner.store.schema import open_store
 from runner.store.secrets import SecretBox
 from tests.support.runner_process import SECRET_KEY, RunnerProcess, make_catalog_repo
 
@@ -28,7 +28,7 @@ def runner(tmp_path_factory):
 
 
 def decrypted(runner: RunnerProcess, name: str) -> dict:
-    store = Store(runner.data_dir / "gantry.db")
+    store = open_store(runner.data_dir / "gantry.db")
     try:
         return plugin_config(store, name, SecretBox(SECRET_KEY))
     finally:

@@ -7,13 +7,13 @@ import pytest
 from runner.plugins.settings import PluginSettings, SettingsError, plugin_config
 from runner.redact import REDACTED
 from runner.store import settings as rows
-from runner.store.db import Store
+from runner.store.schema import open_store
 from runner.store.secrets import SecretBox
 
 
 @pytest.fixture
 def store(tmp_path):
-    opened = Store(tmp_path / "gantry.db")
+    opened = open_store(tmp_path / "gantry.db")
     yield opened
     opened.close()
 

@@ -21,7 +21,7 @@ from runner.git_args import (
     safe_remote_url,
 )
 from runner.store import settings as rows
-from runner.store.db import Store
+from runner.store.schema import open_store
 from tests.support.runner_process import RunnerProcess, git, make_catalog_repo
 
 pytestmark = pytest.mark.xdist_group("plugins-trust-git")
@@ -192,7 +192,7 @@ def runner(tmp_path_factory):
 def clean_settings(runner):
     """Each test starts and ends with the gitops plugin unconfigured and disabled."""
     def reset() -> None:
-        store = Store(runner.data_dir / "gantry.db")
+        store = open_store(runner.data_dir / "gantry.db")
         try:
             rows.put_config(store, "gitops", {}, "tests")
             rows.put_enabled(store, "gitops", False, "tests")
@@ -233,7 +233,7 @@ def test_put_config_accepts_ordinary_remotes(runner, clean_settings):
 
 def store_directly(runner: RunnerProcess, config: dict, enabled: bool = True) -> None:
     """Settings as an older runner, or someone with the database, may have left them."""
-    store = Store(runner.data_dir / "gantry.db")
+    store = open_store(runner.data_dir / "gantry.db")
     try:
         rows.put_config(store, "gitops", config, "someone-earlier")
         rows.put_enabled(store, "gitops", enabled, "someone-earlier")

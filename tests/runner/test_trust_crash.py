@@ -238,9 +238,9 @@ def test_runs_survive_a_stop(tmp_path: Path, sig: signal.Signals) -> None:
 STORE_WRITER = textwrap.dedent("""
     import sys, threading
     from runner.store import audit
-    from runner.store.db import Store
+    from runner.store.schema import open_store
 
-    store = Store(sys.argv[1])
+    store = open_store(sys.argv[1])
     said = threading.Lock()
 
     def write(worker):
@@ -263,7 +263,7 @@ STORE_WRITER = textwrap.dedent("""
 def test_the_store_opens_cleanly_after_a_kill_mid_write(tmp_path: Path) -> None:
     """SQLite in WAL mode: killed while four threads commit, every committed row is there
     and the file passes its integrity check."""
-    from runner.store.db import Store
+    from runner.store.schema import open_store
 
     path = tmp_path / "gantry.db"
     writer = subprocess.Popen([sys.executable, "-c", STORE_WRITER, str(path)],
@@ -277,7 +277,7 @@ def test_the_store_opens_cleanly_after_a_kill_mid_write(tmp_path: Path) -> None:
     writer.send_signal(signal.SIGKILL)
     writer.wait()
     assert path.with_name("gantry.db-wal").exists()  # killed with the log not yet folded in
-    store = Store(path)
+    store = open_store(path)
     try:
         conn = store.connection()
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"

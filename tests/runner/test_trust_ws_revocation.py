@@ -308,8 +308,8 @@ def test_key_revoked_by_another_process_closes_its_socket(
     revoke = ("import sys\n"
               "from runner.auth import accounts\n"
               "from runner.config import Settings\n"
-              "from runner.store.db import Store\n"
-              "store = Store(Settings.from_env().db_path)\n"
+              "from runner.store.schema import open_store\n"
+              "store = open_store(Settings.from_env().db_path)\n"
               "sys.exit(0 if accounts.revoke_api_key(store, sys.argv[1]) else 3)\n")
     done = subprocess.run([sys.executable, "-c", revoke, key_id], env=runner.env,
                           capture_output=True, text=True)

@@ -1,52 +1,22 @@
 """The executors by action type (`spec.type`).
 
-Each module of this package that is present registers one executor; a module that is missing
-(or fails to import) simply leaves its type unavailable, and actions of that type are refused
-with a clear message when they are run.
+Every executor module is imported here by name: a missing or broken one stops the runner at
+start with its ImportError, instead of leaving its action type silently unavailable. Each
+module exposes `EXECUTOR`; `EXECUTORS` maps its `type` to it.
 """
 
 from __future__ import annotations
 
-import importlib
-import logging
-
+from . import argocd_sync, flux_update, github_action, internal, webhook
 from .base import Executor
 
-log = logging.getLogger(__name__)
+EXECUTOR_MODULES = (webhook, flux_update, internal, github_action, argocd_sync)
 
-_MODULES = {
-    "webhook": "webhook",
-    "flux-update": "flux_update",
-    "internal": "internal",
-    "github-action": "github_action",
-    "argocd-sync": "argocd_sync",
-}
-
-
-def _load() -> dict[str, Executor]:
-    found: dict[str, Executor] = {}
-    for action_type, module_name in _MODULES.items():
-        try:
-            module = importlib.import_module(f"{__name__}.{module_name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{__name__}.{module_name}":
-                log.warning("executor %s unavailable: %s", action_type, exc)
-            continue
-        except Exception:  # a broken executor must not take the others down
-            log.exception("executor %s failed to load", action_type)
-            continue
-        executor = getattr(module, "EXECUTOR", None)
-        if executor is None:
-            log.warning("executor module %s defines no EXECUTOR", module_name)
-            continue
-        found[action_type] = executor
-    return found
-
-
-EXECUTORS: dict[str, Executor] = _load()
+EXECUTORS: dict[str, Executor] = {module.EXECUTOR.type: module.EXECUTOR
+                                  for module in EXECUTOR_MODULES}
 """Executor instance by action type."""
 
 
 def executor_for(action_type: str) -> Executor | None:
-    """The executor of an action type, or None when that type is not available."""
+    """The executor of an action type, or None for a type no executor handles."""
     return EXECUTORS.get(action_type)

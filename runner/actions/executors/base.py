@@ -69,6 +69,9 @@ class RunContext:
     appends an audit entry in the name of the user who triggered the run (redacted).
     `placeholders` resolves `${NAME}` in config values under the runner's GANTRY_ACTION_ENV
     (the default allows nothing); `secrets` starts with the values of the run's secret inputs.
+    `requester_role` is the role the run acts with (see `Engine.requester_role`): the
+    requester's effective role when they asked, capped by their account's role now; None when
+    the account no longer exists.
     """
 
     run_id: str
@@ -84,6 +87,7 @@ class RunContext:
     triggered_by_email: str | None = None
     audit: Callable[..., None] = field(default=lambda **_entry: None)
     placeholders: Placeholders = field(default_factory=Placeholders)
+    requester_role: str | None = None
 
     def add_secret(self, value: Any) -> None:
         """Remember a resolved secret so that the engine keeps it out of every output."""

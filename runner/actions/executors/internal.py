@@ -16,22 +16,19 @@ triggered the run, and an audit entry with the entity before and after and the c
 
 Whose rights: the write is made on behalf of the run's requester and judged by the same write
 policy as an API write (`runner.auth.write_policy`, consulted inside `runner.catalog_writer`),
-with the requester's role as their account holds it when the run executes and the team
-memberships of the catalog before the write. An action is therefore never a way around the
-policy: a developer's run cannot write a Team or Action entity, nor an entity of a team that
-does not list them. Running with the rights of whoever wrote the Action instead would let any
-caller the action admits borrow its author's rights. A requester whose account no longer
-exists, or a runner that cannot look roles up, fails the run without writing. A run records
-its requester's name, not the credential used, so a run started with an API key of a lowered
-role is judged with the role of the key's owner.
+with `ctx.requester_role` (the requester's effective role when the run was asked for — an API
+key's role when lower than its owner's — capped by their account's role when the run executes)
+and the team memberships of the catalog before the write. An action is therefore never a way
+around the policy: a developer's run cannot write a Team or Action entity, nor an entity of a
+team that does not list them. Running with the rights of whoever wrote the Action instead would
+let any caller the action admits borrow its author's rights. A requester whose account no longer
+exists fails the run without writing.
 """
 
 from __future__ import annotations
 
 import copy
 import re
-import weakref
-from collections.abc import Callable
 from typing import Any
 
 from runner import catalog_writer
@@ -42,30 +39,6 @@ OPERATIONS = ("create", "update", "delete")
 UPDATE_KEYS = ("setLabels", "setAnnotations", "set")
 _TEMPLATE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\.([A-Za-z_][A-Za-z0-9_-]*)\s*\}\}")
 _DERIVED = ("createdAt", "updatedAt", "createdBy")
-
-RoleOf = Callable[[str], str | None]
-_ROLE_LOOKUPS: weakref.WeakKeyDictionary[Any, RoleOf] = weakref.WeakKeyDictionary()
-
-
-def use_roles(workspace: Any, role_of: RoleOf) -> None:
-    """Tell the executor how to find a requester's current role (None: no such account)
-    for runs that write to `workspace`; the runner registers its account store at start."""
-    _ROLE_LOOKUPS[workspace] = role_of
-
-
-def _requester_role(ctx: RunContext) -> tuple[str | None, str]:
-    """The requester's role, or None and why it is unknown."""
-    try:
-        lookup = _ROLE_LOOKUPS.get(ctx.workspace)
-    except TypeError:  # a workspace that cannot be weakly referenced was never registered
-        lookup = None
-    if lookup is None:
-        return None, "this runner cannot look up the requester's role"
-    role = lookup(ctx.triggered_by)
-    if role is None:
-        return None, f"the requester {ctx.triggered_by!r} has no account on this runner any more"
-    return role, ""
-
 
 class _TemplateError(Exception):
     pass
@@ -145,9 +118,10 @@ class InternalExecutor(BaseExecutor):
     def start(self, ctx: RunContext) -> Step:
         if ctx.workspace is None:
             return Failed("no catalog workspace is available on this runner")
-        role, unknown = _requester_role(ctx)
+        role = ctx.requester_role
         if role is None:
-            return Failed(f"{unknown}, so the catalog write cannot be judged on their behalf; "
+            return Failed(f"the requester {ctx.triggered_by!r} has no account on this runner any "
+                          "more, so the catalog write cannot be judged on their behalf; "
                           "nothing was written")
         author = _Author(ctx.triggered_by, ctx.triggered_by_email, role)
         try:

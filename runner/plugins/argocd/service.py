@@ -12,6 +12,7 @@ import logging
 import threading
 from typing import Any
 
+from runner.errors import StatusError
 from runner.plugins.settings import SettingsError
 from runner.store import settings as plugin_rows
 from runner.store.db import now_iso
@@ -26,14 +27,11 @@ log = logging.getLogger(__name__)
 PLUGIN = "argocd"
 
 
-class ServiceError(Exception):
+class ServiceError(StatusError):
     """The request cannot be served; `status` is the HTTP status to answer."""
 
     def __init__(self, status: int, message: str, **extra: Any):
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.extra = extra
+        super().__init__(message, status=status, **extra)
 
 
 def app_view(instance: str, app: dict[str, Any]) -> dict[str, Any]:

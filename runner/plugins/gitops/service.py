@@ -20,6 +20,7 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
+from runner.errors import StatusError
 from runner.git_args import UnsafeGitValue, safe_ref_name, safe_remote_url
 from runner.store import settings as rows
 from runner.store.db import now_iso
@@ -34,13 +35,11 @@ CONNECTED_CACHE_SECONDS = 30.0
 OPERATIONS = ("push", "pull")
 
 
-class GitOpsUnavailable(Exception):
+class GitOpsUnavailable(StatusError):
     """GitOps cannot work here (disabled, no Git repository, no remote)."""
 
     def __init__(self, status: int, message: str):
-        super().__init__(message)
-        self.status = status
-        self.message = message
+        super().__init__(message, status=status)
 
 
 class UnsafeSettings(GitOpsUnavailable):

@@ -1,0 +1,75 @@
+"""The store's tables, and the steps that bring an older store file up to date.
+
+`TABLES` names every table module explicitly: a missing one is an ImportError when the runner
+starts, never a table silently absent. Each module's `SCHEMA` creates its tables as they are
+now (`CREATE ... IF NOT EXISTS`), so a new store needs no migration. A store file written by
+an older runner is then brought up to date by `MIGRATIONS`, in order: step N runs when the
+file's `PRAGMA user_version` is below N and sets it to N, all in one transaction. A step must
+also be harmless on a store whose tables already have its change (a new store).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+from types import ModuleType
+
+from . import apikeys, audit, history, runs, sessions, settings, users
+from .db import Store, StoreError
+
+TABLES: tuple[ModuleType, ...] = (users, sessions, apikeys, audit, history, runs, settings)
+
+
+def _columns(conn: sqlite3.Connection, table: str) -> set[str]:
+    return {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+
+
+def _add_column(table: str, column: str, declaration: str) -> Callable[[sqlite3.Connection], None]:
+    def step(conn: sqlite3.Connection) -> None:
+        if column not in _columns(conn, table):
+            conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
+    step.__doc__ = f"{table}.{column} ({declaration})"
+    return step
+
+
+MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
+    # 1: the effective role of whoever requested a run (an API key may lower it)
+    _add_column("action_runs", "triggered_by_role", "TEXT"),
+)
+
+
+def schema_version(store: Store) -> int:
+    """The last migration the store file has had (`PRAGMA user_version`)."""
+    return int(store.connection().execute("PRAGMA user_version").fetchone()[0])
+
+
+def migrate(store: Store) -> None:
+    """Create the missing tables and run the migrations the file has not had yet."""
+    conn = store.connection()
+    try:
+        for module in TABLES:
+            conn.executescript(module.SCHEMA)
+        version = schema_version(store)
+        if version > len(MIGRATIONS):
+            raise StoreError(f"the store {store.path} was written by a newer Gantry (schema "
+                             f"version {version}, this runner knows {len(MIGRATIONS)})")
+        for number in range(version + 1, len(MIGRATIONS) + 1):
+            with store.transaction() as locked:
+                if schema_version(store) >= number:  # another process got there first
+                    continue
+                MIGRATIONS[number - 1](locked)
+                locked.execute(f"PRAGMA user_version = {number}")
+    except sqlite3.Error as exc:
+        raise StoreError(f"cannot open the store {store.path}: {exc}") from exc
+
+
+def open_store(path: Path | str) -> Store:
+    """The runner's store at `path`, with every table present and up to date."""
+    store = Store(path)
+    try:
+        migrate(store)
+    except BaseException:
+        store.close()
+        raise
+    return store
