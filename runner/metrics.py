@@ -62,7 +62,7 @@ class _CatalogCollector(Collector):
     def _run_counts(self) -> list[tuple[str, int]]:
         try:
             rows = self.store.connection().execute(
-                "SELECT status, count(*) FROM runs GROUP BY status ORDER BY status").fetchall()
+                "SELECT status, count(*) FROM action_runs GROUP BY status ORDER BY status").fetchall()
         except sqlite3.Error:
             return []
         return [(str(status), int(count)) for status, count in rows]
