@@ -73,9 +73,9 @@ def _import_optional(qualified: str) -> ModuleType | None:
 
 
 def _build_workspace(settings: Settings) -> Any:
-    module = _import_optional("runner.workspace")
+    module = _import_optional("runner.catalog.workspace")
     if module is None or not hasattr(module, "Workspace"):
-        log.warning("runner.workspace is not available: the runner serves no catalog")
+        log.warning("runner.catalog.workspace is not available: the runner serves no catalog")
         return None
     return module.Workspace(settings)
 

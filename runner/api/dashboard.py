@@ -11,10 +11,10 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify
 
-from .. import dashboard_config
 from ..app import current_state
 from ..auth import client_ip, current_user, require_role, write_policy
-from ..catalog_git import Person
+from ..catalog import dashboard as dashboard_config
+from ..catalog.git import Person
 from ..store import audit
 from .errors import ApiError, json_body
 

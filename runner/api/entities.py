@@ -1,12 +1,12 @@
 """Entities: list, read, create, update and delete (`/api/v1/entities/...`).
 
-Reads come from the runner's index; writes go through `runner.catalog_writer` (a Git
+Reads come from the runner's index; writes go through `runner.catalog.writer` (a Git
 commit authored by the caller) and are audited with the state before and after and the
 commit id. `GET` of one entity answers an `ETag`; `PUT`/`DELETE` with a stale `If-Match`
 get 409, so an update based on an old read never overwrites a newer one.
 
 Who may write what is decided by the write policy (`runner.auth.write_policy`), which
-`runner.catalog_writer` consults under the write lock with the entity as the catalog holds
+`runner.catalog.writer` consults under the write lock with the entity as the catalog holds
 it: a refusal is a 403 whose `error` quotes the rule and whose `rule` names it.
 """
 
@@ -16,14 +16,14 @@ from typing import Any
 
 from flask import Blueprint, Flask, Response, jsonify, request
 
-from .. import catalog_writer
 from ..actions.executors import internal
 from ..app import GantryState, current_state
 from ..auth import client_ip, current_user, require_role
-from ..catalog_yaml import strip_derived
+from ..catalog import writer as catalog_writer
+from ..catalog.workspace import EntityRecord, Workspace, etag_of
+from ..catalog.yaml_edit import strip_derived
 from ..redact import redact
 from ..store import audit, users
-from ..workspace import EntityRecord, Workspace, etag_of
 from .errors import ApiError, json_body
 from .names import checked_names
 from .params import offset_arg, page_arg

@@ -15,7 +15,7 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
-from runner.git_args import UnsafeGitValue, safe_ref_name, safe_remote_url
+from runner.catalog.git_args import UnsafeGitValue, safe_ref_name, safe_remote_url
 
 from .durations import PATTERN as DURATION_PATTERN
 

@@ -16,10 +16,10 @@ import time
 from pathlib import Path
 
 from generator.index.search import search
-from runner import catalog_writer
 from runner.auth import User
+from runner.catalog import writer as catalog_writer
+from runner.catalog.workspace import Workspace
 from runner.config import Settings
-from runner.workspace import Workspace
 from tests.benchmarks import synth
 from tests.benchmarks.bench_writes import percentiles
 from tests.support.runner_process import make_catalog_repo

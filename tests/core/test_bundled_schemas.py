@@ -18,8 +18,8 @@ from referencing.exceptions import Unresolvable
 from generator.resources import schemas_dir
 from generator.structure.bundle import published_schemas
 from generator.structure.kinds import SchemaError, SchemaRegistry
-from runner import dashboard_config
 from runner.app import create_app
+from runner.catalog import dashboard as dashboard_config
 from runner.config import Settings
 from tests.support.runner_process import SECRET_KEY, make_catalog_repo
 from tests.support.schemas import (

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from runner.catalog_git import CatalogRepo, HeadMoved, Person, find_work_tree
+from runner.catalog.git import CatalogRepo, HeadMoved, Person, find_work_tree
 from tests.support.runner_process import git
 
 ALICE = Person("alice", "alice@example.com")

@@ -9,8 +9,8 @@ import duckdb
 import pytest
 import yaml
 
+from runner.catalog.workspace import Workspace
 from runner.config import Settings
-from runner.workspace import Workspace
 from tests.support.runner_process import make_catalog_repo
 
 

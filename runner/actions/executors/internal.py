@@ -15,7 +15,7 @@ longer text the value is written as text. Each write is one commit authored by t
 triggered the run, and an audit entry with the entity before and after and the commit.
 
 Whose rights: the write is made on behalf of the run's requester and judged by the same write
-policy as an API write (`runner.auth.write_policy`, consulted inside `runner.catalog_writer`),
+policy as an API write (`runner.auth.write_policy`, consulted inside `runner.catalog.writer`),
 with the requester's role as their account holds it when the run executes and the team
 memberships of the catalog before the write. An action is therefore never a way around the
 policy: a developer's run cannot write a Team or Action entity, nor an entity of a team that
@@ -34,7 +34,7 @@ import weakref
 from collections.abc import Callable
 from typing import Any
 
-from runner import catalog_writer
+from runner.catalog import writer as catalog_writer
 
 from .base import BaseExecutor, Done, Failed, RunContext, Step
 

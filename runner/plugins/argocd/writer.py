@@ -1,6 +1,6 @@
 """Read the catalog for discovery and write its changes as ONE Git commit.
 
-Existing entities are edited in place with `runner.catalog_yaml` (comments, key order and
+Existing entities are edited in place with `runner.catalog.yaml_edit` (comments, key order and
 formatting of everything else are kept); new Services go to `Service/default/<name>.yaml`.
 All new file texts are computed and checked before the first byte is written, so a change
 that cannot be written cleanly leaves the catalog untouched.
@@ -16,8 +16,8 @@ import git
 
 from generator.load import load_catalog
 from generator.structure.entity import DEFAULT_NAMESPACE
-from runner.catalog_yaml import edit_file, identity_of, new_file_text
-from runner.git_args import GitRunError, UnsafeGitValue, run_git
+from runner.catalog.git_args import GitRunError, UnsafeGitValue, run_git
+from runner.catalog.yaml_edit import edit_file, identity_of, new_file_text
 
 from .discovery import Change, ExistingEntity
 
@@ -130,7 +130,7 @@ def _work_tree(root: Path) -> git.Repo:
 
 
 def _git(top: Path, *args: str, paths: list[str], env: dict[str, str]) -> None:
-    """Run git with `paths` after `--` (see `runner.git_args.run_git`)."""
+    """Run git with `paths` after `--` (see `runner.catalog.git_args.run_git`)."""
     try:
         done = run_git(top, *args, operands=paths, env=env, timeout=GIT_TIMEOUT_SECONDS)
     except (GitRunError, UnsafeGitValue) as exc:

@@ -5,7 +5,7 @@ fetched into `refs/remotes/gantry/<branch>`, so nothing is ever written into `.g
 An `authToken` for an HTTPS remote travels as an `http.extraHeader` through `GIT_CONFIG_*`
 environment variables of that one command: never on a command line, in a file or a log.
 
-The remote URL and the branch are checked (`runner.git_args`) when a `GitOpsRepo` is built,
+The remote URL and the branch are checked (`runner.catalog.git_args`) when a `GitOpsRepo` is built,
 whatever their source (settings, `origin`), and every command goes through `run_git`, which
 passes them after `--` and allows only the https, http, ssh, git and file transports.
 """
@@ -18,7 +18,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from runner.git_args import (
+from runner.catalog.git_args import (
     GitRunError,
     UnsafeGitValue,
     run_git,
@@ -84,7 +84,7 @@ class GitOpsRepo:
             check: bool = True, remote: bool = False, env: dict[str, str] | None = None,
             timeout: float = GIT_TIMEOUT_SECONDS) -> subprocess.CompletedProcess:
         """Run git in the work tree; `operands` (URLs, refspecs, revisions, paths) go after
-        `separator` (see `runner.git_args.run_git`)."""
+        `separator` (see `runner.catalog.git_args.run_git`)."""
         try:
             done = run_git(self.work_tree, *args, operands=operands, separator=separator,
                            env={**_FIXED_ENV, **(env or {})}, config=self._config(remote),

@@ -20,7 +20,7 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from runner.git_args import UnsafeGitValue, safe_ref_name, safe_remote_url
+from runner.catalog.git_args import UnsafeGitValue, safe_ref_name, safe_remote_url
 from runner.store import settings as rows
 from runner.store.db import now_iso
 

@@ -45,9 +45,9 @@ from generator.index.schema import IndexUnusable, check_index, first_line
 from generator.structure.entity import DEFAULT_NAMESPACE, make_ref
 from generator.structure.kinds import SchemaRegistry
 
-from . import events
-from .catalog_git import CatalogRepo, find_work_tree
-from .dashboard_config import DashboardError, load_settings
+from .. import events
+from .dashboard import DashboardError, load_settings
+from .git import CatalogRepo, find_work_tree
 
 log = logging.getLogger(__name__)
 
@@ -481,7 +481,8 @@ class Workspace:
                          default=str)
         try:
             process = subprocess.Popen(
-                [sys.executable, "-c", "from runner.workspace import render_site_job as r; r()"],
+                [sys.executable, "-c",
+                 "from runner.catalog.workspace import render_site_job as r; r()"],
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         except OSError as exc:
             log.error("the site build could not start: %s", exc)

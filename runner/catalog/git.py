@@ -8,8 +8,8 @@ person at a terminal) makes the write fail instead of being silently overwritten
 
 Author, committer and dates are set explicitly on the commit object, so `GIT_AUTHOR_*` in
 the runner's environment never leak into a commit; the few `git` commands run in a clean
-environment (no `GIT_DIR` or `GIT_INDEX_FILE` from outside) through `runner.git_args.run_git`,
-with paths passed after `--`.
+environment (no `GIT_DIR` or `GIT_INDEX_FILE` from outside) through
+`runner.catalog.git_args.run_git`, with paths passed after `--`.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from git import Actor
 from git.objects import Commit, Tree
 from gitdb import IStream, LooseObjectDB
 
-from runner.git_args import GitRunError, UnsafeGitValue, run_git
+from runner.catalog.git_args import GitRunError, UnsafeGitValue, run_git
 
 EMPTY_OLD_VALUE = ""
 """What `git update-ref` takes as the old value of a branch that must not exist yet."""

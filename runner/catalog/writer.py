@@ -28,9 +28,11 @@ from typing import Any
 from generator.load import parse_text
 from generator.structure.entity import DEFAULT_NAMESPACE, make_ref
 
-from .auth import write_policy
-from .catalog_git import GitError, HeadMoved, Person
-from .catalog_yaml import (
+from ..auth import write_policy
+from .dashboard import CONFIG_FILE
+from .git import GitError, HeadMoved, Person
+from .workspace import Workspace, etag_of
+from .yaml_edit import (
     DERIVED_METADATA,
     EditError,
     edit_file,
@@ -38,8 +40,6 @@ from .catalog_yaml import (
     new_file_text,
     strip_derived,
 )
-from .dashboard_config import CONFIG_FILE
-from .workspace import Workspace, etag_of
 
 log = logging.getLogger(__name__)
 

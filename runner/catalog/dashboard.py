@@ -30,7 +30,7 @@ from ruamel.yaml.error import YAMLError
 
 from generator.site.config import settings_problem, text_problem
 
-from .catalog_git import CatalogRepo, GitError, HeadMoved, Person, find_work_tree
+from .git import CatalogRepo, GitError, HeadMoved, Person, find_work_tree
 
 CONFIG_FILE = "gantry.yaml"
 DASHBOARD_KEYS = ("widgets", "announcements", "quickLinks")
