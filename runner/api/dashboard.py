@@ -13,8 +13,8 @@ from flask import Blueprint, Response, jsonify
 
 from ..app import current_state
 from ..auth import client_ip, current_user, require_role, write_policy
-from ..catalog import dashboard as dashboard_config
-from ..catalog.git import Person
+from ..catalog import dashboard
+from ..catalog.git import Identity
 from ..store import audit
 from .errors import ApiError, json_body
 
@@ -27,8 +27,8 @@ bp = Blueprint("dashboard", __name__, url_prefix="/api/v1/dashboard")
 @require_role("viewer")
 def get_config() -> Response:
     try:
-        return jsonify(dashboard_config.read(current_state().settings.catalog))
-    except dashboard_config.DashboardError as exc:
+        return jsonify(dashboard.read(current_state().settings.catalog))
+    except dashboard.DashboardError as exc:
         raise ApiError(exc.status, str(exc)) from None
 
 
@@ -42,21 +42,21 @@ def put_config() -> Response:
     if refusal is not None:
         raise ApiError(403, refusal.message, rule=refusal.rule)
     body = json_body()
-    author = Person(user.username, user.email or f"{user.username}@users.gantry")
+    author = Identity.for_user(user)
     workspace = state.workspace
     if workspace is not None and getattr(workspace, "read_only", False):
         reason = getattr(workspace, "read_only_reason", "") or "the catalog is read-only"
         raise ApiError(409, f"the dashboard cannot be changed: {reason}")
     try:
-        changes = dashboard_config.validate(body)
-        before, after, commit = dashboard_config.write(
+        changes = dashboard.validate(body)
+        before, after, commit = dashboard.write(
             state.settings.catalog, changes, author=author,
             lock=getattr(workspace, "lock", None))
-    except dashboard_config.DashboardError as exc:
+    except dashboard.DashboardError as exc:
         raise ApiError(exc.status, str(exc)) from None
     if commit is not None:
         audit.record(state.store, user=user, action="update", resource_type="DashboardConfig",
-                     resource_name=dashboard_config.CONFIG_FILE, ip=client_ip(),
+                     resource_name=dashboard.CONFIG_NAME, ip=client_ip(),
                      before=before, after=after, commit=commit)
         _rebuild_site(workspace)
     return jsonify({**after, "commit": commit})

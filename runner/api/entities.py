@@ -19,8 +19,9 @@ from flask import Blueprint, Flask, Response, jsonify, request
 from ..actions.executors import internal
 from ..app import GantryState, current_state
 from ..auth import client_ip, current_user, require_role
-from ..catalog import writer as catalog_writer
-from ..catalog.workspace import EntityRecord, Workspace, etag_of
+from ..catalog import writer
+from ..catalog.records import EntityRecord, etag_of
+from ..catalog.workspace import Workspace
 from ..catalog.yaml_edit import strip_derived
 from ..redact import redact
 from ..store import audit, users
@@ -75,7 +76,7 @@ def _entity_response(record: EntityRecord | None, status: int = 200,
     return resp
 
 
-def _api_error(exc: catalog_writer.WriteError) -> ApiError:
+def _api_error(exc: writer.EntityWriteError) -> ApiError:
     return ApiError(exc.status, exc.message, **exc.extra)
 
 
@@ -124,8 +125,8 @@ def create_entity() -> Response:
     user = current_user()
     with ws.lock:
         try:
-            commit = catalog_writer.create(ws, body, user)
-        except catalog_writer.WriteError as exc:
+            commit = writer.create(ws, body, user)
+        except writer.EntityWriteError as exc:
             raise _api_error(exc) from None
         metadata = body["metadata"]
         kind, name = ws.registry.canonical(body["kind"]), metadata["name"]
@@ -154,10 +155,10 @@ def update_entity(kind: str, name: str) -> Response:
     with ws.lock:
         before = ws.entity(kind, name, namespace)
         try:
-            commit = catalog_writer.update(ws, body, current_user(), kind=kind, name=name,
+            commit = writer.update(ws, body, current_user(), kind=kind, name=name,
                                            namespace=namespace,
                                            if_match=request.headers.get("If-Match"))
-        except catalog_writer.WriteError as exc:
+        except writer.EntityWriteError as exc:
             raise _api_error(exc) from None
         after = ws.record(kind, name, namespace)
     _audit("update", kind, name, namespace, before, after and after.as_json(), commit,
@@ -176,9 +177,9 @@ def delete_entity(kind: str, name: str) -> Response:
     with ws.lock:
         before = ws.entity(kind, name, namespace)
         try:
-            commit = catalog_writer.delete(ws, kind, name, namespace, current_user(),
+            commit = writer.delete(ws, kind, name, namespace, current_user(),
                                            if_match=request.headers.get("If-Match"))
-        except catalog_writer.WriteError as exc:
+        except writer.EntityWriteError as exc:
             raise _api_error(exc) from None
     _audit("delete", kind, name, namespace, before, None, commit)
     return Response(status=204)

@@ -8,9 +8,9 @@ from flask import Blueprint, Flask, Response, jsonify
 
 from ..app import current_state
 from ..auth import client_ip, current_user, require_role
+from ..catalog.git import Identity
 from ..plugins.argocd.client import ArgoCDError
 from ..plugins.argocd.service import ServiceError
-from ..plugins.argocd.writer import Author
 from ..plugins.gitops.service import GitOpsUnavailable
 from ..plugins.host import PluginHost, host_of
 from ..plugins.registry import PLUGINS
@@ -48,8 +48,8 @@ def _plugin_or_404(name: str) -> None:
                        f"{', '.join(sorted(PLUGINS))}")
 
 
-def author_of(user: Any) -> Author:
-    return Author(user.username, user.email or f"{user.username}@users.gantry")
+def author_of(user: Any) -> Identity:
+    return Identity.for_user(user)
 
 
 @bp.get("")

@@ -2,51 +2,58 @@
 
 The file is edited with ruamel.yaml round-tripping, so comments and the keys the runner
 does not manage (title, repoUrl, runnerUrl, …) stay as they were, and the change is one
-commit authored by the admin who made it — the static site reads the same file.
+commit authored by the admin who made it — the static site reads the same file, found by
+the same rule (`generator.site.config.locate_config`).
 
-Nothing is committed that the site build could not use: the new text must load with the
-build's YAML reader, hold a mapping whose dashboard settings are lists, and every string in
-it must be encodable as UTF-8 (`load_settings`: the build's own rule,
-`generator.site.config.settings_problem`, which the runner also applies when it reads the
-file for a site build). The file is written atomically before the commit, and put back
-as it was when the commit fails, the order entity writes use.
+A change is checked against `schemas/gantry-yaml.json` (`$defs/dashboard`), the schema
+editors and `gantry validate` use; only what a schema cannot say is checked by hand (text
+that cannot be written as UTF-8, a URL that does not parse). Nothing is committed that the
+site build could not use: the whole new text must pass the build's own reader
+(`generator.site.config.parse_config`). The file is written and committed in one step by
+`CatalogRepo.commit_files` (HEAD must not have moved, the file must have no uncommitted
+edits, a failed commit puts it back).
 """
 
 from __future__ import annotations
 
 import io
-import os
+import json
 import re
-import tempfile
 import threading
-from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import yaml
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError, best_match
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
-from generator.site.config import settings_problem, text_problem
+from generator.resources import schemas_dir
+from generator.site.config import (
+    CONFIG_NAME,
+    GantryYamlError,
+    locate_config,
+    parse_config,
+    text_problem,
+)
 
-from .git import CatalogRepo, GitError, HeadMoved, Person, find_work_tree
+from ..errors import StatusError
+from .git import CatalogRepo, GitError, HeadMoved, Identity, UncommittedChanges, find_work_tree
 
-CONFIG_FILE = "gantry.yaml"
 DASHBOARD_KEYS = ("widgets", "announcements", "quickLinks")
-SEVERITIES = ("info", "warning", "critical")
-MAX_ITEMS = 100
-MAX_TEXT = 2000
+SETTINGS_SCHEMA = "gantry-yaml.json"
+COMMIT_MESSAGE = "Update the dashboard configuration"
 
 _fallback_lock = threading.RLock()
 
 
-class DashboardError(Exception):
-    """Invalid dashboard input or a failed write; `status` is the HTTP status it maps to."""
+class DashboardError(StatusError):
+    """Invalid dashboard input (400) or a file or write that failed (409, 500)."""
 
-    def __init__(self, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.status = status
+    status = 400
 
 
 def _yaml() -> YAML:
@@ -66,16 +73,11 @@ def _plain(value: Any) -> Any:
 
 
 def work_tree(catalog: Path) -> Path:
+    """The Git working tree the dashboard commits to; 409 when there is none."""
     root, reason = find_work_tree(catalog)
     if root is None:
         raise DashboardError(f"the dashboard cannot be changed: {reason}", status=409)
     return root
-
-
-def config_path(catalog: Path) -> Path:
-    """Where gantry.yaml lives: the top of the catalog's Git work tree, else beside catalog/."""
-    root, _ = find_work_tree(catalog)
-    return (root or Path(catalog).resolve().parent) / CONFIG_FILE
 
 
 def read(catalog: Path) -> dict[str, Any]:
@@ -84,13 +86,13 @@ def read(catalog: Path) -> dict[str, Any]:
     A file that cannot be read is the repository's state, not a runner failure: 409 with
     what is wrong, so the file can be fixed in Git.
     """
-    path = config_path(catalog)
+    path = locate_config(catalog)
     data: Any = {}
     if path.is_file():
         try:
             data = _yaml().load(path.read_text(encoding="utf-8")) or {}
         except (OSError, UnicodeDecodeError, YAMLError, RecursionError) as exc:
-            raise DashboardError(f"{CONFIG_FILE} cannot be read: {_first_line(exc)}",
+            raise DashboardError(f"{CONFIG_NAME} cannot be read: {_first_line(exc)}",
                                  status=409) from None
     if not isinstance(data, dict):
         data = {}
@@ -102,105 +104,100 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
-def _text(value: Any, where: str, required: bool = True) -> str | None:
-    if value is None and not required:
-        return None
-    if not isinstance(value, str) or (required and not value.strip()):
-        raise DashboardError(f"{where} must be a non-empty string")
-    if len(value) > MAX_TEXT:
-        raise DashboardError(f"{where} is longer than {MAX_TEXT} characters")
-    problem = text_problem(value)
-    if problem:
-        raise DashboardError(f"{where} {problem}")
-    return value
-
-
 def load_settings(text: str) -> dict[str, Any]:
     """gantry.yaml's text as the site build reads it; DashboardError (409) naming the first
     problem when the build could not use it."""
     try:
-        text.encode("utf-8")
-        data = yaml.safe_load(text)
-    except UnicodeEncodeError as exc:
-        raise DashboardError(f"{CONFIG_FILE} is not valid UTF-8 text: {exc.reason}",
-                             status=409) from None
-    except (yaml.YAMLError, RecursionError) as exc:
-        raise DashboardError(f"{CONFIG_FILE} is not valid YAML: {_first_line(exc)}",
-                             status=409) from None
-    problem = settings_problem(data)
-    if problem:
-        raise DashboardError(f"{CONFIG_FILE}: {problem}", status=409)
-    return data or {}
+        return parse_config(text)
+    except GantryYamlError as exc:
+        raise DashboardError(str(exc), status=409) from None
 
 
-def _items(body: dict[str, Any], key: str, fields: set[str]
-           ) -> Iterator[tuple[int, dict[str, Any]]]:
-    """(index, item) of `body[key]`, a bounded list of objects; each item is checked for
-    fields outside `fields` as it is handed out."""
-    items = body[key]
-    if not isinstance(items, list):
-        raise DashboardError(f"{key} must be a list")
-    if len(items) > MAX_ITEMS:
-        raise DashboardError(f"{key} has more than {MAX_ITEMS} entries")
-    for index, item in enumerate(items):
-        if not isinstance(item, dict):
-            raise DashboardError(f"{key}[{index}] must be an object")
-    return _known_fields(key, items, fields)
+@cache
+def _validator() -> Draft202012Validator:
+    """The validator of `$defs/dashboard` of the bundled settings schema."""
+    document = json.loads((schemas_dir() / SETTINGS_SCHEMA).read_text(encoding="utf-8"))
+    return Draft202012Validator({"$schema": document["$schema"], "$defs": document["$defs"],
+                                 "$ref": "#/$defs/dashboard"})
 
 
-def _known_fields(key: str, items: list[dict[str, Any]], fields: set[str]
-                  ) -> Iterator[tuple[int, dict[str, Any]]]:
-    for index, item in enumerate(items):
-        extra = sorted(set(item) - fields)
-        if extra:
-            raise DashboardError(f"{key}[{index}]: unknown field {extra[0]!r}")
-        yield index, item
+def _where(path: Any) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _message(error: ValidationError) -> str:
+    """A schema violation in words: the path of the bad field and what is wrong."""
+    where, value = _where(error.absolute_path), error.validator_value
+    kind = error.validator
+    if not where:
+        if kind == "additionalProperties":
+            unknown = sorted(set(error.instance) - set(DASHBOARD_KEYS))
+            return (f"unknown dashboard setting {unknown[0]!r}; allowed: "
+                    f"{', '.join(DASHBOARD_KEYS)}")
+        if kind == "minProperties":
+            return f"send at least one of {', '.join(DASHBOARD_KEYS)}"
+    if kind == "additionalProperties":
+        extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
+        return f"{where}: unknown field {extra[0]!r}"
+    if kind == "required":
+        missing = [name for name in value if name not in error.instance]
+        return f"{where}.{missing[0]} is required"
+    words = {"array": "a list", "object": "an object", "string": "a non-empty string",
+             "boolean": "true or false"}
+    if kind == "type":
+        return f"{where or 'the settings'} must be {words.get(value, value)}"
+    if kind in ("minLength",) or (kind == "pattern" and value == "\\S"):
+        return f"{where} must be a non-empty string"
+    if kind == "pattern":
+        return f"{where} must be an absolute http(s) URL"
+    if kind == "maxLength":
+        return f"{where} is longer than {value} characters"
+    if kind == "maxItems":
+        return f"{where} has more than {value} entries"
+    if kind == "enum":
+        return f"{where} must be one of {', '.join(map(str, value))}"
+    return f"{where}: {error.message}"
+
+
+def _world_problem(body: dict[str, Any]) -> str | None:
+    """What the schema cannot say: text not writable as UTF-8, a URL that does not parse."""
+    for key in DASHBOARD_KEYS:
+        for index, item in enumerate(body.get(key) or []):
+            for field, value in item.items():
+                if isinstance(value, str) and text_problem(value):
+                    return f"{key}[{index}].{field} {text_problem(value)}"
+            if key == "quickLinks":
+                try:
+                    parts = urlsplit(item["url"])
+                except ValueError:
+                    return f"{key}[{index}].url is not a valid URL"
+                if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+                    return f"{key}[{index}].url must be an absolute http(s) URL"
+    return None
 
 
 def validate(body: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
-    """The settings to write, checked field by field (400 names the first bad field)."""
-    unknown = sorted(set(body) - set(DASHBOARD_KEYS))
-    if unknown:
-        raise DashboardError(
-            f"unknown dashboard setting {unknown[0]!r}; allowed: {', '.join(DASHBOARD_KEYS)}")
-    if not body:
-        raise DashboardError(f"send at least one of {', '.join(DASHBOARD_KEYS)}")
+    """The settings to write, with defaults filled in; 400 names the first bad field."""
+    error = best_match(_validator().iter_errors(body))
+    if error is not None:
+        raise DashboardError(_message(error))
+    problem = _world_problem(body)
+    if problem:
+        raise DashboardError(problem)
     clean: dict[str, list[dict[str, Any]]] = {}
     if "widgets" in body:
-        widgets = []
-        for i, item in _items(body, "widgets", {"id", "enabled"}):
-            widget_id = _text(item.get("id"), f"widgets[{i}].id")
-            enabled = item.get("enabled", True)
-            if not isinstance(enabled, bool):
-                raise DashboardError(f"widgets[{i}].enabled must be true or false")
-            widgets.append({"id": widget_id, "enabled": enabled})
-        clean["widgets"] = widgets
+        clean["widgets"] = [{"id": item["id"], "enabled": item.get("enabled", True)}
+                            for item in body["widgets"]]
     if "announcements" in body:
-        announcements = []
-        for i, item in _items(body, "announcements", {"title", "message", "severity"}):
-            severity = item.get("severity", "info")
-            if severity not in SEVERITIES:
-                raise DashboardError(
-                    f"announcements[{i}].severity must be one of {', '.join(SEVERITIES)}")
-            announcements.append({
-                "title": _text(item.get("title"), f"announcements[{i}].title"),
-                "message": _text(item.get("message"), f"announcements[{i}].message"),
-                "severity": severity,
-            })
-        clean["announcements"] = announcements
+        clean["announcements"] = [{"title": item["title"], "message": item["message"],
+                                   "severity": item.get("severity", "info")}
+                                  for item in body["announcements"]]
     if "quickLinks" in body:
-        links = []
-        for i, item in _items(body, "quickLinks", {"title", "url"}):
-            url = _text(item.get("url"), f"quickLinks[{i}].url")
-            try:
-                parts = urlsplit(url or "")
-            except ValueError:
-                raise DashboardError(f"quickLinks[{i}].url is not a valid URL") from None
-            if parts.scheme not in ("http", "https") or not parts.netloc:
-                raise DashboardError(f"quickLinks[{i}].url must be an absolute http(s) URL")
-            links.append({"title": _text(item.get("title"), f"quickLinks[{i}].title"),
-                          "url": url})
-        clean["quickLinks"] = links
+        clean["quickLinks"] = [{"title": item["title"], "url": item["url"]}
+                               for item in body["quickLinks"]]
     return clean
 
 
@@ -249,9 +246,9 @@ def render(original: str, changes: dict[str, list[dict[str, Any]]]) -> str:
     try:
         document = rt.load(original) if original.strip() else None
     except YAMLError as exc:
-        raise DashboardError(f"{CONFIG_FILE} is not valid YAML: {exc}", status=409) from None
+        raise DashboardError(f"{CONFIG_NAME} is not valid YAML: {exc}", status=409) from None
     if document is not None and not isinstance(document, dict):
-        raise DashboardError(f"{CONFIG_FILE} must hold a mapping", status=409)
+        raise DashboardError(f"{CONFIG_NAME} must hold a mapping", status=409)
     expected = {**_plain(document or {}), **changes}
     spliced = _splice(original, changes)
     try:
@@ -269,70 +266,76 @@ def render(original: str, changes: dict[str, list[dict[str, Any]]]) -> str:
     return out.getvalue()
 
 
-def _write_atomic(path: Path, content: bytes) -> None:
-    """Replace `path` with `content` in one step: a temporary file in the same folder,
-    flushed to disk, then renamed over it (a stop leaves the old file or the new one)."""
-    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(content)
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(temp, path.stat().st_mode & 0o777 if path.exists() else 0o644)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-    folder = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(folder)
-    finally:
-        os.close(folder)
+@dataclass(frozen=True)
+class DashboardChange:
+    """A change of gantry.yaml computed on `head`: the new file bytes (None when nothing
+    changes) and the settings before and after."""
+
+    relpath: str
+    head: str | None
+    content: bytes | None
+    before: dict[str, Any]
+    after: dict[str, Any]
 
 
-def _restore(path: Path, content: bytes | None) -> None:
-    if content is None:
-        path.unlink(missing_ok=True)
-    else:
-        _write_atomic(path, content)
-
-
-def write(catalog: Path, changes: dict[str, list[dict[str, Any]]], *, author: Person,
+def write(catalog: Path, changes: dict[str, list[dict[str, Any]]], *, author: Identity,
           lock: Any = None) -> tuple[dict[str, Any], dict[str, Any], str | None]:
     """Commit the new settings; returns (before, after, commit id or None when unchanged).
 
-    Refused (409) when gantry.yaml has uncommitted changes (they are someone else's) or
-    when the result is something the site build could not use.
+    Refused (409) when gantry.yaml has uncommitted changes (they are someone else's), when
+    HEAD moved while the change was prepared, or when the result is something the site
+    build could not use.
     """
     root = work_tree(catalog)
-    path = root / CONFIG_FILE
     with lock or _fallback_lock:
         repo = CatalogRepo(root)
-        current = path.read_bytes() if path.is_file() else None
-        if current != repo.blob_at_head(CONFIG_FILE):
-            raise DashboardError(f"{CONFIG_FILE} has uncommitted changes in the working tree; "
-                                 "commit or discard them before changing the dashboard",
-                                 status=409)
-        before = read(catalog)
-        original = current.decode("utf-8") if current is not None else ""
-        text = render(original, changes)
-        after = {**before, **changes}
-        if text == original:
-            return before, after, None
-        load_settings(text)
-        content = text.encode("utf-8")
-        head = repo.head()
-        _write_atomic(path, content)
         try:
-            commit = repo.commit_file(CONFIG_FILE, content,
-                                      "Update the dashboard configuration", author=author,
-                                      committer=author, expected_head=head)
-        except BaseException as exc:
-            _restore(path, current)
-            if isinstance(exc, HeadMoved):
-                raise DashboardError(str(exc), status=409) from None
-            if isinstance(exc, GitError):
-                raise DashboardError(f"the dashboard could not be committed: {exc}",
-                                     status=500) from None
-            raise
-        return before, after, commit
+            change = prepare(repo, catalog, changes)
+            return change.before, change.after, commit(repo, change, author)
+        finally:
+            repo.close()
+
+
+def prepare(repo: CatalogRepo, catalog: Path, changes: dict[str, list[dict[str, Any]]]
+            ) -> DashboardChange:
+    """The new gantry.yaml for `changes`, computed on the current HEAD; 409 when the file
+    has uncommitted edits or the result is something the site build could not use."""
+    path = locate_config(catalog)
+    if not path.is_relative_to(repo.work_tree):
+        raise DashboardError(f"the dashboard cannot be changed: {path} is outside the Git "
+                             f"working tree {repo.work_tree}", status=409)
+    relpath = path.relative_to(repo.work_tree).as_posix()
+    head = repo.head()
+    current = path.read_bytes() if path.is_file() else None
+    if current != repo.blob_at_head(relpath):
+        raise _uncommitted()
+    before = read(catalog)
+    original = current.decode("utf-8") if current is not None else ""
+    text = render(original, changes)
+    after = {**before, **changes}
+    if text == original:
+        return DashboardChange(relpath, head, None, before, after)
+    load_settings(text)
+    return DashboardChange(relpath, head, text.encode("utf-8"), before, after)
+
+
+def commit(repo: CatalogRepo, change: DashboardChange, author: Identity) -> str | None:
+    """Write and commit a prepared change on the HEAD it was computed on (None when there
+    is nothing to commit); 409 when HEAD moved or the file was edited meanwhile."""
+    if change.content is None:
+        return None
+    try:
+        return repo.commit_files({change.relpath: change.content}, author, change.head,
+                                 COMMIT_MESSAGE)
+    except UncommittedChanges:
+        raise _uncommitted() from None
+    except HeadMoved as exc:
+        raise DashboardError(str(exc), status=409) from None
+    except GitError as exc:
+        raise DashboardError(f"the dashboard could not be committed: {exc}",
+                             status=500) from None
+
+
+def _uncommitted() -> DashboardError:
+    return DashboardError(f"{CONFIG_NAME} has uncommitted changes in the working tree; "
+                          "commit or discard them before changing the dashboard", status=409)

@@ -294,7 +294,7 @@ def _json_with_escapes(body: dict) -> bytes:
 
 def test_a_failed_dashboard_commit_puts_the_file_back(tmp_path: Path) -> None:
     from runner.catalog.dashboard import DashboardError, write
-    from runner.catalog.git import Person
+    from runner.catalog.git import Identity
 
     repo = make_catalog_repo(tmp_path / "repo", catalog=make_tiny_catalog(tmp_path / "tiny"))
     before = (repo / "gantry.yaml").read_bytes()
@@ -304,7 +304,7 @@ def test_a_failed_dashboard_commit_puts_the_file_back(tmp_path: Path) -> None:
     with pytest.raises(DashboardError) as failed:
         write(repo / "catalog", {"announcements": [{"title": "t", "message": "m",
                                                     "severity": "info"}]},
-              author=Person("admin", "admin@users.gantry"))
+              author=Identity("admin", "admin@users.gantry"))
     assert failed.value.status == 500
     assert (repo / "gantry.yaml").read_bytes() == before
     assert git(repo, "rev-parse", "HEAD") == head

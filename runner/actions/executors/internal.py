@@ -34,7 +34,8 @@ import weakref
 from collections.abc import Callable
 from typing import Any
 
-from runner.catalog import writer as catalog_writer
+from runner.catalog import writer
+from runner.catalog.git import Identity
 
 from .base import BaseExecutor, Done, Failed, RunContext, Step
 
@@ -177,7 +178,7 @@ class InternalExecutor(BaseExecutor):
         if role is None:
             return Failed(f"{unknown}, so the catalog write cannot be judged on their behalf; "
                           "nothing was written")
-        author = _Author(ctx.triggered_by, ctx.triggered_by_email, role)
+        author = Identity.for_user(ctx.triggered_by, email=ctx.triggered_by_email, role=role)
         try:
             config = _render(ctx.config, ctx)
         except _TemplateError as exc:
@@ -186,7 +187,7 @@ class InternalExecutor(BaseExecutor):
         try:
             if operation == "create":
                 after = _writable(config["entity"])
-                commit = catalog_writer.create(ctx.workspace, after, author)
+                commit = writer.create(ctx.workspace, after, author)
                 before = None
                 kind, name = after.get("kind"), (after.get("metadata") or {}).get("name")
                 namespace = (after.get("metadata") or {}).get("namespace") or "default"
@@ -200,11 +201,11 @@ class InternalExecutor(BaseExecutor):
                 before = _writable(current)
                 if operation == "delete":
                     after = None
-                    commit = catalog_writer.delete(ctx.workspace, kind, name, namespace, author)
+                    commit = writer.delete(ctx.workspace, kind, name, namespace, author)
                 else:
                     after = self._changed(before, config)
-                    commit = catalog_writer.update(ctx.workspace, after, author)
-        except catalog_writer.WriteError as exc:
+                    commit = writer.update(ctx.workspace, after, author)
+        except writer.EntityWriteError as exc:
             return Failed(f"the catalog refused the {operation}: {exc.message}",
                           {"problems": exc.extra.get("problems", [])} if exc.extra else {})
         except _TemplateError as exc:
@@ -226,16 +227,6 @@ class InternalExecutor(BaseExecutor):
         for path, value in (config.get("set") or {}).items():
             _set_path(data, path, value)
         return data
-
-
-class _Author:
-    """The triggering user as the catalog writer expects an author: the write policy judges
-    the write with this role."""
-
-    def __init__(self, username: str, email: str | None, role: str):
-        self.username = username
-        self.email = email
-        self.role = role
 
 
 EXECUTOR = InternalExecutor()
