@@ -43,13 +43,13 @@ from .api import (
 from .api.common import GantryState, current_state
 from .auth import accounts
 from .auth.ratelimit import LoginLimiter
+from .catalog.workspace import Workspace
 from .config import Settings
 from .plugins.host import PluginHost
 from .store import users
 from .store.db import Store
 from .store.schema import open_store
 from .store.secrets import SecretBox
-from .workspace import Workspace
 
 log = logging.getLogger(__name__)
 

@@ -17,8 +17,8 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from .catalog.workspace import Workspace
 from .store.db import Store
-from .workspace import Workspace
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +62,8 @@ class _CatalogCollector(Collector):
     def _run_counts(self) -> list[tuple[str, int]]:
         try:
             rows = self.store.connection().execute(
-                "SELECT status, count(*) FROM action_runs GROUP BY status ORDER BY status").fetchall()
+                "SELECT status, count(*) FROM action_runs GROUP BY status ORDER BY status"
+            ).fetchall()
         except sqlite3.Error:
             return []
         return [(str(status), int(count)) for status, count in rows]

@@ -14,14 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import click
-import yaml
 
 from ..index.build import IndexStats, build_index, current_index, index_path_for
 from ..site.build import build_site
-from ..site.config import settings_problem
+from ..site.config import GantryYamlError, load_config, locate_config
 from ..site.search import SearchIndexError
-
-CONFIG_NAME = "gantry.yaml"
 
 
 def _fail(message: str, status: int = 2) -> None:
@@ -44,18 +41,15 @@ def _make_folder(out_dir: Path) -> None:
 
 
 def _config(catalog: Path) -> dict[str, Any] | None:
-    """The repository's gantry.yaml (beside the catalog folder) as a dict, or None."""
-    path = catalog.resolve().parent / CONFIG_NAME
+    """The repository's gantry.yaml (`locate_config`) as a dict, or None when absent."""
+    path = locate_config(catalog)
     if not path.is_file():
         return None
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError, RecursionError) as exc:
-        _fail(f"cannot read {path.name}: {(str(exc) or type(exc).__name__).splitlines()[0]}")
-    problem = settings_problem(data)
-    if problem:
-        _fail(f"{path.name}: {problem}")
-    return data or {}
+        return load_config(path, path.name)
+    except GantryYamlError as exc:
+        _fail(str(exc))
+    return None
 
 
 def _validate(catalog: Path) -> Any:

@@ -14,7 +14,7 @@ from watchdog.observers import Observer
 
 from ..load import YAML_SUFFIXES
 from ..resources import site_dir
-from ..site.config import default_config_path
+from ..site.config import locate_config
 from ..site.devserver import start_server
 from ..site.live import LiveSite
 
@@ -73,7 +73,8 @@ class _Changes(FileSystemEventHandler):
               help="Output folder (catalog.duckdb and site/).")
 @click.option("--config", "config_path", default=None,
               type=click.Path(dir_okay=False, path_type=Path),
-              help="gantry.yaml (default: next to the catalog folder).")
+              help="gantry.yaml (default: at the top of the catalog's Git working tree, else "
+                   "next to the catalog folder).")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535),
               help="Port to serve on (0 picks a free one).")
@@ -81,7 +82,7 @@ def command(catalog: Path, out: Path, config_path: Path | None, host: str, port:
     """Rebuild on change and serve the site with automatic reload."""
     if not catalog.is_dir():
         raise click.UsageError(f"catalog folder not found: {catalog}")
-    config_path = config_path or default_config_path(catalog)
+    config_path = config_path or locate_config(catalog)
     live = LiveSite(catalog, out, config_path, report=lambda line: click.echo(line, err=True))
     live.initial_build()
     live.site_dir.mkdir(parents=True, exist_ok=True)

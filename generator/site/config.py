@@ -1,4 +1,9 @@
-"""Reading the repository's `gantry.yaml` (site title, repoUrl, runnerUrl, dashboard)."""
+"""The one reader of the repository's `gantry.yaml` (title, repoUrl, runnerUrl, dashboard).
+
+`gantry build`, `gantry watch`, the runner's site and its dashboard API all find the file
+with `locate_config` and check it with `parse_config` (text) or `load_config` (a file), so a
+file the build refuses is refused (or set aside) by the runner in the same words.
+"""
 
 from __future__ import annotations
 
@@ -13,32 +18,60 @@ LIST_SETTINGS = ("widgets", "announcements", "quickLinks")
 """Settings the dashboard reads as lists."""
 
 
-class ConfigError(ValueError):
+class GantryYamlError(ValueError):
     """gantry.yaml cannot be used; the message names the file and what is wrong."""
 
 
-def default_config_path(catalog_root: Path) -> Path:
-    """gantry.yaml sits at the top of the repository, next to the catalog folder."""
-    return Path(catalog_root).resolve().parent / CONFIG_NAME
+def locate_config(catalog_root: Path) -> Path:
+    """Where gantry.yaml lives: at the top of the Git working tree that holds the catalog
+    folder, or, outside Git, in the folder that holds the catalog folder."""
+    catalog = Path(catalog_root).resolve()
+    for folder in (catalog, *catalog.parents):
+        if (folder / ".git").exists():
+            return folder / CONFIG_NAME
+    return catalog.parent / CONFIG_NAME
 
 
-def load_config(path: Path | None) -> dict[str, Any]:
-    """The settings as a dict; an absent file means no settings."""
+def load_config(path: Path | None, where: str | None = None) -> dict[str, Any]:
+    """The settings in the file at `path` as a dict; an absent file means no settings.
+
+    GantryYamlError names `where` (default: the path) and the first problem.
+    """
     if path is None or not Path(path).is_file():
         return {}
+    where = where or str(path)
     try:
-        value = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        text = Path(path).read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise GantryYamlError(f"{where} is not valid UTF-8 text: {exc.reason}") from None
+    except OSError as exc:
+        raise GantryYamlError(f"cannot read {where}: {exc.strerror or exc}") from None
+    return parse_config(text, where)
+
+
+def parse_config(text: str, where: str = CONFIG_NAME) -> dict[str, Any]:
+    """The settings in gantry.yaml's `text`, checked as the site build needs them.
+
+    GantryYamlError names `where` and the first problem: text that is not UTF-8, not YAML,
+    or settings the build cannot use (`settings_problem`).
+    """
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise GantryYamlError(f"{where} is not valid UTF-8 text: {exc.reason}") from None
+    try:
+        value = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
-        raise ConfigError(f"{where}: not valid YAML ({getattr(exc, 'problem', exc)})") from exc
+        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise GantryYamlError(f"cannot read {where}: not valid YAML ({reason}{at})") from None
     except RecursionError:
-        raise ConfigError(f"{path}: not valid YAML (nested too deeply)") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot be read ({exc})") from exc
+        raise GantryYamlError(f"cannot read {where}: not valid YAML (nested too deeply)") \
+            from None
     problem = settings_problem(value)
     if problem:
-        raise ConfigError(f"{path}: {problem}")
+        raise GantryYamlError(f"{where}: {problem}")
     return value or {}
 
 

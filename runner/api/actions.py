@@ -19,9 +19,9 @@ from ..actions.engine import public_run
 from ..actions.inputs import validate_inputs
 from ..actions.permissions import approve_refusal, execute_refusal, teams_for
 from ..auth import client_ip, current_user, require_role
+from ..catalog.workspace import Workspace
 from ..store import audit
 from ..store import runs as run_store
-from ..workspace import Workspace
 from .common import GantryState, current_state
 from .errors import ApiError, json_body
 from .params import offset_arg, page_arg

@@ -16,6 +16,7 @@ from flask import current_app
 
 from ..actions.engine import Engine
 from ..auth.ratelimit import LoginLimiter
+from ..catalog.workspace import Workspace
 from ..config import Settings
 from ..events import EventBus
 from ..metrics import Metrics
@@ -24,7 +25,6 @@ from ..plugins.host import PluginHost
 from ..redact import redact
 from ..store.db import Store
 from ..store.secrets import SecretBox
-from ..workspace import Workspace
 from .errors import ApiError
 
 

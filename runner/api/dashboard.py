@@ -10,11 +10,11 @@ import logging
 
 from flask import Blueprint, Response, jsonify
 
-from .. import dashboard_config
 from ..auth import client_ip, current_user, require_role, write_policy
-from ..catalog_git import Person
+from ..catalog import dashboard
+from ..catalog.git import Identity
+from ..catalog.workspace import Workspace
 from ..store import audit
-from ..workspace import Workspace
 from .common import current_state
 from .errors import ApiError, json_body
 
@@ -26,10 +26,7 @@ bp = Blueprint("dashboard", __name__, url_prefix="/api/v1/dashboard")
 @bp.get("/config")
 @require_role("viewer")
 def get_config() -> Response:
-    try:
-        return jsonify(dashboard_config.read(current_state().settings.catalog))
-    except dashboard_config.DashboardError as exc:  # until DashboardError is a StatusError
-        raise ApiError(exc.status, str(exc)) from None
+    return jsonify(dashboard.read(current_state().settings.catalog))
 
 
 @bp.put("/config")
@@ -42,20 +39,17 @@ def put_config() -> Response:
     if refusal is not None:
         raise ApiError(403, refusal.message, rule=refusal.rule)
     body = json_body()
-    author = Person(user.username, user.email or f"{user.username}@users.gantry")
+    author = Identity.for_user(user)
     workspace = state.workspace
     if workspace.read_only:
         reason = workspace.read_only_reason or "the catalog is read-only"
         raise ApiError(409, f"the dashboard cannot be changed: {reason}")
-    try:
-        changes = dashboard_config.validate(body)
-        before, after, commit = dashboard_config.write(
-            state.settings.catalog, changes, author=author, lock=workspace.lock)
-    except dashboard_config.DashboardError as exc:  # until DashboardError is a StatusError
-        raise ApiError(exc.status, str(exc)) from None
+    changes = dashboard.validate(body)
+    before, after, commit = dashboard.write(state.settings.catalog, changes, author=author,
+                                            lock=workspace.lock)
     if commit is not None:
         audit.record(state.store, user=user, action="update", resource_type="DashboardConfig",
-                     resource_name=dashboard_config.CONFIG_FILE, ip=client_ip(),
+                     resource_name=dashboard.CONFIG_NAME, ip=client_ip(),
                      before=before, after=after, commit=commit)
         _rebuild_site(workspace)
     return jsonify({**after, "commit": commit})

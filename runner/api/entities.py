@@ -1,12 +1,12 @@
 """Entities: list, read, create, update and delete (`/api/v1/entities/...`).
 
-Reads come from the runner's index; writes go through `runner.catalog_writer` (a Git
+Reads come from the runner's index; writes go through `runner.catalog.writer` (a Git
 commit authored by the caller) and are audited with the state before and after and the
 commit id. `GET` of one entity answers an `ETag`; `PUT`/`DELETE` with a stale `If-Match`
 get 409, so an update based on an old read never overwrites a newer one.
 
 Who may write what is decided by the write policy (`runner.auth.write_policy`), which
-`runner.catalog_writer` consults under the write lock with the entity as the catalog holds
+`runner.catalog.writer` consults under the write lock with the entity as the catalog holds
 it: a refusal is a 403 whose `error` quotes the rule and whose `rule` names it.
 """
 
@@ -16,12 +16,12 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
-from .. import catalog_writer
 from ..auth import client_ip, current_user, require_role
-from ..catalog_yaml import strip_derived
+from ..catalog import writer
+from ..catalog.records import EntityRecord, etag_of
+from ..catalog.yaml_edit import strip_derived
 from ..redact import redact
 from ..store import audit
-from ..workspace import EntityRecord, etag_of
 from .common import canonical_kind, current_state, workspace
 from .errors import ApiError, json_body
 from .names import checked_names
@@ -55,11 +55,6 @@ def _entity_response(record: EntityRecord | None, status: int = 200,
         resp.headers["ETag"] = record.etag
     resp.status_code = status
     return resp
-
-
-def _api_error(exc: catalog_writer.WriteError) -> ApiError:
-    """Until the catalog writer's `WriteError` is a `StatusError` (then these conversions go)."""
-    return ApiError(exc.status, exc.message, **exc.extra)
 
 
 def _audit(action: str, kind: str, name: str, namespace: str, before: dict | None,
@@ -106,10 +101,7 @@ def create_entity() -> Response:
     ws = workspace()
     user = current_user()
     with ws.lock:
-        try:
-            commit = catalog_writer.create(ws, body, user)
-        except catalog_writer.WriteError as exc:
-            raise _api_error(exc) from None
+        commit = writer.create(ws, body, user)
         metadata = body["metadata"]
         kind, name = ws.registry.canonical(body["kind"]), metadata["name"]
         namespace = metadata.get("namespace") or "default"
@@ -136,12 +128,8 @@ def update_entity(kind: str, name: str) -> Response:
     ws = workspace()
     with ws.lock:
         before = ws.entity(kind, name, namespace)
-        try:
-            commit = catalog_writer.update(ws, body, current_user(), kind=kind, name=name,
-                                           namespace=namespace,
-                                           if_match=request.headers.get("If-Match"))
-        except catalog_writer.WriteError as exc:
-            raise _api_error(exc) from None
+        commit = writer.update(ws, body, current_user(), kind=kind, name=name,
+                               namespace=namespace, if_match=request.headers.get("If-Match"))
         after = ws.record(kind, name, namespace)
     _audit("update", kind, name, namespace, before, after and after.as_json(), commit,
            **({"unchanged": True} if commit is None else {}))
@@ -158,11 +146,8 @@ def delete_entity(kind: str, name: str) -> Response:
     ws = workspace()
     with ws.lock:
         before = ws.entity(kind, name, namespace)
-        try:
-            commit = catalog_writer.delete(ws, kind, name, namespace, current_user(),
-                                           if_match=request.headers.get("If-Match"))
-        except catalog_writer.WriteError as exc:
-            raise _api_error(exc) from None
+        commit = writer.delete(ws, kind, name, namespace, current_user(),
+                               if_match=request.headers.get("If-Match"))
     _audit("delete", kind, name, namespace, before, None, commit)
     return Response(status=204)
 

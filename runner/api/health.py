@@ -6,9 +6,9 @@ import logging
 
 from flask import Blueprint, Response, jsonify
 
+from ..catalog.workspace import Workspace
 from ..metrics import CONTENT_TYPE
 from ..store.db import StoreError
-from ..workspace import Workspace
 from .common import current_state
 
 log = logging.getLogger(__name__)

@@ -5,12 +5,10 @@ GitOps' own routes (status, history, files, push and pull) live in `runner.api.g
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import Blueprint, Response, jsonify
 
 from ..auth import client_ip, current_user, require_role
-from ..plugins.argocd.writer import Author
+from ..catalog.git import Identity
 from ..plugins.registry import PLUGINS
 from ..store import audit
 from .common import argocd_answers, current_state, host
@@ -23,10 +21,6 @@ def _plugin_or_404(name: str) -> None:
     if name not in PLUGINS:
         raise ApiError(404, f"no plugin named {name!r}; bundled plugins: "
                        f"{', '.join(sorted(PLUGINS))}")
-
-
-def author_of(user: Any) -> Author:
-    return Author(user.username, user.email or f"{user.username}@users.gantry")
 
 
 @bp.get("")
@@ -105,7 +99,7 @@ def sync(name: str) -> tuple[Response, int]:
     user = current_user()
     service = host().argocd
     with argocd_answers(service.secrets):
-        result = service.discover(author_of(user))
+        result = service.discover(Identity.for_user(user))
     audit.record(current_state().store, user=user, action="plugin.sync", resource_type="Plugin",
                  resource_name=name, ip=client_ip(), commit=result["commit"],
                  details={k: result[k] for k in ("created", "updated", "files")})

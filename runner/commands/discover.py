@@ -18,7 +18,7 @@ import yaml
 from runner.plugins.argocd.client import ArgoCDError
 from runner.plugins.argocd.config import ArgoCDConfig, ConfigError, expand_env
 from runner.plugins.argocd.run import discover
-from runner.plugins.argocd.writer import WriteError, default_author
+from runner.plugins.argocd.writer import DiscoveryWriteError, default_author
 
 
 def _read_config(path: Path) -> ArgoCDConfig:
@@ -61,7 +61,7 @@ def argocd(catalog: Path, config_path: Path, summary_file: Path | None, as_json:
     except ArgoCDError as exc:
         click.echo(f"error: {exc.message}", err=True)
         raise SystemExit(1) from exc
-    except WriteError as exc:
+    except DiscoveryWriteError as exc:
         click.echo(f"error: {exc}", err=True)
         raise SystemExit(1) from exc
     if summary_file is not None:

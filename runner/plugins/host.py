@@ -13,20 +13,20 @@ import threading
 import time
 from typing import Any
 
+from runner.catalog.git import GANTRY
+from runner.catalog.workspace import Workspace
 from runner.store import audit
 from runner.store.db import Store
 from runner.store.secrets import SecretBox
-from runner.workspace import Workspace
 
 from .argocd.service import ArgoCDService
-from .argocd.writer import Author
 from .durations import parse_duration
 from .gitops.service import GitOpsService
 from .settings import PluginSettings, attach_secret_box
 
 log = logging.getLogger(__name__)
 TICK_SECONDS = 1.0
-SYSTEM_AUTHOR = Author("Gantry", "gantry@users.gantry")
+SYSTEM_AUTHOR = GANTRY
 
 
 class PluginHost:

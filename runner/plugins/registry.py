@@ -26,7 +26,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
 from generator.resources import schemas_dir
-from runner.git_args import UnsafeGitValue, safe_ref_name, safe_remote_url
+from runner.catalog.git_args import UnsafeGitValue, safe_ref_name, safe_remote_url
 
 PLUGIN_SCHEMAS = "plugins"
 """The folder of `schemas/` that holds one settings schema per plugin."""

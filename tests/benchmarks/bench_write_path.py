@@ -16,20 +16,25 @@ import time
 from pathlib import Path
 
 from generator.index.search import search
-from runner import catalog_writer
 from runner.auth import User
+from runner.catalog import writer
+from runner.catalog.site import SiteRenderer
+from runner.catalog.workspace import Workspace
 from runner.config import Settings
-from runner.workspace import Workspace
 from tests.benchmarks import synth
 from tests.benchmarks.bench_writes import percentiles
 from tests.support.runner_process import make_catalog_repo
 
 
+class NoPagesRenderer(SiteRenderer):
+    def build(self, changed_refs: set[str] | None, index_path: Path | None = None) -> None:
+        return None
+
+
 class NoSiteWorkspace(Workspace):
     """The workspace with site rendering switched off, to time the index path alone."""
 
-    def _build_site(self, changed_refs: set[str] | None, index_path: Path | None = None) -> None:
-        return None
+    site_renderer = NoPagesRenderer
 
 
 def run(entities: int, writes: int) -> None:
@@ -70,7 +75,7 @@ def run(entities: int, writes: int) -> None:
         for index in range(writes):
             name = f"bench-path-{index}"
             begun = time.perf_counter()
-            catalog_writer.create(workspace, {
+            writer.create(workspace, {
                 "apiVersion": "gantry.io/v1", "kind": "Service",
                 "metadata": {"name": name, "owner": owner},
                 "spec": {"type": "backend", "lifecycle": "development"}}, author)

@@ -375,7 +375,7 @@ def test_gantry_validate_command_accepts_the_catalog():
 
 
 def test_gantry_yaml_dashboard_is_accepted_by_the_runner():
-    dashboard = pytest.importorskip("runner.dashboard_config")
+    dashboard = pytest.importorskip("runner.catalog.dashboard")
     config = yaml.safe_load(GANTRY_YAML.read_text())
     body = {key: config[key] for key in dashboard.DASHBOARD_KEYS}
     assert dashboard.validate(body) == body

@@ -18,8 +18,8 @@ from referencing.exceptions import Unresolvable
 from generator.resources import schemas_dir
 from generator.structure.bundle import published_schemas
 from generator.structure.kinds import SchemaError, SchemaRegistry
-from runner import dashboard_config
 from runner.app import create_app
+from runner.catalog import dashboard
 from runner.config import Settings
 from tests.support.runner_process import SECRET_KEY, make_catalog_repo
 from tests.support.schemas import (
@@ -321,9 +321,9 @@ BAD_DASHBOARDS = [
 @pytest.mark.parametrize("body", GOOD_DASHBOARDS + BAD_DASHBOARDS)
 def test_the_settings_schema_and_the_runner_refuse_the_same_dashboards(body: dict) -> None:
     try:
-        dashboard_config.validate(copy.deepcopy(body))
+        dashboard.validate(copy.deepcopy(body))
         runner_accepts = True
-    except dashboard_config.DashboardError:
+    except dashboard.DashboardError:
         runner_accepts = False
     assert runner_accepts == (body in GOOD_DASHBOARDS)
     assert settings_validator("dashboard").is_valid(body) == runner_accepts

@@ -1,4 +1,4 @@
-"""One-file commits with plumbing: exactly the file, the caller as author, a moved HEAD refused."""
+"""Commits with plumbing: exactly the files, the caller as author, a moved HEAD refused."""
 
 from __future__ import annotations
 
@@ -8,11 +8,18 @@ from pathlib import Path
 
 import pytest
 
-from runner.catalog_git import CatalogRepo, HeadMoved, Person, find_work_tree
+from runner.catalog.git import (
+    CatalogRepo,
+    GitError,
+    HeadMoved,
+    Identity,
+    UncommittedChanges,
+    find_work_tree,
+)
 from tests.support.runner_process import git
 
-ALICE = Person("alice", "alice@example.com")
-RUNNER = Person("Gantry", "runner@users.gantry")
+ALICE = Identity("alice", "alice@example.com")
+RUNNER = Identity("Gantry", "runner@users.gantry")
 
 
 @pytest.fixture()
@@ -40,13 +47,11 @@ def test_commit_holds_exactly_the_one_file_with_the_callers_name(repo: Path,
     (repo / "staged.txt").write_text("staged by a person\n")
     git(repo, "add", "staged.txt")
     target = repo / "catalog" / "Service" / "default" / "svc.yaml"
-    target.parent.mkdir(parents=True)
-    target.write_bytes(b"kind: Service\n")
     parent = git(repo, "rev-parse", "HEAD").strip()
     cat = CatalogRepo(repo)
-    commit = cat.commit_file("catalog/Service/default/svc.yaml", b"kind: Service\n",
-                             "Create svc", author=ALICE, committer=RUNNER,
-                             expected_head=parent)
+    commit = cat.commit_files({"catalog/Service/default/svc.yaml": b"kind: Service\n"},
+                              ALICE, parent, "Create svc", committer=RUNNER)
+    assert target.read_bytes() == b"kind: Service\n"
     assert git(repo, "rev-parse", "HEAD").strip() == commit
     assert git(repo, "diff", "--name-only", parent, commit).split() == [
         "catalog/Service/default/svc.yaml"]
@@ -60,10 +65,8 @@ def test_commit_holds_exactly_the_one_file_with_the_callers_name(repo: Path,
 def test_trees_are_ordered_as_git_orders_them(repo: Path) -> None:
     cat = CatalogRepo(repo)
     for path in ("catalog/Team.yaml", "catalog/Team-x/b.yaml", "catalog/Team/b.yaml"):
-        (repo / path).parent.mkdir(parents=True, exist_ok=True)
-        (repo / path).write_bytes(b"kind: Team\n")
-        cat.commit_file(path, b"kind: Team\n", f"add {path}", author=ALICE, committer=RUNNER,
-                        expected_head=cat.head())
+        cat.commit_files({path: b"kind: Team\n"}, ALICE, cat.head(), f"add {path}",
+                         committer=RUNNER)
     git(repo, "fsck", "--strict", "--no-progress")
     assert git(repo, "status", "--porcelain") == ""
     assert git(repo, "ls-tree", "-r", "--name-only", "HEAD").split() == [
@@ -72,10 +75,10 @@ def test_trees_are_ordered_as_git_orders_them(repo: Path) -> None:
 
 
 def test_deleting_the_last_file_of_a_folder_drops_the_folder(repo: Path) -> None:
-    (repo / "catalog" / "Team" / "a.yaml").unlink()
     cat = CatalogRepo(repo)
-    cat.commit_file("catalog/Team/a.yaml", None, "Delete a", author=ALICE, committer=RUNNER,
-                    expected_head=cat.head())
+    cat.commit_files({"catalog/Team/a.yaml": None}, ALICE, cat.head(), "Delete a",
+                     committer=RUNNER)
+    assert not (repo / "catalog" / "Team" / "a.yaml").exists()
     assert git(repo, "ls-tree", "-r", "--name-only", "HEAD").split() == ["README"]
     assert git(repo, "status", "--porcelain") == ""
 
@@ -85,10 +88,12 @@ def test_a_moved_head_is_refused_and_nothing_moves(repo: Path) -> None:
     stale = cat.head()
     git(repo, "commit", "-q", "--allow-empty", "-m", "someone else")
     moved = cat.head()
-    with pytest.raises(HeadMoved):
-        cat.commit_file("catalog/Team/a.yaml", b"kind: Team\n# x\n", "Update a",
-                        author=ALICE, committer=RUNNER, expected_head=stale)
+    with pytest.raises(HeadMoved) as refused:
+        cat.commit_files({"catalog/Team/a.yaml": b"kind: Team\n# x\n"}, ALICE, stale,
+                         "Update a", committer=RUNNER)
+    assert refused.value.status == 409
     assert cat.head() == moved
+    assert (repo / "catalog" / "Team" / "a.yaml").read_bytes() == b"kind: Team\n"
 
 
 def test_blob_at_head_reads_committed_bytes(repo: Path) -> None:
@@ -104,10 +109,8 @@ def test_first_commit_in_an_empty_repository(tmp_path: Path) -> None:
                    env={**os.environ})
     cat = CatalogRepo(root)
     assert cat.head() is None
-    (root / "catalog").mkdir()
-    (root / "catalog" / "x.yaml").write_text("kind: Team\n")
-    commit = cat.commit_file("catalog/x.yaml", b"kind: Team\n", "first", author=ALICE,
-                             committer=RUNNER, expected_head=None)
+    commit = cat.commit_files({"catalog/x.yaml": b"kind: Team\n"}, ALICE, None, "first",
+                              committer=RUNNER)
     assert cat.head() == commit
 
 
@@ -117,3 +120,86 @@ def test_find_work_tree(tmp_path: Path, repo: Path) -> None:
     outside.mkdir()
     work_tree, reason = find_work_tree(outside)
     assert work_tree is None and "not inside a Git working tree" in reason
+
+
+def test_several_files_are_one_commit_and_a_moved_head_writes_none_of_them(repo: Path) -> None:
+    cat = CatalogRepo(repo)
+    head = cat.head()
+    changes = {"catalog/Team/a.yaml": b"kind: Team\n# edited\n",
+               "catalog/Group/new/b.yaml": b"kind: Group\n", "README": None}
+    git(repo, "commit", "-q", "--allow-empty", "-m", "a terminal commit")
+    moved = cat.head()
+    with pytest.raises(HeadMoved):
+        cat.commit_files(changes, ALICE, head, "Three changes")
+    assert cat.head() == moved
+    assert (repo / "catalog" / "Team" / "a.yaml").read_bytes() == b"kind: Team\n"
+    assert (repo / "README").read_text() == "hello\n"
+    assert not (repo / "catalog" / "Group").exists()
+
+    commit = cat.commit_files(changes, ALICE, moved, "Three changes")
+    assert git(repo, "rev-list", "--count", f"{moved}..{commit}").strip() == "1"
+    assert sorted(git(repo, "diff", "--name-only", moved, commit).split()) == [
+        "README", "catalog/Group/new/b.yaml", "catalog/Team/a.yaml"]
+    assert show(repo, "--format=%cn <%ce>") == "alice <alice@example.com>"
+    assert git(repo, "status", "--porcelain") == ""
+
+
+def test_uncommitted_edits_of_a_file_to_write_are_refused_and_kept(repo: Path) -> None:
+    cat = CatalogRepo(repo)
+    head = cat.head()
+    (repo / "README").write_text("a person's unsaved thought\n")
+    with pytest.raises(UncommittedChanges) as refused:
+        cat.commit_files({"README": b"replaced\n", "catalog/Team/c.yaml": b"kind: Team\n"},
+                         ALICE, head, "Overwrite")
+    assert refused.value.path == "README" and refused.value.status == 409
+    assert cat.head() == head
+    assert (repo / "README").read_text() == "a person's unsaved thought\n"
+    assert not (repo / "catalog" / "Team" / "c.yaml").exists()
+
+
+@pytest.mark.parametrize("path", ["../outside.yaml", "/etc/passwd", "-rf", "catalog/../../x",
+                                  "catalog/--help.yaml", "linked/escape.yaml"])
+def test_paths_outside_the_work_tree_or_like_options_are_refused(repo: Path, tmp_path: Path,
+                                                                 path: str) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (repo / "linked").symlink_to(outside)
+    git(repo, "add", "linked")
+    git(repo, "commit", "-q", "-m", "a link out of the repository")
+    cat = CatalogRepo(repo)
+    head = cat.head()
+    with pytest.raises(GitError) as refused:
+        cat.commit_files({path: b"x\n"}, ALICE, head, "Escape")
+    assert refused.value.status == 400
+    assert cat.head() == head
+    assert git(repo, "status", "--porcelain") == ""
+    assert list(outside.iterdir()) == []
+
+
+def test_a_commit_that_cannot_move_the_branch_puts_every_file_back(repo: Path) -> None:
+    cat = CatalogRepo(repo)
+    head = cat.head()
+    lock = repo / ".git" / "refs" / "heads" / "main.lock"
+    lock.write_text("held by another git process\n")
+    try:
+        with pytest.raises(GitError) as failed:
+            cat.commit_files({"catalog/Team/a.yaml": b"kind: Team\n# new\n",
+                              "catalog/New/d.yaml": b"kind: Team\n"}, ALICE, head, "Blocked")
+    finally:
+        lock.unlink()
+    assert failed.value.status == 500
+    assert cat.head() == head
+    assert (repo / "catalog" / "Team" / "a.yaml").read_bytes() == b"kind: Team\n"
+    assert not (repo / "catalog" / "New").exists()
+    assert git(repo, "status", "--porcelain") == ""
+
+
+def test_identity_for_a_user_spells_the_fallback_once() -> None:
+    class Account:
+        username, email, role = "bo", None, "developer"
+
+    assert Identity.for_user(Account()) == Identity("bo", "bo@users.gantry")
+    assert Identity.for_user(Account()).role == "developer"
+    assert Identity.for_user("ci-bot", email="ci@example.com", role="admin") == \
+        Identity("ci-bot", "ci@example.com")
+    assert Identity.for_user(ALICE) is ALICE

@@ -8,7 +8,7 @@ import difflib
 import pytest
 
 from generator.load import parse_text
-from runner.catalog_yaml import EditError, edit_file, identity_of, merge_lines, new_file_text
+from runner.catalog.yaml_edit import EditError, edit_file, identity_of, merge_lines, new_file_text
 
 MULTI = """\
 # Environments of the platform.

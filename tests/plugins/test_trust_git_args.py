@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from runner.git_args import (
+from runner.catalog.git_args import (
     UnsafeGitValue,
     run_git,
     safe_path,

@@ -9,20 +9,25 @@ import duckdb
 import pytest
 import yaml
 
+from runner.catalog.site import SiteRenderer
+from runner.catalog.workspace import Workspace
 from runner.config import Settings
-from runner.workspace import Workspace
 from tests.support.runner_process import make_catalog_repo
 
 
+class NoPagesRenderer(SiteRenderer):
+    """No page rendering and no worker: these tests take the snapshots themselves (the
+    worker would take its own, of another file, at any moment)."""
+
+    def build(self, changed_refs: set[str] | None, index_path: Path | None = None) -> None:
+        return None
+
+    def queue(self, refs: set[str]) -> None:
+        return None
+
+
 class NoSiteWorkspace(Workspace):
-    """The workspace without page rendering or its worker: these tests take the snapshots
-    themselves (the worker would take its own, of another file, at any moment)."""
-
-    def _build_site(self, changed_refs: set[str] | None, index_path: Path | None = None) -> None:
-        return None
-
-    def _queue_site(self, refs: set[str]) -> None:
-        return None
+    site_renderer = NoPagesRenderer
 
 
 @pytest.fixture
@@ -53,18 +58,18 @@ def title_in(index: Path) -> str:
 def test_snapshot_follows_updates_with_and_without_checkpoints(workspace, tmp_path):
     target = tmp_path / "data" / "copy.duckdb"
     retitle(workspace, "First title")
-    workspace._copy_index(target)
+    workspace.site.copy_index(target)
     assert title_in(target) == "First title"
     copied_at = target.stat().st_mtime_ns
 
     retitle(workspace, "Second title")  # only the log grows: the database file stays
-    workspace._copy_index(target)
+    workspace.site.copy_index(target)
     assert target.stat().st_mtime_ns == copied_at
     assert title_in(target) == "Second title"
 
     with workspace.connect() as con:  # folds the log into the database file
         con.execute("CHECKPOINT")
     retitle(workspace, "Third title")
-    workspace._copy_index(target)
+    workspace.site.copy_index(target)
     assert target.stat().st_mtime_ns != copied_at
     assert title_in(target) == "Third title"

@@ -259,7 +259,7 @@ def test_the_dashboard_commits_nothing_the_build_cannot_use(tmp_path: Path) -> N
     ({"widgets": [{"id": "x\udfffy"}]}, "widgets[0].id"),
 ])
 def test_a_setting_that_is_not_text_is_refused_by_name(body: dict, where: str) -> None:
-    from runner.dashboard_config import DashboardError, validate
+    from runner.catalog.dashboard import DashboardError, validate
 
     with pytest.raises(DashboardError) as refused:
         validate(body)
@@ -278,7 +278,7 @@ def test_a_setting_that_is_not_text_is_refused_by_name(body: dict, where: str) -
     ("quickLinks: []\n1: one\ntwo: 2\n", "mix numbers and text"),
 ])
 def test_settings_the_build_cannot_use_are_named(text: str, where: str) -> None:
-    from runner.dashboard_config import DashboardError, load_settings
+    from runner.catalog.dashboard import DashboardError, load_settings
 
     with pytest.raises(DashboardError) as refused:
         load_settings(text)
@@ -293,8 +293,8 @@ def _json_with_escapes(body: dict) -> bytes:
 
 
 def test_a_failed_dashboard_commit_puts_the_file_back(tmp_path: Path) -> None:
-    from runner.catalog_git import Person
-    from runner.dashboard_config import DashboardError, write
+    from runner.catalog.dashboard import DashboardError, write
+    from runner.catalog.git import Identity
 
     repo = make_catalog_repo(tmp_path / "repo", catalog=make_tiny_catalog(tmp_path / "tiny"))
     before = (repo / "gantry.yaml").read_bytes()
@@ -304,7 +304,7 @@ def test_a_failed_dashboard_commit_puts_the_file_back(tmp_path: Path) -> None:
     with pytest.raises(DashboardError) as failed:
         write(repo / "catalog", {"announcements": [{"title": "t", "message": "m",
                                                     "severity": "info"}]},
-              author=Person("admin", "admin@users.gantry"))
+              author=Identity("admin", "admin@users.gantry"))
     assert failed.value.status == 500
     assert (repo / "gantry.yaml").read_bytes() == before
     assert git(repo, "rev-parse", "HEAD") == head

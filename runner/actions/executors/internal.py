@@ -15,7 +15,7 @@ longer text the value is written as text. Each write is one commit authored by t
 triggered the run, and an audit entry with the entity before and after and the commit.
 
 Whose rights: the write is made on behalf of the run's requester and judged by the same write
-policy as an API write (`runner.auth.write_policy`, consulted inside `runner.catalog_writer`),
+policy as an API write (`runner.auth.write_policy`, consulted inside `runner.catalog.writer`),
 with `ctx.requester_role` (the requester's effective role when the run was asked for — an API
 key's role when lower than its owner's — capped by their account's role when the run executes)
 and the team memberships of the catalog before the write. An action is therefore never a way
@@ -31,7 +31,8 @@ import copy
 import re
 from typing import Any
 
-from runner import catalog_writer
+from runner.catalog import writer
+from runner.catalog.git import Identity
 
 from .base import BaseExecutor, Done, Failed, RunContext, Step
 
@@ -123,7 +124,7 @@ class InternalExecutor(BaseExecutor):
             return Failed(f"the requester {ctx.triggered_by!r} has no account on this runner any "
                           "more, so the catalog write cannot be judged on their behalf; "
                           "nothing was written")
-        author = _Author(ctx.triggered_by, ctx.triggered_by_email, role)
+        author = Identity.for_user(ctx.triggered_by, email=ctx.triggered_by_email, role=role)
         try:
             config = _render(ctx.config, ctx)
         except _TemplateError as exc:
@@ -132,7 +133,7 @@ class InternalExecutor(BaseExecutor):
         try:
             if operation == "create":
                 after = _writable(config["entity"])
-                commit = catalog_writer.create(ctx.workspace, after, author)
+                commit = writer.create(ctx.workspace, after, author)
                 before = None
                 kind, name = after.get("kind"), (after.get("metadata") or {}).get("name")
                 namespace = (after.get("metadata") or {}).get("namespace") or "default"
@@ -146,11 +147,11 @@ class InternalExecutor(BaseExecutor):
                 before = _writable(current)
                 if operation == "delete":
                     after = None
-                    commit = catalog_writer.delete(ctx.workspace, kind, name, namespace, author)
+                    commit = writer.delete(ctx.workspace, kind, name, namespace, author)
                 else:
                     after = self._changed(before, config)
-                    commit = catalog_writer.update(ctx.workspace, after, author)
-        except catalog_writer.WriteError as exc:
+                    commit = writer.update(ctx.workspace, after, author)
+        except writer.EntityWriteError as exc:
             return Failed(f"the catalog refused the {operation}: {exc.message}",
                           {"problems": exc.extra.get("problems", [])} if exc.extra else {})
         except _TemplateError as exc:
@@ -172,16 +173,6 @@ class InternalExecutor(BaseExecutor):
         for path, value in (config.get("set") or {}).items():
             _set_path(data, path, value)
         return data
-
-
-class _Author:
-    """The triggering user as the catalog writer expects an author: the write policy judges
-    the write with this role."""
-
-    def __init__(self, username: str, email: str | None, role: str):
-        self.username = username
-        self.email = email
-        self.role = role
 
 
 EXECUTOR = InternalExecutor()

@@ -5,10 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from runner.catalog.git import Identity
+
 from .client import ArgoCDClient
 from .config import ArgoCDConfig
 from .discovery import Change, DiscoveredApp, plan, summary
-from .writer import Author, CatalogView, read_catalog, render, write_and_commit
+from .writer import CatalogView, catalog_head, read_catalog, render, write_and_commit
 
 COMMIT_TITLE = "Discover ArgoCD applications"
 
@@ -36,15 +38,17 @@ def fetch_apps(config: ArgoCDConfig, timeout: float = 15.0) -> list[DiscoveredAp
     return found
 
 
-def discover(root: Path, config: ArgoCDConfig, author: Author,
+def discover(root: Path, config: ArgoCDConfig, author: Identity,
              apps: list[DiscoveredApp] | None = None,
              view: CatalogView | None = None) -> DiscoveryResult:
     """Merge the discovered Services into the catalog at `root` as one commit (or none).
 
-    `view` is what the catalog holds (read from the files when not given).
+    `view` is what the catalog holds (read from the files when not given); the commit is
+    made on top of the HEAD read before it, or refused when HEAD moved since.
     """
     if apps is None:
         apps = fetch_apps(config)
+    head = catalog_head(root)
     if view is None:
         view = read_catalog(root)
     changes = plan(apps, label_key=config.label_key, environments=view.environments,
@@ -55,5 +59,5 @@ def discover(root: Path, config: ArgoCDConfig, author: Author,
         return result
     texts = render(root, changes)
     result.paths = sorted(texts)
-    result.commit = write_and_commit(root, texts, f"{COMMIT_TITLE}\n\n{text}", author)
+    result.commit = write_and_commit(root, texts, f"{COMMIT_TITLE}\n\n{text}", author, head)
     return result

@@ -12,6 +12,7 @@ import logging
 import threading
 from typing import Any
 
+from runner.catalog.git import Identity
 from runner.errors import StatusError
 from runner.plugins.settings import SettingsError
 from runner.store import settings as plugin_rows
@@ -21,7 +22,7 @@ from .client import ArgoCDClient, ArgoCDError, InvalidName, check_app_name
 from .config import ArgoCDConfig, ConfigError, Instance
 from .index_view import catalog_view
 from .run import discover, fetch_apps
-from .writer import Author, WriteError
+from .writer import DiscoveryWriteError
 
 log = logging.getLogger(__name__)
 PLUGIN = "argocd"
@@ -179,7 +180,7 @@ class ArgoCDService:
         return views
 
     # --- discovery -----------------------------------------------------------------------
-    def discover(self, author: Author) -> dict[str, Any]:
+    def discover(self, author: Identity) -> dict[str, Any]:
         """Discover every instance and commit the catalog change on the runner's branch."""
         config = self.config()
         workspace = self.workspace
@@ -196,7 +197,7 @@ class ArgoCDService:
                                       view=catalog_view(workspace))
                     if result.paths:
                         workspace.refresh(result.paths)
-            except (ArgoCDError, WriteError) as exc:
+            except (ArgoCDError, DiscoveryWriteError) as exc:
                 message = exc.message if isinstance(exc, ArgoCDError) else str(exc)
                 plugin_rows.set_state(self.store, PLUGIN, lastDiscoveryAt=now_iso(),
                                       lastDiscoveryError=message)

@@ -1,14 +1,15 @@
 """Read the catalog for discovery and write its changes as ONE Git commit.
 
-Existing entities are edited in place with `runner.catalog_yaml` (comments, key order and
-formatting of everything else are kept); new Services go to `Service/default/<name>.yaml`.
-All new file texts are computed and checked before the first byte is written, so a change
-that cannot be written cleanly leaves the catalog untouched.
+Existing entities are edited in place with `runner.catalog.yaml_edit` (comments, key order
+and formatting of everything else are kept); new Services go to `Service/default/<name>.yaml`.
+All new file texts are computed and checked before the first byte is written, and they are
+committed by `CatalogRepo.commit_files` on top of the HEAD the catalog was read at: a HEAD
+that moved meanwhile, or uncommitted edits of a file to be written, refuse the whole change,
+and a change that cannot be committed leaves the catalog untouched.
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,26 +17,29 @@ import git
 
 from generator.load import load_catalog
 from generator.structure.entity import DEFAULT_NAMESPACE
-from runner.catalog_yaml import edit_file, identity_of, new_file_text
-from runner.git_args import GitRunError, UnsafeGitValue, run_git
+from runner.catalog.git import (
+    CatalogRepo,
+    GitError,
+    HeadMoved,
+    Identity,
+    UncommittedChanges,
+    find_work_tree,
+)
+from runner.catalog.yaml_edit import edit_file, identity_of, new_file_text
+from runner.errors import StatusError
 
 from .discovery import Change, ExistingEntity
 
-GIT_TIMEOUT_SECONDS = 60
 NEW_FILE_HEADER = (
     "# Discovered from ArgoCD. Edit freely: discovery only refreshes the argocd.io/*\n"
     "# annotations and fills fields that are absent.\n"
 )
 
 
-class WriteError(Exception):
-    """The change cannot be written or committed; nothing was changed."""
+class DiscoveryWriteError(StatusError):
+    """The discovered change cannot be written or committed; nothing was changed."""
 
-
-@dataclass(frozen=True)
-class Author:
-    name: str
-    email: str
+    status = 409
 
 
 @dataclass
@@ -79,88 +83,64 @@ def render(root: Path, changes: list[Change]) -> dict[str, str]:
             try:
                 texts[path] = edit_file(original, identity_of(change.existing.data), change.data)
             except KeyError as exc:
-                raise WriteError(f"{path}: the Service {change.name} moved while discovery "
-                                 "ran; try again") from exc
+                raise DiscoveryWriteError(f"{path}: the Service {change.name} moved while "
+                                          "discovery ran; try again") from exc
             except Exception as exc:
-                raise WriteError(f"{path}: cannot update Service {change.name}: {exc}") from exc
+                raise DiscoveryWriteError(f"{path}: cannot update Service {change.name}: "
+                                          f"{exc}") from exc
             continue
         path = new_path(change.name)
         if (root / path).exists() or path in texts:
-            raise WriteError(f"{path} already exists but holds no Service {change.name}")
+            raise DiscoveryWriteError(f"{path} already exists but holds no Service "
+                                      f"{change.name}")
         texts[path] = NEW_FILE_HEADER + new_file_text(change.data)
     return texts
 
 
-def write_files(root: Path, texts: dict[str, str]) -> None:
-    """Write each file atomically (temporary file, then rename)."""
-    for path, text in texts.items():
-        target = root / path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        temporary = target.with_name(f".{target.name}.gantry-tmp")
-        temporary.write_text(text, encoding="utf-8")
-        os.replace(temporary, target)
-
-
-def write_and_commit(root: Path, texts: dict[str, str], message: str, author: Author) -> str:
-    """Write the files and commit them; on failure every file is put back as it was."""
-    _work_tree(root).close()  # refuse before writing anything
-    originals = {path: (root / path).read_bytes() if (root / path).exists() else None
-                 for path in texts}
+def catalog_head(root: Path) -> str | None:
+    """The commit the catalog at `root` is read at (None outside Git or before a commit);
+    the change is committed on top of it or not at all."""
+    top, _reason = find_work_tree(root)
+    if top is None:
+        return None
+    repo = CatalogRepo(top)
     try:
-        write_files(root, texts)
-        return commit(root, sorted(texts), message, author)
-    except BaseException:
-        for path, data in originals.items():
-            if data is None:
-                (root / path).unlink(missing_ok=True)
-            else:
-                (root / path).write_bytes(data)
-        raise
-
-
-def _work_tree(root: Path) -> git.Repo:
-    try:
-        repo = git.Repo(root, search_parent_directories=True)
-    except (git.InvalidGitRepositoryError, git.NoSuchPathError) as exc:
-        raise WriteError(f"{root} is not inside a Git work tree; discovery commits its "
-                         "changes") from exc
-    if repo.bare or repo.working_tree_dir is None:
-        raise WriteError(f"{root} is in a bare Git repository, which has no work tree")
-    return repo
-
-
-def _git(top: Path, *args: str, paths: list[str], env: dict[str, str]) -> None:
-    """Run git with `paths` after `--` (see `runner.git_args.run_git`)."""
-    try:
-        done = run_git(top, *args, operands=paths, env=env, timeout=GIT_TIMEOUT_SECONDS)
-    except (GitRunError, UnsafeGitValue) as exc:
-        raise WriteError(str(exc)) from exc
-    if done.returncode != 0:
-        raise WriteError(f"git {args[0]} failed: {(done.stderr or done.stdout).strip()}")
-
-
-def commit(root: Path, paths: list[str], message: str, author: Author) -> str:
-    """Commit exactly `paths` (relative to the catalog) with the given author; the commit id.
-
-    Other changes staged in the repository are left alone (`git commit --only`). Author and
-    committer are set explicitly in the clean environment of `run_git`: no `GIT_*` variable
-    of the process (dates, directories, identities) reaches the commit.
-    """
-    repo = _work_tree(root)
-    top = Path(repo.working_tree_dir or root).resolve()
-    relative = [(root.resolve() / p).relative_to(top).as_posix() for p in paths]
-    env = {"GIT_AUTHOR_NAME": author.name, "GIT_AUTHOR_EMAIL": author.email,
-           "GIT_COMMITTER_NAME": author.name, "GIT_COMMITTER_EMAIL": author.email}
-    try:
-        _git(top, "add", paths=relative, env=env)
-        _git(top, "commit", "--only", "--no-verify", "--quiet", "-m", message, paths=relative,
-             env=env)
-        return repo.head.commit.hexsha
+        return repo.head()
     finally:
         repo.close()
 
 
-def default_author(root: Path) -> Author:
+def write_and_commit(root: Path, texts: dict[str, str], message: str, author: Identity,
+                     expected_head: str | None) -> str:
+    """Write the files (relative to the catalog at `root`) and commit them as one commit on
+    `expected_head`, authored and committed by `author`; the commit id.
+
+    DiscoveryWriteError when the catalog is not in a Git working tree, HEAD moved, a file
+    has uncommitted edits or the commit fails; every file is then as it was.
+    """
+    top, reason = find_work_tree(root)
+    if top is None:
+        raise DiscoveryWriteError(f"{root} is not inside a Git work tree; discovery commits "
+                                  f"its changes ({reason})")
+    catalog = root.resolve()
+    changes: dict[str, bytes | None] = {
+        (catalog / path).relative_to(top).as_posix(): text.encode("utf-8")
+        for path, text in texts.items()}
+    repo = CatalogRepo(top)
+    try:
+        return repo.commit_files(changes, author, expected_head, message)
+    except HeadMoved as exc:
+        raise DiscoveryWriteError(f"the catalog changed while discovery ran ({exc})") from exc
+    except UncommittedChanges as exc:
+        raise DiscoveryWriteError(f"{exc.path} has uncommitted changes; commit or discard "
+                                  "them before discovery writes it") from exc
+    except GitError as exc:
+        raise DiscoveryWriteError(str(exc)) from exc
+    finally:
+        repo.close()
+
+
+def default_author(root: Path) -> Identity:
     """The repository's configured user, or a neutral discovery identity."""
     try:
         reader = git.Repo(root, search_parent_directories=True).config_reader()
@@ -168,5 +148,5 @@ def default_author(root: Path) -> Author:
         email = reader.get_value("user", "email", "")
     except Exception:
         name = email = ""
-    return Author(str(name) or "Gantry ArgoCD discovery",
-                  str(email) or "argocd-discovery@gantry.invalid")
+    return Identity(str(name) or "Gantry ArgoCD discovery",
+                    str(email) or "argocd-discovery@gantry.invalid")

@@ -5,9 +5,12 @@ fetched into `refs/remotes/gantry/<branch>`, so nothing is ever written into `.g
 An `authToken` for an HTTPS remote travels as an `http.extraHeader` through `GIT_CONFIG_*`
 environment variables of that one command: never on a command line, in a file or a log.
 
-The remote URL and the branch are checked (`runner.git_args`) when a `GitOpsRepo` is built,
-whatever their source (settings, `origin`), and every command goes through `run_git`, which
-passes them after `--` and allows only the https, http, ssh, git and file transports.
+The remote URL and the branch are checked (`runner.catalog.git_args`) when a `GitOpsRepo`
+is built, whatever their source (settings, `origin`), and every command goes through the
+one Git runner (`runner.catalog.git.CatalogRepo.run`), which passes them after `--` and
+allows only the https, http, ssh, git and file transports. Every command that moves the
+branch (fast-forward, rebase, reset) is given the HEAD it was decided on and refuses when
+HEAD moved meanwhile (a commit made at a terminal is never thrown away).
 """
 
 from __future__ import annotations
@@ -18,25 +21,28 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from runner.git_args import (
+from runner.catalog.git import GANTRY, CatalogRepo, GitError, HeadMoved, Identity
+from runner.catalog.git_args import (
     GitRunError,
-    UnsafeGitValue,
     run_git,
     safe_path,
     safe_ref_name,
     safe_remote_url,
 )
+from runner.errors import StatusError
 
 GIT_TIMEOUT_SECONDS = 120
 _USERINFO = re.compile(r"://[^/@\s]+@")
 PROBE_TIMEOUT_SECONDS = 15
 TRACKING_PREFIX = "refs/remotes/gantry/"
 _FIXED_ENV = {"GIT_CONFIG_NOSYSTEM": "1", "GIT_EDITOR": "true", "GIT_SEQUENCE_EDITOR": "true",
-              "GIT_COMMITTER_NAME": "Gantry", "GIT_COMMITTER_EMAIL": "gantry@users.gantry"}
+              **GANTRY.committer_env()}
 
 
-class GitOpsError(Exception):
+class GitOpsError(StatusError):
     """A Git operation failed; the message is safe to show (secrets removed)."""
+
+    status = 502
 
 
 @dataclass
@@ -52,6 +58,7 @@ class GitOpsRepo:
                  auth_token: str = "", origin_refs: bool = False):
         """Raises `UnsafeGitValue` when the remote URL or the branch may not reach `git`."""
         self.work_tree = Path(work_tree)
+        self._repo = CatalogRepo(self.work_tree)
         self.catalog_prefix = Path(catalog_root).resolve().relative_to(
             self.work_tree.resolve()).as_posix()
         if self.catalog_prefix != ".":
@@ -84,13 +91,13 @@ class GitOpsRepo:
             check: bool = True, remote: bool = False, env: dict[str, str] | None = None,
             timeout: float = GIT_TIMEOUT_SECONDS) -> subprocess.CompletedProcess:
         """Run git in the work tree; `operands` (URLs, refspecs, revisions, paths) go after
-        `separator` (see `runner.git_args.run_git`)."""
+        `separator` (see `runner.catalog.git_args.run_git`)."""
         try:
-            done = run_git(self.work_tree, *args, operands=operands, separator=separator,
-                           env={**_FIXED_ENV, **(env or {})}, config=self._config(remote),
-                           timeout=timeout)
-        except (GitRunError, UnsafeGitValue) as exc:
-            raise GitOpsError(str(exc)) from exc
+            done = self._repo.run(*args, operands=operands, separator=separator,
+                                  env={**_FIXED_ENV, **(env or {})},
+                                  config=self._config(remote), timeout=timeout, check=False)
+        except GitError as exc:
+            raise GitOpsError(self._clean(str(exc))) from exc
         if check and done.returncode != 0:
             raise GitOpsError(f"git {args[0]} failed: {self._clean(done.stderr or done.stdout)}")
         return done
@@ -185,15 +192,25 @@ class GitOpsRepo:
         raise GitOpsError(f"git push failed: {self._clean(text)}")
 
     # --- local history -------------------------------------------------------------------
-    def fast_forward(self, rev: str) -> None:
+    def _require_head(self, expected_head: str | None) -> None:
+        """GitOpsError unless HEAD is still the commit the move was decided on."""
+        try:
+            self._repo.require_head(expected_head)
+        except HeadMoved as exc:
+            raise GitOpsError(f"{exc} (a commit was made meanwhile)") from exc
+
+    def fast_forward(self, rev: str, expected_head: str | None) -> None:
+        """Move the branch forward to `rev`, if HEAD is still `expected_head`."""
+        self._require_head(expected_head)
         self.git("merge", "--ff-only", "--quiet", operands=(rev,), separator="--end-of-options")
 
-    def rebase(self, onto: str, committer: tuple[str, str]) -> RebaseOutcome:
-        """Replay local commits onto `onto`; on a conflict abort and name the files."""
-        name, email = committer
-        env = {"GIT_COMMITTER_NAME": name, "GIT_COMMITTER_EMAIL": email}
+    def rebase(self, onto: str, committer: Identity, expected_head: str | None
+               ) -> RebaseOutcome:
+        """Replay local commits onto `onto`, if HEAD is still `expected_head`; on a
+        conflict abort and name the files."""
+        self._require_head(expected_head)
         done = self.git("rebase", "--quiet", operands=(onto,), separator="--end-of-options",
-                        check=False, env=env)
+                        check=False, env=committer.committer_env())
         if done.returncode == 0:
             return RebaseOutcome(True, [])
         conflicts = self.git("diff", "--name-only", "--diff-filter=U", check=False
@@ -206,8 +223,10 @@ class GitOpsRepo:
     def create_branch(self, name: str, rev: str) -> None:
         self.git("branch", "--force", operands=(safe_ref_name(name, "branch"), rev))
 
-    def reset_to(self, rev: str) -> None:
-        """Move the current branch to `rev`, keeping uncommitted changes (refuses to lose them)."""
+    def reset_to(self, rev: str, expected_head: str | None) -> None:
+        """Move the current branch to `rev`, if HEAD is still `expected_head`, keeping
+        uncommitted changes (refuses to lose them)."""
+        self._require_head(expected_head)
         self.git("reset", "--keep", "--quiet", operands=(rev,), separator=None)
 
 

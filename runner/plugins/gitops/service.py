@@ -20,8 +20,9 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
+from runner.catalog.git import GANTRY
+from runner.catalog.git_args import UnsafeGitValue, safe_ref_name, safe_remote_url
 from runner.errors import StatusError
-from runner.git_args import UnsafeGitValue, safe_ref_name, safe_remote_url
 from runner.store import settings as rows
 from runner.store.db import now_iso
 
@@ -258,9 +259,9 @@ class GitOpsService:
         if before is None or repo.is_ancestor(remote, before):
             return []
         if repo.is_ancestor(before, remote):
-            repo.fast_forward(remote)
+            repo.fast_forward(remote, before)
         else:
-            outcome = repo.rebase(remote, ("Gantry", "gantry@users.gantry"))
+            outcome = repo.rebase(remote, GANTRY, before)
             if not outcome.ok:
                 self._keep_on_side_branch(repo, before, remote, outcome.conflicts)
         changed = repo.changed_files(before, repo.head())
@@ -275,7 +276,7 @@ class GitOpsService:
             pushed = repo.push(local, side)
         except GitOpsError:
             pushed = False
-        repo.reset_to(remote)
+        repo.reset_to(remote, local)
         self._refresh(repo.changed_files(local, remote))
         where = f"branch {side}" + (" (pushed to the remote)" if pushed else " (local only)")
         files = ", ".join(repo.catalog_relative(f) for f in conflicts)

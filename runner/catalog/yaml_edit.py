@@ -47,11 +47,11 @@ class EditError(Exception):
     """The file could not be edited safely (unreadable YAML, or a result that reads back wrong)."""
 
 
-Identity = tuple[str, str, str]
+EntityKey = tuple[str, str, str]
 """(kind, namespace, name) of an entity; kind compared case-insensitively."""
 
 
-def identity_of(data: dict[str, Any]) -> Identity:
+def identity_of(data: dict[str, Any]) -> EntityKey:
     metadata = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
     namespace = metadata.get("namespace") or DEFAULT_NAMESPACE
     return str(data.get("kind", "")).lower(), str(namespace), str(metadata.get("name", ""))
@@ -269,7 +269,7 @@ def _plain_documents(text: str) -> list[dict[str, Any]]:
     return [entity.data for entity in entities]
 
 
-def edit_file(text: str, target: Identity, new_data: dict[str, Any] | None) -> str:
+def edit_file(text: str, target: EntityKey, new_data: dict[str, Any] | None) -> str:
     """The file `text` with the entity `target` replaced by `new_data` (removed when None).
 
     Returns the new text; an empty string means no document is left in the file.

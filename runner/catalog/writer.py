@@ -7,30 +7,34 @@ Every write follows the same steps under the workspace's write lock:
    entity, with the entity as the catalog holds it and the team memberships of the
    catalog *before* the write, so no path that writes entities can skip it;
 3. compute the new file text (a new file at `<Kind>/<namespace>/<name>.yaml`, or the
-   existing file edited in place by `catalog_yaml`);
+   existing file edited in place by `runner.catalog.yaml_edit`);
 4. validate the entity with the validator CI runs, against the refs of the whole catalog;
-5. write the file, commit exactly that file authored by the caller, and roll the file back
-   if the commit fails (a failed write leaves no file change and no commit);
+5. write and commit exactly that file, authored by the caller, on top of the HEAD read at
+   step 1 (`CatalogRepo.commit_files`: a moved HEAD or uncommitted edits of the file are
+   refused, a failed commit leaves no file change and no commit);
 6. refresh the workspace so the index, the site and the event stream see the change.
 
-Errors are typed (`WriteError` subclasses carry the HTTP status the API answers with).
+Errors are typed (`EntityWriteError` subclasses carry the HTTP status the API answers with).
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import re
 import tempfile
 from pathlib import Path
 from typing import Any
 
 from generator.load import parse_text
+from generator.site.config import locate_config
 from generator.structure.entity import DEFAULT_NAMESPACE, make_ref
 
-from .auth import write_policy
-from .catalog_git import GitError, HeadMoved, Person
-from .catalog_yaml import (
+from ..auth import write_policy
+from ..errors import StatusError
+from .git import RUNNER, GitError, HeadMoved, Identity, UncommittedChanges
+from .records import etag_of
+from .workspace import Workspace
+from .yaml_edit import (
     DERIVED_METADATA,
     EditError,
     edit_file,
@@ -38,74 +42,56 @@ from .catalog_yaml import (
     new_file_text,
     strip_derived,
 )
-from .dashboard_config import CONFIG_FILE
-from .workspace import Workspace, etag_of
 
 log = logging.getLogger(__name__)
 
-COMMITTER = Person("Gantry", "runner@users.gantry")
-"""The committer of API writes; the author is always the caller."""
-USER_EMAIL_DOMAIN = "users.gantry"
 _SAFE_SEGMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 MAX_LISTED_REFERRERS = 10
 
 
-class WriteError(Exception):
-    """A write that was refused; `status` is the HTTP status, `extra` goes into the body."""
+class EntityWriteError(StatusError):
+    """An entity write that was refused; `status` is the HTTP status, `extra` goes into the
+    body. Nothing was written."""
 
     status = 400
 
-    def __init__(self, message: str, **extra: Any) -> None:
-        super().__init__(message)
-        self.message = message
-        self.extra = extra
 
-
-class BadRequest(WriteError):
+class BadRequest(EntityWriteError):
     status = 400
 
 
-class NotFound(WriteError):
+class NotFound(EntityWriteError):
     status = 404
 
 
-class Forbidden(WriteError):
+class Forbidden(EntityWriteError):
     """The write policy refuses the caller; `extra["rule"]` names the rule."""
 
     status = 403
 
 
-class Conflict(WriteError):
+class Conflict(EntityWriteError):
     status = 409
 
 
-class Invalid(WriteError):
+class Invalid(EntityWriteError):
     """The entity fails validation; `extra["problems"]` lists the validator's findings."""
 
     status = 422
 
 
-class ReadOnly(WriteError):
+class ReadOnly(EntityWriteError):
     status = 503
 
 
-class WriteFailed(WriteError):
+class WriteFailed(EntityWriteError):
     status = 500
-
-
-def author_of(user: Any) -> Person:
-    """The commit author for a caller: their name and e-mail, or `name@users.gantry`."""
-    if isinstance(user, Person):
-        return user
-    name = getattr(user, "username", None) or getattr(user, "name", None) or str(user)
-    email = getattr(user, "email", None) or f"{name}@{USER_EMAIL_DOMAIN}"
-    return Person(str(name), str(email))
 
 
 def writer_of(author: Any) -> write_policy.Writer:
     """Who the write policy judges: the author's name and effective role.
 
-    An author without a role (a bare `Person`) is refused: every write is made on
+    An author without a role (a bare `Identity`) is refused: every write is made on
     someone's behalf, and that someone's rights decide.
     """
     name = getattr(author, "username", None) or getattr(author, "name", None) or str(author)
@@ -138,7 +124,7 @@ def _authorize(workspace: Workspace, writer: write_policy.Writer,
     refusal = write_policy.entity_write_refusal(writer, operation, before, after,
                                                 _team_members(workspace))
     if refusal is None and relpath is not None and workspace.repo_root is not None and \
-            _target_path(workspace, relpath) == workspace.repo_root / CONFIG_FILE:
+            _target_path(workspace, relpath) == locate_config(workspace.catalog_root):
         refusal = write_policy.dashboard_refusal(writer)  # the dashboard's file stays admin-only
     if refusal is not None:
         raise Forbidden(refusal.message, rule=refusal.rule)
@@ -241,64 +227,23 @@ def _display(workspace: Workspace, relpath: str) -> str:
 
 # --- file and commit -----------------------------------------------------------------------
 
-def _write_bytes(path: Path, content: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(content)
-        if path.exists():
-            os.chmod(temp, path.stat().st_mode & 0o777)
-        else:
-            os.chmod(temp, 0o644)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-
-
-def _remove_empty_dirs(path: Path, stop: Path) -> None:
-    folder = path.parent
-    while folder != stop and folder.is_relative_to(stop):
-        try:
-            folder.rmdir()
-        except OSError:
-            return
-        folder = folder.parent
-
-
 def _commit(workspace: Workspace, relpath: str, content: bytes | None, message: str,
-            author: Person) -> str:
-    """Write (or delete) the file and commit it; on any failure put the file back."""
+            author: Identity, expected_head: str | None) -> str:
+    """Write (or delete) the file and commit it on `expected_head` (`commit_files`)."""
     repo = workspace.repo
     assert repo is not None
-    full = _target_path(workspace, relpath)
-    repo_path = workspace.repo_path(relpath)
-    current = full.read_bytes() if full.is_file() else None
-    if current != repo.blob_at_head(repo_path):
-        raise Conflict(f"{_display(workspace, relpath)} has uncommitted changes in the "
-                       "working tree; commit or discard them before writing through the API")
-    head = repo.head()
-    created_dirs = not full.parent.exists()
+    _target_path(workspace, relpath)
     try:
-        if content is None:
-            full.unlink()
-        else:
-            _write_bytes(full, content)
-        return repo.commit_file(repo_path, content, message, author=author,
-                                committer=COMMITTER, expected_head=head)
-    except BaseException as exc:
-        if current is None:
-            full.unlink(missing_ok=True)
-            if created_dirs:
-                _remove_empty_dirs(full, workspace.catalog_root)
-        else:
-            _write_bytes(full, current)
-        if isinstance(exc, HeadMoved):
-            raise Conflict(str(exc)) from exc
-        if isinstance(exc, (GitError, OSError)):
-            raise WriteFailed(f"the change could not be committed: {exc}") from exc
-        raise
+        return repo.commit_files({workspace.repo_path(relpath): content}, author,
+                                 expected_head, message, committer=RUNNER)
+    except UncommittedChanges as exc:
+        raise Conflict(f"{_display(workspace, relpath)} has uncommitted changes in the "
+                       "working tree; commit or discard them before writing through the "
+                       "API") from exc
+    except HeadMoved as exc:
+        raise Conflict(str(exc)) from exc
+    except GitError as exc:
+        raise WriteFailed(f"the change could not be committed: {exc}") from exc
 
 
 def _refresh(workspace: Workspace, relpath: str) -> None:
@@ -309,7 +254,7 @@ def _refresh(workspace: Workspace, relpath: str) -> None:
         log.exception("committed %s, but the index could not be updated", relpath)
 
 
-def _message(verb: str, data: dict[str, Any], author: Person) -> str:
+def _message(verb: str, data: dict[str, Any], author: Identity) -> str:
     kind, namespace, name = data["kind"], *identity_of(data)[1:]
     return (f"{verb} {kind} {namespace}/{name}\n\n"
             f"Written through the Gantry API by {author.name}.\n")
@@ -364,10 +309,11 @@ def create(workspace: Workspace, entity_json: Any, author: Any) -> str:
     Raises Conflict when the entity (or a file at its path) exists, Invalid when it fails
     validation, BadRequest for a malformed body, ReadOnly outside Git.
     """
-    person = author_of(author)
+    person = Identity.for_user(author)
     writer = writer_of(author)
     with workspace.lock:
         _check_writable(workspace)
+        head = workspace.repo.head() if workspace.repo is not None else None
         data = _prepare(workspace, entity_json)
         _authorize(workspace, writer, "create", None, data)
         _kind, namespace, name = identity_of(data)
@@ -385,7 +331,7 @@ def create(workspace: Workspace, entity_json: Any, author: Any) -> str:
             raise BadRequest(str(exc)) from exc
         _validate(workspace, data, relpath, text)
         commit = _commit(workspace, relpath, text.encode("utf-8"),
-                         _message("Create", data, person), person)
+                         _message("Create", data, person), person, head)
         _refresh(workspace, relpath)
         return commit
 
@@ -399,10 +345,11 @@ def update(workspace: Workspace, entity_json: Any, author: Any, *, kind: str | N
     None is returned when the entity is unchanged (nothing to commit). Raises Conflict when
     `if_match` is not the entity's current ETag.
     """
-    person = author_of(author)
+    person = Identity.for_user(author)
     writer = writer_of(author)
     with workspace.lock:
         _check_writable(workspace)
+        head = workspace.repo.head() if workspace.repo is not None else None
         data = _prepare(workspace, entity_json)
         _check_identity(data, kind, name, namespace)
         _kind, ns, entity_name = identity_of(data)
@@ -417,7 +364,7 @@ def update(workspace: Workspace, entity_json: Any, author: Any, *, kind: str | N
             return None
         _validate(workspace, data, relpath, new_text)
         commit = _commit(workspace, relpath, new_text.encode("utf-8"),
-                         _message("Update", data, person), person)
+                         _message("Update", data, person), person, head)
         _refresh(workspace, relpath)
         return commit
 
@@ -429,11 +376,12 @@ def delete(workspace: Workspace, kind: str, name: str, namespace: str | None, au
     Refused with Conflict while other entities still reference it, since the catalog
     would then fail validation.
     """
-    person = author_of(author)
+    person = Identity.for_user(author)
     writer = writer_of(author)
     namespace = namespace or DEFAULT_NAMESPACE
     with workspace.lock:
         _check_writable(workspace)
+        head = workspace.repo.head() if workspace.repo is not None else None
         for value, field in ((kind, "kind"), (name, "name"), (namespace, "namespace")):
             _safe_segment(value, field)
         canonical = workspace.registry.canonical(kind)
@@ -457,7 +405,8 @@ def delete(workspace: Workspace, kind: str, name: str, namespace: str | None, au
         new_text = _edit(text, identity_of(document), None)
         content = new_text.encode("utf-8") if new_text.strip() else None
         commit = _commit(workspace, relpath, content,
-                         _message("Delete", {**document, "kind": canonical}, person), person)
+                         _message("Delete", {**document, "kind": canonical}, person), person,
+                         head)
         _refresh(workspace, relpath)
         return commit
 
@@ -488,7 +437,7 @@ def _keep_namespace_style(data: dict[str, Any], document: dict[str, Any]) -> dic
     return data
 
 
-__all__ = ["BadRequest", "Conflict", "DERIVED_METADATA", "Forbidden", "Invalid", "NotFound",
-           "ReadOnly", "WriteError", "WriteFailed", "author_of", "create", "delete", "update",
+__all__ = ["BadRequest", "Conflict", "DERIVED_METADATA", "EntityWriteError", "Forbidden",
+           "Invalid", "NotFound", "ReadOnly", "WriteFailed", "create", "delete", "update",
            "writer_of"]
 

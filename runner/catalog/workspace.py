@@ -1,0 +1,448 @@
+"""The runner's view of the catalog: the working tree, its own index and site, the write lock.
+
+The catalog in Git is the truth; the runner keeps a DuckDB index and a static site of it
+under `GANTRY_DATA_DIR` and brings both up to date at start and after every write or pull.
+
+DuckDB lets one process hold a database file, and inside that process every connection to
+the same file must use the same mode. The workspace keeps one long-lived read-write
+connection (opened by `index.open_or_rebuild`): request reads are cursors of it (tens of
+microseconds each, against a warm cache), and the incremental index update opens its own
+connection to the same file, which DuckDB attaches to the same database instance. The gate
+(`gate.Gate`) keeps reads out during an update so the in-memory record cache is never
+refilled with a row the update is replacing. The site (`site.SiteRenderer`) is rendered
+from a copy of the index and its write-ahead log, so its read-only connections never meet
+the read-write one.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Collection, Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from generator.index.build import build_index, wal_of
+from generator.index.schema import IndexUnusable, first_line
+from generator.site.config import GantryYamlError, load_config, locate_config
+from generator.structure.entity import DEFAULT_NAMESPACE, make_ref
+from generator.structure.kinds import SchemaRegistry
+
+from .. import events
+from .gate import Gate, ReadConnection
+from .git import CatalogRepo, find_work_tree
+from .index import WorkspaceError, open_or_rebuild, remove_leftover_builds, set_aside
+from .records import ENTITY_COLUMNS, EntityRecord, differs, record_of
+from .site import SiteRenderer
+
+log = logging.getLogger(__name__)
+
+MAX_LOGGED_PROBLEMS = 50
+RECORD_CACHE_SIZE = 20_000
+"""Entities kept parsed in memory for GET; the cache empties whenever the index changes."""
+
+__all__ = ["IndexRefs", "Workspace", "WorkspaceError"]
+
+
+class IndexRefs(Collection[str]):
+    """Membership of refs answered from the index, for validating a single write."""
+
+    def __init__(self, workspace: Workspace, extra: set[str]) -> None:
+        self._workspace = workspace
+        self._extra = extra
+        self._seen: dict[str, bool] = {}
+
+    def __contains__(self, ref: object) -> bool:
+        if not isinstance(ref, str):
+            return False
+        if ref in self._extra:
+            return True
+        if ref not in self._seen:
+            self._seen[ref] = bool(self._workspace._query(
+                "SELECT 1 FROM entities WHERE ref = ?", [ref]))
+        return self._seen[ref]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._workspace.known_refs() | self._extra)
+
+    def __len__(self) -> int:
+        return len(self._workspace.known_refs() | self._extra)
+
+
+class Workspace:
+    """The catalog working tree and the runner's index and site built from it."""
+
+    site_renderer: type[SiteRenderer] = SiteRenderer
+    """What renders the site (a subclass may render nothing, for tests of the index)."""
+
+    def __init__(self, settings: Any) -> None:
+        self.settings = settings
+        self.catalog_root = Path(settings.catalog).resolve()
+        data_dir = Path(settings.data_dir).resolve()
+        self.index_path = data_dir / "index" / "catalog.duckdb"
+        self.lock = threading.RLock()
+        self.registry = SchemaRegistry()
+        self.problems: list[Any] = []
+        work_tree, reason = find_work_tree(self.catalog_root)
+        if work_tree is not None and not self.catalog_root.is_relative_to(work_tree):
+            work_tree, reason = None, "the catalog is not inside the Git working tree"
+        self.repo_root: Path | None = work_tree
+        self.repo: CatalogRepo | None = CatalogRepo(work_tree) if work_tree else None
+        self.read_only = work_tree is None
+        self.read_only_reason = reason
+        self._gate = Gate()
+        self._open_lock = threading.Lock()
+        self._db: duckdb.DuckDBPyConnection | None = None
+        self._cache: dict[str, EntityRecord] = {}
+        self._teams: dict[str, set[str]] = {}
+        self._members: dict[str, list[str]] = {}
+        self._generation = 0
+        """Index update counter: odd while an update runs (the site snapshot reads it)."""
+        self.site = self.site_renderer(self.index_path, self.catalog_root,
+                                       data_dir / "site", config=self.site_config,
+                                       gate=self._gate, generation=lambda: self._generation)
+        self.config_problem: str | None = None
+        """Why gantry.yaml is not used (the site then has default settings), or None."""
+        self.started = False
+
+    # --- paths -------------------------------------------------------------------------------
+
+    def repo_path(self, relpath: str) -> str:
+        """A catalog-relative path as a path relative to the repository root (for Git)."""
+        if self.repo_root is None:
+            raise WorkspaceError("the catalog is not in a Git working tree")
+        return (self.catalog_root / relpath).relative_to(self.repo_root).as_posix()
+
+    def site_config(self) -> dict[str, Any]:
+        """gantry.yaml for the site this runner serves: its action forms submit to this runner.
+
+        `GANTRY_RUNNER_URL` when set, else "/" — the origin the page was loaded from.
+        """
+        return {**self.config(), "runnerUrl": getattr(self.settings, "runner_url", None) or "/"}
+
+    def config(self) -> dict[str, Any]:
+        """The repository's gantry.yaml (dashboard, links, runnerUrl), {} when absent.
+
+        A file the site build could not use (not YAML, not a mapping, text that is not
+        valid UTF-8) is reported and replaced by the defaults: the runner keeps starting
+        and serving, and the site says nothing wrong until the file is fixed in Git.
+        """
+        path = locate_config(self.catalog_root)
+        try:
+            loaded = load_config(path, path.name)
+        except GantryYamlError as exc:
+            problem = f"{path.name} cannot be used, the site is built with default " \
+                      f"settings until it is fixed: {exc}"
+            if problem != self.config_problem:
+                log.warning("%s", problem)
+            self.config_problem = problem
+            return {}
+        self.config_problem = None
+        return loaded
+
+    @property
+    def site_dir(self) -> Path:
+        """Where the served site is rendered."""
+        return self.site.site_dir
+
+    # --- start and refresh ------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Validate the catalog and bring the index and site up to date (incrementally).
+
+        Problems in the catalog do not stop the runner: they are logged, and the index
+        holds every entity that could be read (the first of duplicates).
+        """
+        from generator.index.graph import warm as warm_graph
+        from generator.index.search import warm as warm_search
+        from generator.validate import validate_catalog
+
+        if not self.catalog_root.is_dir():
+            raise WorkspaceError(f"catalog folder not found: {self.catalog_root} "
+                                 "(set GANTRY_CATALOG)")
+        if self.read_only:
+            log.warning("the runner is read-only: %s", self.read_only_reason)
+        with self.lock, self._gate.exclusive():
+            self._close_db()
+            validation = validate_catalog(self.catalog_root, registry=self.registry,
+                                          display_root=self.display_root())
+            self.problems = list(validation.problems)
+            self._log_problems()
+            self.index_path.parent.mkdir(parents=True, exist_ok=True)
+            remove_leftover_builds(self.index_path.parent, self.index_path.name)
+            if self.index_path.exists() or wal_of(self.index_path).exists():
+                with self._open_lock:  # a stop's log folded in, or a broken index rebuilt
+                    self._open_index(validation).close()
+            try:
+                stats = build_index(self.catalog_root, self.index_path, validation=validation)
+            except (duckdb.Error, IndexUnusable) as exc:
+                log.warning("index: the build failed (%s); building it again from scratch",
+                            first_line(exc))
+                set_aside(self.index_path)
+                stats = build_index(self.catalog_root, self.index_path, validation=validation)
+            for note in stats.notes:
+                log.info("index: %s", note)
+            log.info("index: %d entities, %d relations (%.2fs%s)", stats.entities,
+                     stats.relations, stats.seconds, ", unchanged" if stats.unchanged else "")
+        site_refs = None  # a full build, which returns at once when nothing changed
+        if stats.changed_refs and (self.site_dir / "index.html").is_file():
+            site_refs = stats.changed_refs
+        token = self._gate.acquire_read()
+        try:
+            self.site.build(site_refs)
+        finally:
+            self._gate.release_read(token)
+        with self.connect() as con:  # so the first search and graph do not pay the load
+            warm_search(con)
+            warm_graph(con)
+        self._load_teams()
+        self.started = True
+
+    def display_root(self) -> str:
+        if self.repo_root is not None:
+            return self.catalog_root.relative_to(self.repo_root).as_posix() or "."
+        return self.catalog_root.name
+
+    def _log_problems(self) -> None:
+        if not self.problems:
+            return
+        log.warning("the catalog has %d problem(s); the runner serves what could be read",
+                    len(self.problems))
+        for problem in self.problems[:MAX_LOGGED_PROBLEMS]:
+            log.warning("%s:%s:%s: %s", problem.file, problem.line, problem.column,
+                        problem.message)
+
+    def config_changed(self) -> None:
+        """Re-render the site after gantry.yaml changed.
+
+        Any queued ref will do: the site builder sees the new settings and widens the
+        build to every page (the dashboard and quick links are on all of them).
+        """
+        refs = sorted(self.known_refs())[:1]
+        self.site.queue(set(refs))
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """End the site worker (at shutdown); a build under way is stopped."""
+        self.site.stop(timeout)
+
+    def wait_for_site(self, timeout: float = 60.0) -> bool:
+        """Block until every queued page is rendered; False on timeout."""
+        return self.site.wait(timeout)
+
+    def refresh(self, changed_paths: Iterable[str]) -> set[str]:
+        """Re-read the given catalog files (relative posix paths, deleted ones included).
+
+        Updates the index, rebuilds the affected site pages and publishes
+        `entity.created|updated|deleted` events. Returns the refs whose index rows changed.
+        """
+        paths = sorted(set(changed_paths))
+        if not paths:
+            return set()
+        with self.lock:
+            before = self._records_in(paths)
+            with self._gate.exclusive():
+                self._cache.clear()
+                self._generation += 1
+                try:
+                    changed = self._update_index(paths)
+                finally:
+                    self._generation += 1
+            after = self._records_in(paths)
+            changed |= {ref for ref in before.keys() | after.keys()
+                        if differs(before.get(ref), after.get(ref))}
+            self.site.queue(changed)
+            if any(ref.startswith("team:") for ref in before.keys() | after.keys()):
+                self._load_teams()  # memberships live in Team entities' own rows
+        self._publish(before, after)
+        return changed
+
+    def _update_index(self, paths: list[str]) -> set[str]:
+        """Update the index for `paths`; a full (cached) build when the index cannot be
+        updated in place. Called with the gate held exclusively."""
+        from generator.index.incremental import update_files
+
+        if self.index_path.is_file():
+            with self._open_lock:
+                if self._db is None:
+                    self._db = self._open_index()
+                cursor = self._db.cursor()
+            try:
+                return set(update_files(self.index_path, self.catalog_root, paths, con=cursor))
+            except IndexUnusable as exc:
+                log.warning("index: %s; rebuilding it", exc)
+            finally:
+                cursor.close()
+        self._close_db()
+        stats = build_index(self.catalog_root, self.index_path)
+        return set(stats.changed_refs or ())
+
+    def _publish(self, before: dict[str, EntityRecord], after: dict[str, EntityRecord]) -> None:
+        for ref in sorted(before.keys() | after.keys()):
+            old, new = before.get(ref), after.get(ref)
+            if new is None and old is not None:
+                events.publish("entity.deleted", old.as_json())
+            elif new is not None and old is None:
+                events.publish("entity.created", new.as_json())
+            elif differs(old, new):
+                events.publish("entity.updated", new.as_json())
+
+    # --- reading ------------------------------------------------------------------------------
+
+    def _close_db(self) -> None:
+        """Drop the connection and the record cache (called with the gate exclusive)."""
+        self._cache.clear()
+        with self._open_lock:
+            if self._db is not None:
+                self._db.close()
+                self._db = None
+
+    def _open_index(self, validation: Any = None) -> duckdb.DuckDBPyConnection:
+        """Open the index read-write (`open_or_rebuild`; `_open_lock` held).
+
+        While a broken index is rebuilt the update counter is odd, so the site snapshot
+        does not copy a half-written file.
+        """
+        def rebuild() -> None:
+            self._cache.clear()
+            bumped = self._generation % 2 == 0
+            if bumped:
+                self._generation += 1
+            try:
+                build_index(self.catalog_root, self.index_path, validation=validation)
+            finally:
+                if bumped:
+                    self._generation += 1
+
+        return open_or_rebuild(self.index_path, rebuild)
+
+    def connect(self) -> ReadConnection:
+        """A connection for reading the index; close it when done (or use `with`).
+
+        Use it for queries only: changes go through `refresh`.
+        """
+        token = self._gate.acquire_read()
+        try:
+            with self._open_lock:
+                if self._db is None:
+                    self._db = self._open_index()
+                cursor = self._db.cursor()
+        except BaseException:
+            self._gate.release_read(token)
+            raise
+        return ReadConnection(cursor, self._gate, token)
+
+    def _query(self, sql: str, params: list[Any] | tuple = ()) -> list[tuple]:
+        with self.connect() as con:
+            return con.execute(sql, params).fetchall()
+
+    def _records_in(self, paths: list[str]) -> dict[str, EntityRecord]:
+        if not self.index_path.exists():
+            return {}
+        if len(paths) == 1:
+            rows = self._query(f"SELECT {ENTITY_COLUMNS} FROM entities WHERE path = ?", paths)
+        else:
+            rows = self._query(f"SELECT {ENTITY_COLUMNS} FROM entities WHERE path IN "
+                               "(SELECT unnest(?))", [paths])
+        return {record.ref: record for record in map(record_of, rows)}
+
+    def records(self, refs: Iterable[str]) -> list[EntityRecord]:
+        """The index rows of the given refs (those that exist)."""
+        wanted = sorted(set(refs))
+        if not wanted:
+            return []
+        rows = self._query(f"SELECT {ENTITY_COLUMNS} FROM entities WHERE ref IN "
+                           "(SELECT unnest(?))", [wanted])
+        return [record_of(row) for row in rows]
+
+    def record(self, kind: str, name: str, namespace: str | None = None) -> EntityRecord | None:
+        """One entity's index row (kind case-insensitive), or None."""
+        ref = make_ref(kind, namespace or DEFAULT_NAMESPACE, name)
+        cached = self._cache.get(ref)
+        if cached is not None:
+            return cached
+        with self.connect() as con:  # filled under the read gate: an update clears it after
+            rows = con.execute(f"SELECT {ENTITY_COLUMNS} FROM entities WHERE ref = ?",
+                               [ref]).fetchall()
+            found = record_of(rows[0]) if rows else None
+            if found is not None:
+                if len(self._cache) >= RECORD_CACHE_SIZE:
+                    self._cache.clear()
+                self._cache[ref] = found
+        return found
+
+    def entity(self, kind: str, name: str, namespace: str | None = None) -> dict | None:
+        """One entity as the API shows it, or None."""
+        found = self.record(kind, name, namespace)
+        return found.as_json() if found else None
+
+    def entities(self, namespace: str | None = None, owner: str | None = None,
+                 tag: str | None = None, kind: str | None = None, *,
+                 limit: int | None = None, offset: int = 0) -> list[dict[str, Any]]:
+        """Entities matching every given filter, ordered by kind, namespace and name."""
+        clauses, params = [], []
+        for column, value in (("namespace", namespace), ("owner", owner)):
+            if value is not None:
+                clauses.append(f"{column} = ?")
+                params.append(value)
+        if kind is not None:
+            clauses.append("lower(kind) = lower(?)")
+            params.append(kind)
+        if tag is not None:
+            clauses.append("list_contains(tags, ?)")
+            params.append(tag)
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        page = ""
+        if limit is not None:
+            page = " LIMIT ? OFFSET ?"
+            params += [limit, offset]
+        rows = self._query(f"SELECT {ENTITY_COLUMNS} FROM entities {where} "
+                           f"ORDER BY lower(kind), namespace, name{page}", params)
+        return [record_of(row).as_json() for row in rows]
+
+    def actions(self) -> list[dict[str, Any]]:
+        """Every Action entity as the API shows it."""
+        return self.entities(kind="Action")
+
+    def known_refs(self) -> set[str]:
+        """The ref of every entity in the index (what references may point at)."""
+        return {row[0] for row in self._query("SELECT ref FROM entities")}
+
+    def refs_view(self, extra: Iterable[str] = ()) -> IndexRefs:
+        """The index's refs (plus `extra`) as a collection that looks refs up one by one:
+        checking a new entity's few references costs a few queries, not every ref."""
+        return IndexRefs(self, set(extra))
+
+    def referrers(self, ref: str) -> list[str]:
+        """Refs of the entities whose relations point at `ref` (itself excluded)."""
+        rows = self._query("SELECT DISTINCT source FROM relations WHERE target = ? AND "
+                           "source <> ? ORDER BY source", [ref, ref])
+        return [row[0] for row in rows]
+
+    # --- teams ---------------------------------------------------------------------------------
+
+    def _load_teams(self) -> None:
+        rows = self._query("SELECT name, json_extract(data, '$.spec.members') FROM entities "
+                           "WHERE lower(kind) = 'team'")
+        members: dict[str, list[str]] = {}
+        teams: dict[str, set[str]] = {}
+        for team, raw in rows:
+            listed = json.loads(raw) if isinstance(raw, str) else raw
+            names = [m["name"] for m in listed or [] if isinstance(m, dict)
+                     and isinstance(m.get("name"), str)]
+            members.setdefault(team, [])
+            for name in names:
+                if name not in members[team]:
+                    members[team].append(name)
+                teams.setdefault(name, set()).add(team)
+        self._members, self._teams = members, teams
+
+    def teams_of(self, username: str) -> set[str]:
+        """Names of the Team entities that list `username` in `spec.members`."""
+        return set(self._teams.get(username, ()))
+
+    def team_members(self, team: str) -> list[str]:
+        """Member names of the Team entity `team` (any namespace), [] when unknown."""
+        return list(self._members.get(team, ()))
