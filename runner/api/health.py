@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import logging
-
 from flask import Blueprint, Response, jsonify
 
-from ..catalog.workspace import Workspace
 from ..metrics import CONTENT_TYPE
 from ..store.db import StoreError
 from .common import current_state
-
-log = logging.getLogger(__name__)
 
 bp = Blueprint("health", __name__)
 
@@ -32,7 +27,7 @@ def readyz() -> Response:
         checks["store"] = "ok"
     except StoreError as exc:
         checks["store"] = str(exc)
-    checks["index"] = _index_status(state.workspace)
+    checks["index"] = state.workspace.index_problem() or "ok"
     ready = all(value == "ok" for value in checks.values())
     body = {"status": "ok" if ready else "unavailable", "checks": checks}
     if not ready:
@@ -40,30 +35,6 @@ def readyz() -> Response:
     resp = jsonify(body)
     resp.status_code = 200 if ready else 503
     return resp
-
-
-DUCKDB_MAGIC = b"DUCK"
-
-
-def _index_status(workspace: Workspace) -> str:
-    index_path = workspace.index_path
-    try:
-        with open(index_path, "rb") as handle:
-            header = handle.read(12)
-    except OSError as exc:
-        return f"index cannot be read: {exc}"
-    if header[8:12] != DUCKDB_MAGIC:
-        return f"index {index_path} is not a DuckDB database"
-    try:
-        con = workspace.connect()
-        try:
-            con.execute("SELECT count(*) FROM entities").fetchone()
-        finally:
-            con.close()
-    except Exception as exc:  # any failure to read the index means not ready
-        log.warning("index not readable: %s", exc)
-        return f"index cannot be read: {exc}"
-    return "ok"
 
 
 @bp.get("/metrics")

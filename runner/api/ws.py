@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import logging
 import socket
-import sqlite3
 import threading
 import time
 from typing import Any
@@ -168,7 +167,7 @@ def events(ws: Any) -> None:
                     send(reply)
     except ConnectionClosed:
         pass
-    except (sqlite3.Error, StoreError):
+    except StoreError:
         log.exception("closing a WebSocket: its credential cannot be checked")
         subscription.revoke("the credential cannot be checked")
         close = (CLOSE_INTERNAL_ERROR, "the credential cannot be checked")

@@ -6,6 +6,7 @@ Shared by the REST API and the `gantry users` / `gantry apikeys` commands.
 from __future__ import annotations
 
 import re
+import sqlite3
 import threading
 import time
 from dataclasses import dataclass
@@ -17,7 +18,7 @@ from ..errors import StatusError
 from ..store import apikeys as apikey_store
 from ..store import sessions as session_store
 from ..store import users as user_store
-from ..store.db import Store, now_iso
+from ..store.db import Store, StoreError, now_iso
 from . import passwords, roles, tokens
 
 SESSION_LIFETIME = timedelta(hours=12)
@@ -253,14 +254,17 @@ def credential_ended(store: Store, credential: Credential) -> str | None:
     revoked, by this process or another), its user must still exist, and the effective role
     must not have been lowered since the credential was checked.
     """
-    if credential.kind == "session":
-        current = _session_credential(store, credential.id)
-        if current is None:
-            return "the session ended (logout, expiry or removed user): log in again"
-    else:
-        current = _key_credential(store, credential.id)
-        if current is None:
-            return "the API key was revoked or its user removed"
+    try:
+        if credential.kind == "session":
+            current = _session_credential(store, credential.id)
+            if current is None:
+                return "the session ended (logout, expiry or removed user): log in again"
+        else:
+            current = _key_credential(store, credential.id)
+            if current is None:
+                return "the API key was revoked or its user removed"
+    except sqlite3.Error as exc:
+        raise StoreError(f"the credential cannot be checked: {exc}") from exc
     if not roles.at_least(current.role, credential.role):
         return f"the role was lowered from {credential.role} to {current.role}: connect again"
     return None

@@ -40,6 +40,9 @@ from .site import SiteRenderer
 
 log = logging.getLogger(__name__)
 
+DUCKDB_MAGIC = b"DUCK"
+"""Bytes 8-11 of every DuckDB database file."""
+
 MAX_LOGGED_PROBLEMS = 50
 RECORD_CACHE_SIZE = 20_000
 """Entities kept parsed in memory for GET; the cache empties whenever the index changes."""
@@ -333,6 +336,22 @@ class Workspace:
             self._gate.release_read(token)
             raise
         return ReadConnection(cursor, self._gate, token)
+
+    def index_problem(self) -> str | None:
+        """Why the index cannot be read now (for `/readyz`), or None when it can."""
+        try:
+            with open(self.index_path, "rb") as handle:
+                header = handle.read(12)
+        except OSError as exc:
+            return f"index cannot be read: {exc}"
+        if header[8:12] != DUCKDB_MAGIC:
+            return f"index {self.index_path} is not a DuckDB database"
+        try:
+            self._query("SELECT count(*) FROM entities")
+        except Exception as exc:  # any failure to read the index means not ready
+            log.warning("index not readable: %s", exc)
+            return f"index cannot be read: {exc}"
+        return None
 
     def _query(self, sql: str, params: list[Any] | tuple = ()) -> list[tuple]:
         with self.connect() as con:
