@@ -38,7 +38,7 @@ def decrypted(runner: InProcessApp | RunnerProcess, name: str) -> dict:
 
 def test_lists_all_bundled_plugins_with_state(api):
     response = api.http.get(api.url("/api/v1/plugins"),
-                         headers=api.auth(api.tokens["viewer"]))
+                            headers=api.auth(api.tokens["viewer"]))
     assert response.status_code == 200
     names = {p["name"]: p for p in response.json()}
     assert set(names) == {"github", "argocd", "gitops", "flux"}
@@ -76,7 +76,7 @@ def test_secret_is_encrypted_redacted_and_preserved(api):
 
 def test_placeholder_without_stored_secret_is_refused(api):
     response = api.http.put(api.url("/api/v1/plugins/flux/config"), headers=api.auth(),
-                         json={"receiverUrl": "http://127.0.0.1:1/hook/x", "secret": REDACTED})
+                            json={"receiverUrl": "http://127.0.0.1:1/hook/x", "secret": REDACTED})
     assert response.status_code == 400
     assert "secret" in response.json()["error"]
 
@@ -102,11 +102,11 @@ def test_array_secrets_follow_instance_names(api):
 
 def test_invalid_config_names_the_field(api):
     response = api.http.put(api.url("/api/v1/plugins/argocd/config"), headers=api.auth(),
-                         json={"instances": [{"name": "x", "argocdUrl": "not a url"}]})
+                            json={"instances": [{"name": "x", "argocdUrl": "not a url"}]})
     assert response.status_code == 400
     assert "instances[0].argocdUrl" in response.json()["error"]
     unknown = api.http.put(api.url("/api/v1/plugins/gitops/config"), headers=api.auth(),
-                        json={"repoUrl": "x", "autoPsh": True})
+                           json={"repoUrl": "x", "autoPsh": True})
     assert unknown.status_code == 400 and "autoPsh" in unknown.json()["error"]
     missing = api.http.get(api.url("/api/v1/plugins/nope/config"), headers=api.auth())
     assert missing.status_code == 404
@@ -145,7 +145,7 @@ def test_enable_refused_while_required_settings_missing(api):
 def test_settings_need_platform_engineer(api, method, path, body):
     for role in ("viewer", "developer"):
         response = api.http.request(method, api.url(path), json=body,
-                                 headers=api.auth(api.tokens[role]))
+                                    headers=api.auth(api.tokens[role]))
         assert response.status_code == 403, (role, response.text)
     anonymous = api.http.request(method, api.url(path), json=body)
     assert anonymous.status_code == 401
@@ -154,7 +154,7 @@ def test_settings_need_platform_engineer(api, method, path, body):
 def test_gitops_push_and_pull_are_admin_only(api):
     for path in ("/api/v1/plugins/gitops/sync", "/api/v1/plugins/gitops/pull"):
         response = api.http.post(api.url(path),
-                              headers=api.auth(api.tokens["platform-engineer"]))
+                                 headers=api.auth(api.tokens["platform-engineer"]))
         assert response.status_code == 403, response.text
 
 

@@ -20,7 +20,7 @@ def audit(api: InProcessApp, **params: int) -> list[dict]:
 def test_logins_and_failures_are_audited_with_address(api: InProcessApp) -> None:
     name = unique("ivy")
     api.http.post(api.url("/api/v1/auth/users"), headers=api.auth(),
-               json={"username": name, "password": "ivy-password", "role": "viewer"})
+                  json={"username": name, "password": "ivy-password", "role": "viewer"})
     api.http.post(api.url("/api/v1/auth/login"), json={"username": name, "password": "nope-nope"})
     api.login(name, "ivy-password")
     mine = [e for e in audit(api, limit=500) if e["resourceName"] == name]
@@ -63,7 +63,7 @@ def test_audit_is_admin_only(api: InProcessApp, api_user) -> None:
 def test_api_key_lifecycle_is_audited_without_the_key(api: InProcessApp) -> None:
     name = unique("audited-key")
     created = api.http.post(api.url("/api/v1/auth/apikeys"), headers=api.auth(),
-                         json={"name": name}).json()
+                            json={"name": name}).json()
     api.http.delete(api.url(f"/api/v1/auth/apikeys/{created['id']}"), headers=api.auth())
     entries = [e for e in audit(api, limit=100) if e["resourceName"] == name]
     assert [e["action"] for e in entries] == ["delete", "create"]

@@ -11,12 +11,12 @@ from tests.runner.inprocess import InProcessApp
 def view(api: InProcessApp, token: str, name: str, kind: str = "Service",
          **extra: str) -> httpx.Response:
     return api.http.post(api.url("/api/v1/history"), headers=api.auth(token),
-                      json={"kind": kind, "name": name, **extra})
+                         json={"kind": kind, "name": name, **extra})
 
 
 def history(api: InProcessApp, token: str, **params: int) -> list[dict]:
     response = api.http.get(api.url("/api/v1/history"), headers=api.auth(token),
-                         params=params)
+                            params=params)
     assert response.status_code == 200
     return response.json()
 
@@ -82,7 +82,7 @@ def test_limit_above_what_is_kept_answers_what_is_kept(api: InProcessApp,
 @pytest.mark.parametrize("limit", ["0", "-3", "-21", "many", "2.5", "1e3", str(2**31), str(2**64)])
 def test_bad_limit_is_400(api: InProcessApp, limit: str) -> None:
     response = api.http.get(api.url("/api/v1/history"), headers=api.auth(),
-                         params={"limit": limit})
+                            params={"limit": limit})
     assert response.status_code == 400
     assert "limit" in response.json()["error"]
 
