@@ -64,8 +64,7 @@ def test_invalid_view_is_400(api: InProcessApp, body: dict) -> None:
     assert response.status_code == 400 and response.json()["error"]
 
 
-def test_limit_above_what_is_kept_answers_what_is_kept(api: InProcessApp,
-                                                        api_user) -> None:
+def test_limit_above_what_is_kept_answers_what_is_kept(api: InProcessApp, api_user) -> None:
     _, busy = api_user("viewer")
     for i in range(23):
         view(api, busy, f"seen-{i}")
