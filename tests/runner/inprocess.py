@@ -27,7 +27,7 @@ ADMIN_PASSWORD = "password-for-inprocess-tests"
 USER_PASSWORD = "password-123"
 
 
-BASE_URL = "http://localhost"
+BASE_URL = "http://127.0.0.1"
 _HOP_BY_HOP = {"host", "content-length", "transfer-encoding", "connection"}
 
 
