@@ -11,15 +11,20 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.runner.inprocess import InProcessApp, start_app
+if TYPE_CHECKING:
+    from tests.runner.inprocess import InProcessApp
 
 
 @pytest.fixture(scope="session")
 def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InProcessApp]:
     """The runner app on the example catalog, in this process."""
+    # imported here: the generator's tests never load the runner
+    from tests.runner.inprocess import start_app
+
     yield from start_app(tmp_path_factory.mktemp("in-process"), tiny=False)
 
 
