@@ -23,7 +23,7 @@ def names(entities: list[dict]) -> set[tuple[str, str, str]]:
 
 
 def test_list_every_entity(api: InProcessApp) -> None:
-    with api.client(api.tokens["viewer"]) as client:
+    with api.http_client(api.tokens["viewer"]) as client:
         response = client.get("/api/v1/entities")
     assert response.status_code == 200
     assert names(response.json()) == names(loaded(api))
@@ -42,13 +42,13 @@ def test_list_filters(api: InProcessApp, param: str, value: str) -> None:
 
     expected = names([data for data in loaded(api) if keep(data)])
     assert expected, "the example catalog should exercise this filter"
-    with api.client(api.tokens["viewer"]) as client:
+    with api.http_client(api.tokens["viewer"]) as client:
         response = client.get("/api/v1/entities", params={param: value})
     assert names(response.json()) == expected
 
 
 def test_filters_combine(api: InProcessApp) -> None:
-    with api.client(api.tokens["viewer"]) as client:
+    with api.http_client(api.tokens["viewer"]) as client:
         both = client.get("/api/v1/entities", params={"tag": "critical",
                                                        "owner": "platform-team"}).json()
     assert both
@@ -59,14 +59,14 @@ def test_filters_combine(api: InProcessApp) -> None:
 @pytest.mark.parametrize("spelling", ["service", "Service", "SERVICE"])
 def test_list_by_kind_is_case_insensitive(api: InProcessApp, spelling: str) -> None:
     expected = names([d for d in loaded(api) if d["kind"] == "Service"])
-    with api.client(api.tokens["viewer"]) as client:
+    with api.http_client(api.tokens["viewer"]) as client:
         response = client.get(f"/api/v1/entities/{spelling}")
     assert response.status_code == 200
     assert names(response.json()) == expected
 
 
 def test_unknown_kind_is_a_json_404(api: InProcessApp) -> None:
-    with api.client(api.tokens["viewer"]) as client:
+    with api.http_client(api.tokens["viewer"]) as client:
         for path in ("/api/v1/entities/widget", "/api/v1/entities/widget/x",
                      "/api/v1/schemas/widget", "/api/v1/graph/widget/x"):
             response = client.get(path)
@@ -76,7 +76,7 @@ def test_unknown_kind_is_a_json_404(api: InProcessApp) -> None:
 
 def test_get_entity_has_document_git_metadata_and_etag(api: InProcessApp) -> None:
     source = next(d for d in loaded(api) if d["metadata"]["name"] == "payment-api")
-    with api.client(api.tokens["viewer"]) as client:
+    with api.http_client(api.tokens["viewer"]) as client:
         response = client.get("/api/v1/entities/service/payment-api",
                               params={"namespace": "default"})
     assert response.status_code == 200
@@ -91,7 +91,7 @@ def test_get_entity_has_document_git_metadata_and_etag(api: InProcessApp) -> Non
 
 
 def test_namespace_selects_the_entity(api: InProcessApp) -> None:
-    with api.client(api.tokens["viewer"]) as client:
+    with api.http_client(api.tokens["viewer"]) as client:
         assert client.get("/api/v1/entities/service/reporting-service").status_code == 404
         found = client.get("/api/v1/entities/service/reporting-service",
                            params={"namespace": "data"})
@@ -100,7 +100,7 @@ def test_namespace_selects_the_entity(api: InProcessApp) -> None:
 
 
 def test_missing_entity_is_404(api: InProcessApp) -> None:
-    with api.client(api.tokens["viewer"]) as client:
+    with api.http_client(api.tokens["viewer"]) as client:
         response = client.get("/api/v1/entities/service/no-such-service")
     assert response.status_code == 404
     assert response.json() == {"error": "entity not found: Service 'default/no-such-service'"}
@@ -119,7 +119,7 @@ def test_reads_need_credentials(api: InProcessApp, path: str) -> None:
 
 
 def test_search_ranks_the_exact_name_first(api: InProcessApp) -> None:
-    with api.client(api.tokens["viewer"]) as client:
+    with api.http_client(api.tokens["viewer"]) as client:
         for query in ("payment-api", "pay", "payment api", "Payment"):
             results = client.get("/api/v1/search", params={"q": query}).json()
             assert results[0]["name"] == "payment-api", query
@@ -127,7 +127,7 @@ def test_search_ranks_the_exact_name_first(api: InProcessApp) -> None:
 
 
 def test_search_kind_and_limit(api: InProcessApp) -> None:
-    with api.client(api.tokens["viewer"]) as client:
+    with api.http_client(api.tokens["viewer"]) as client:
         apis = client.get("/api/v1/search", params={"q": "pay", "kind": "api"}).json()
         assert apis and all(r["kind"] == "API" for r in apis)
         one = client.get("/api/v1/search", params={"q": "a", "limit": 1}).json()
@@ -139,14 +139,14 @@ def test_search_kind_and_limit(api: InProcessApp) -> None:
                                               ({"q": "pay", "limit": "0"}, "between"),
                                               ({"q": "pay", "limit": "-1000"}, "between")])
 def test_search_bad_parameters(api: InProcessApp, params: dict, fragment: str) -> None:
-    with api.client(api.tokens["viewer"]) as client:
+    with api.http_client(api.tokens["viewer"]) as client:
         response = client.get("/api/v1/search", params=params)
     assert response.status_code == 400
     assert fragment in response.json()["error"]
 
 
 def test_graph_depth_and_direction(api: InProcessApp) -> None:
-    with api.client(api.tokens["viewer"]) as client:
+    with api.http_client(api.tokens["viewer"]) as client:
         one = client.get("/api/v1/graph/service/payment-api").json()
         ids = {node["id"] for node in one["nodes"]}
         assert "service/payment-api" in ids
@@ -167,20 +167,20 @@ def test_graph_depth_and_direction(api: InProcessApp) -> None:
                                             ({"depth": "two"}, 400),
                                             ({"direction": "sideways"}, 400)])
 def test_graph_bad_parameters(api: InProcessApp, params: dict, status: int) -> None:
-    with api.client(api.tokens["viewer"]) as client:
+    with api.http_client(api.tokens["viewer"]) as client:
         response = client.get("/api/v1/graph/service/payment-api", params=params)
     assert response.status_code == status
     assert "error" in response.json()
 
 
 def test_graph_of_missing_entity_is_404(api: InProcessApp) -> None:
-    with api.client(api.tokens["viewer"]) as client:
+    with api.http_client(api.tokens["viewer"]) as client:
         assert client.get("/api/v1/graph/service/ghost").status_code == 404
 
 
 def test_schemas_list_and_one(api: InProcessApp) -> None:
     registry = SchemaRegistry()
-    with api.client(api.tokens["viewer"]) as client:
+    with api.http_client(api.tokens["viewer"]) as client:
         every = client.get("/api/v1/schemas").json()
         assert sorted(every) == registry.kinds()
         for spelling in ("service", "SERVICE", "Service"):
@@ -193,7 +193,7 @@ def test_schemas_list_and_one(api: InProcessApp) -> None:
 
 
 def test_list_paging(api: InProcessApp) -> None:
-    with api.client(api.tokens["viewer"]) as client:
+    with api.http_client(api.tokens["viewer"]) as client:
         every = client.get("/api/v1/entities/service").json()
         first = client.get("/api/v1/entities/service", params={"limit": 2}).json()
         rest = client.get("/api/v1/entities/service", params={"offset": 2}).json()

@@ -47,7 +47,7 @@ def test_lists_all_bundled_plugins_with_state(api):
 
 def test_secret_is_encrypted_redacted_and_preserved(api):
     token = api.tokens["platform-engineer"]
-    with api.client(token) as client:
+    with api.http_client(token) as client:
         put = client.put("/api/v1/plugins/github/config",
                          json={"authMode": "pat", "personalAccessToken": PAT})
         assert put.status_code == 200, put.text
@@ -82,7 +82,7 @@ def test_placeholder_without_stored_secret_is_refused(api):
 
 
 def test_array_secrets_follow_instance_names(api):
-    with api.client() as client:
+    with api.http_client() as client:
         config = {"instances": [
             {"name": "production", "argocdUrl": "https://argocd.example.com", "token": "tok-prod"},
             {"name": "staging", "argocdUrl": "https://argocd-stg.example.com",
@@ -113,7 +113,7 @@ def test_invalid_config_names_the_field(api):
 
 
 def test_enable_refused_while_required_settings_missing(api):
-    with api.client() as client:
+    with api.http_client() as client:
         client.put("/api/v1/plugins/github/config", json={"authMode": "app", "appId": "12"})
         refused = client.put("/api/v1/plugins/github/enable", json={"enabled": True})
         assert refused.status_code == 409

@@ -90,7 +90,7 @@ CASES = {
 @pytest.fixture(params=sorted(CASES))
 def case(request, api):
     name, initial, url_path, secret_path, new_url = CASES[request.param]
-    with api.client(api.pe_token) as client:
+    with api.http_client(api.pe_token) as client:
         client.put(f"/api/v1/plugins/{name}/enable", json={"enabled": False})
         response = client.put(f"/api/v1/plugins/{name}/config", json=initial)
         assert response.status_code == 200, response.text
@@ -156,7 +156,7 @@ def test_a_stored_argocd_token_never_reaches_a_new_url(api):
         old.add_app("payment-api")
         new.add_app("payment-api")
         old_token, new_token = old.issue_token(), new.issue_token()
-        with api.client(api.pe_token) as client:
+        with api.http_client(api.pe_token) as client:
             config = {"instances": [{"name": "production", "argocdUrl": old.url,
                                      "token": old_token}]}
             assert client.put("/api/v1/plugins/argocd/config", json=config).status_code == 200

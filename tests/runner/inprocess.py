@@ -3,9 +3,10 @@
 API contract checks (roles, errors, reads, settings, the bad-input sweep) use it instead of
 a `gantry serve` process: same app, same catalog repository, no HTTP round trip and no
 start-up of a child process. `InProcessApp` answers the same calls as `RunnerProcess`
-(`url`, `auth`, `client`, `create_user`, `http.get/post/...`), every request going through
-Flask's test client, so a test reads the same whichever runner it uses. Tests about the
-process itself (serve, restart, crash, WebSocket, end to end) keep `RunnerProcess`.
+(`url`, `auth`, `create_user`, `http.get/post/...`, and `http_client` for its `client`),
+every request going through Flask's test client (`client`), so a test reads the same
+whichever runner it uses. Tests about the process itself (serve, restart, crash,
+WebSocket, end to end) keep `RunnerProcess`.
 """
 
 from __future__ import annotations
@@ -82,14 +83,14 @@ class InProcessApp:
     """An app, its test client, its catalog repository and an API key per identity."""
 
     app: Flask
-    test_client: FlaskClient
+    client: FlaskClient
     repo: Path
     tokens: dict[str, str | None] = field(default_factory=dict)
     base_url: str = BASE_URL
 
     @property
     def http(self) -> InProcessHttp:
-        return InProcessHttp(FlaskTransport(self.test_client))
+        return InProcessHttp(FlaskTransport(self.client))
 
     @property
     def catalog(self) -> Path:
@@ -114,16 +115,17 @@ class InProcessApp:
         """The Authorization header for `token` (default: the admin's)."""
         return {"Authorization": f"Bearer {token or self.admin_token}"}
 
-    def client(self, token: str | None = None, **kwargs: Any) -> httpx.Client:
-        """An httpx client on this app, authenticated as `token` (default admin)."""
-        return httpx.Client(transport=FlaskTransport(self.test_client), base_url=self.base_url,
+    def http_client(self, token: str | None = None, **kwargs: Any) -> httpx.Client:
+        """An httpx client on this app, authenticated as `token` (default admin): what
+        `RunnerProcess.client` is for a process."""
+        return httpx.Client(transport=FlaskTransport(self.client), base_url=self.base_url,
                             headers=self.auth(token), timeout=30, **kwargs)
 
     def create_user(self, username: str, role: str, password: str = USER_PASSWORD) -> str:
         """Create a user through the API and return a session token for it."""
-        response = self.test_client.post("/api/v1/auth/users", headers=self.auth(),
-                                         json={"username": username, "password": password,
-                                               "role": role})
+        response = self.client.post("/api/v1/auth/users", headers=self.auth(),
+                                    json={"username": username, "password": password,
+                                          "role": role})
         assert response.status_code in (201, 409), response.get_data(as_text=True)
         return self.login(username, password)
 
@@ -132,13 +134,13 @@ class InProcessApp:
         return {"Authorization": f"Bearer {token}"} if token else {}
 
     def login(self, username: str, password: str) -> str:
-        response = self.test_client.post("/api/v1/auth/login",
+        response = self.client.post("/api/v1/auth/login",
                                     json={"username": username, "password": password})
         assert response.status_code == 200, response.get_data(as_text=True)
         return response.get_json()["token"]
 
     def add_user(self, username: str, role: str) -> str:
-        response = self.test_client.post("/api/v1/auth/users", headers=self.headers("admin"),
+        response = self.client.post("/api/v1/auth/users", headers=self.headers("admin"),
                                     json={"username": username, "password": USER_PASSWORD,
                                           "role": role})
         assert response.status_code == 201, response.get_data(as_text=True)
@@ -147,7 +149,7 @@ class InProcessApp:
     def api_key(self, session: str) -> str:
         """An API key for the session's user: unlike a session, no request can end it
         except a DELETE of the key, so a sweep that calls logout keeps its identities."""
-        response = self.test_client.post("/api/v1/auth/apikeys", json={"name": "in-process"},
+        response = self.client.post("/api/v1/auth/apikeys", json={"name": "in-process"},
                                     headers={"Authorization": f"Bearer {session}"})
         assert response.status_code == 201, response.get_data(as_text=True)
         return response.get_json()["key"]

@@ -27,8 +27,8 @@ def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InProcessApp]:
 
 def post(portal: InProcessApp, path: str, raw: bytes, identity: str = "admin",
          method: str = "POST"):
-    return portal.test_client.open(path, method=method, data=raw,
-                                   headers={**portal.headers(identity), **JSON})
+    return portal.client.open(path, method=method, data=raw,
+                              headers={**portal.headers(identity), **JSON})
 
 
 def error_of(response) -> str:
@@ -109,10 +109,10 @@ def test_text_that_is_not_utf8_is_400(portal: InProcessApp, raw: bytes) -> None:
 
 @pytest.mark.parametrize("name", ["\\ud800", "key \\udbff", "\\udc00 key"])
 def test_lone_surrogate_in_api_key_name_is_400(portal: InProcessApp, name: str) -> None:
-    before = portal.test_client.get("/api/v1/auth/apikeys", headers=portal.headers("viewer"))
+    before = portal.client.get("/api/v1/auth/apikeys", headers=portal.headers("viewer"))
     response = post(portal, "/api/v1/auth/apikeys", f'{{"name": "{name}"}}'.encode(), "viewer")
     assert response.status_code == 400 and "lone surrogate" in error_of(response)
-    after = portal.test_client.get("/api/v1/auth/apikeys", headers=portal.headers("viewer"))
+    after = portal.client.get("/api/v1/auth/apikeys", headers=portal.headers("viewer"))
     assert after.get_json() == before.get_json()
 
 
@@ -165,8 +165,8 @@ BAD_NUMBERS = ["-1", "-0", "99999999999999999999999", "2147483648", "1e3", "5.0"
 def test_bad_query_numbers_are_400_naming_the_parameter(portal: InProcessApp, path: str,
                                                         param: str, value: str) -> None:
     joiner = "&" if "?" in path else "?"
-    response = portal.test_client.get(path + joiner + urlencode({param: value}),
-                                      headers=portal.headers("admin"))
+    response = portal.client.get(path + joiner + urlencode({param: value}),
+                                 headers=portal.headers("admin"))
     assert response.status_code == 400, (path, param, value, response.get_data())
     assert param in error_of(response)
 
@@ -178,7 +178,7 @@ def test_bad_query_numbers_are_400_naming_the_parameter(portal: InProcessApp, pa
     "/api/v1/entities?offset=2147483647", "/api/v1/audit?offset=2147483647",
 ])
 def test_page_sizes_above_the_maximum_are_clamped(portal: InProcessApp, path: str) -> None:
-    response = portal.test_client.get(path, headers=portal.headers("admin"))
+    response = portal.client.get(path, headers=portal.headers("admin"))
     assert response.status_code == 200, response.get_data()
     assert isinstance(response.get_json(), list)
 
@@ -187,15 +187,15 @@ def test_a_clamped_page_is_the_maximum_page(portal: InProcessApp) -> None:
     for index in range(3):
         post(portal, "/api/v1/auth/apikeys", json.dumps({"name": f"page-{index}"}).encode(),
              "developer")
-    full = portal.test_client.get("/api/v1/audit?limit=500", headers=portal.headers("admin"))
-    huge = portal.test_client.get("/api/v1/audit?limit=2000000000", headers=portal.headers("admin"))
+    full = portal.client.get("/api/v1/audit?limit=500", headers=portal.headers("admin"))
+    huge = portal.client.get("/api/v1/audit?limit=2000000000", headers=portal.headers("admin"))
     assert len(full.get_json()) >= 3
     assert [e["id"] for e in huge.get_json()] == [e["id"] for e in full.get_json()]
 
 
 def test_graph_depth_beyond_its_maximum_is_400(portal: InProcessApp) -> None:
-    response = portal.test_client.get("/api/v1/graph/team/tiny-team?depth=6",
-                                      headers=portal.headers("viewer"))
+    response = portal.client.get("/api/v1/graph/team/tiny-team?depth=6",
+                                 headers=portal.headers("viewer"))
     assert response.status_code == 400 and "depth" in error_of(response)
 
 
@@ -213,16 +213,16 @@ def test_over_long_names_in_the_url_are_422(portal: InProcessApp, method: str, t
     name = ("n" * (length - 3)) + ".-x"
     body = json.dumps({"apiVersion": "gantry.io/v1", "kind": "Service",
                        "metadata": {"name": name}, "spec": {}}).encode()
-    response = portal.test_client.open(template.format(name), method=method,
-                                       data=body if method == "PUT" else None,
-                                       headers={**portal.headers("admin"), **JSON})
+    response = portal.client.open(template.format(name), method=method,
+                                  data=body if method == "PUT" else None,
+                                  headers={**portal.headers("admin"), **JSON})
     assert response.status_code == 422, response.get_data()
     assert "at most 63 characters" in error_of(response)
 
 
 def test_a_name_of_the_maximum_length_is_simply_not_found(portal: InProcessApp) -> None:
-    response = portal.test_client.get("/api/v1/entities/service/" + "m" * 63,
-                                      headers=portal.headers("viewer"))
+    response = portal.client.get("/api/v1/entities/service/" + "m" * 63,
+                                 headers=portal.headers("viewer"))
     assert response.status_code == 404
 
 
@@ -248,8 +248,7 @@ def test_dots_and_slashes_in_names_are_never_500(portal: InProcessApp, name: str
             "spec": {"owner": "tiny-team"}}
     created = post(portal, "/api/v1/entities", json.dumps(body).encode())
     assert created.status_code in (400, 422), created.get_data()
-    read = portal.test_client.get(f"/api/v1/entities/service/{name}",
-                                  headers=portal.headers("admin"))
+    read = portal.client.get(f"/api/v1/entities/service/{name}", headers=portal.headers("admin"))
     assert read.status_code in (404, 422) and read.is_json
 
 
@@ -269,8 +268,8 @@ CREDENTIAL_NAMES = ["Token", "ACCESS_TOKEN", "jwt", "JWT", "apiKey", "X-Api-Key"
 def test_credential_like_query_parameters_are_400_everywhere(portal: InProcessApp, name: str,
                                                              method: str, path: str) -> None:
     secret = "s3cr3t-value-never-echoed"
-    response = portal.test_client.open(path, method=method, query_string={name: secret},
-                                       json={"username": "admin", "password": "x"},
+    response = portal.client.open(path, method=method, query_string={name: secret},
+                                  json={"username": "admin", "password": "x"},
                                   headers=portal.headers("admin"))
     assert response.status_code == 400, response.get_data()
     message = error_of(response)
@@ -280,8 +279,8 @@ def test_credential_like_query_parameters_are_400_everywhere(portal: InProcessAp
 @pytest.mark.parametrize("name", ["q", "kind", "owner", "tag", "author", "keyword", "monkey",
                                   "passage", "namespace", "direction"])
 def test_ordinary_query_parameters_pass(portal: InProcessApp, name: str) -> None:
-    response = portal.test_client.get("/api/v1/entities", query_string={name: "x"},
-                                      headers=portal.headers("viewer"))
+    response = portal.client.get("/api/v1/entities", query_string={name: "x"},
+                                 headers=portal.headers("viewer"))
     assert response.status_code == 200, response.get_data()
 
 
@@ -292,8 +291,8 @@ def test_ordinary_query_parameters_pass(portal: InProcessApp, name: str) -> None
                                  "http://127.1/", "http://0177.0.0.1/"])
 def test_health_check_refusal_does_not_disclose_the_resolved_address(
         portal: InProcessApp, url: str) -> None:
-    response = portal.test_client.get("/api/v1/health-check", query_string={"url": url},
-                                      headers=portal.headers("viewer"))
+    response = portal.client.get("/api/v1/health-check", query_string={"url": url},
+                                 headers=portal.headers("viewer"))
     assert response.status_code == 400
     message = error_of(response)
     assert "not resolve to a public address" in message
@@ -302,8 +301,8 @@ def test_health_check_refusal_does_not_disclose_the_resolved_address(
 
 
 def test_health_check_refusal_of_a_literal_address_names_it(portal: InProcessApp) -> None:
-    response = portal.test_client.get("/api/v1/health-check", query_string={"url": "http://10.9.8.7/"},
-                                      headers=portal.headers("viewer"))
+    response = portal.client.get("/api/v1/health-check", query_string={"url": "http://10.9.8.7/"},
+                                 headers=portal.headers("viewer"))
     assert response.status_code == 400 and "10.9.8.7 is a private address" in error_of(response)
 
 

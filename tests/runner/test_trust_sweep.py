@@ -196,7 +196,7 @@ def send(portal: InProcessApp, method: str, path: str, identity: str, raw: bytes
     headers = portal.headers(identity)
     if content_type is not None:
         headers["Content-Type"] = content_type
-    return portal.test_client.open(path, method=method, data=raw, headers=headers)
+    return portal.client.open(path, method=method, data=raw, headers=headers)
 
 
 def test_the_sweep_finds_the_body_endpoints(portal: InProcessApp) -> None:
@@ -275,7 +275,7 @@ def test_drawn_bodies_never_answer_500(portal: InProcessApp, endpoints: list,
 
 def test_sweep_repository_is_still_sound(portal: InProcessApp) -> None:
     """After the sweep, the dashboard file (which admins may have changed) still reads."""
-    response = portal.test_client.get("/api/v1/dashboard/config", headers=portal.headers("viewer"))
+    response = portal.client.get("/api/v1/dashboard/config", headers=portal.headers("viewer"))
     assert response.status_code == 200, response.get_data()
 
 
@@ -304,8 +304,7 @@ def test_no_hostile_query_value_answers_500(portal: InProcessApp) -> None:
             encoded = [urlencode({name: value}) for value in HOSTILE_QUERY_VALUES]
             for value in encoded + [f"{name}={raw}" for raw in RAW_QUERY_VALUES]:
                 query = value + ("&q=tiny" if name != "q" else "")
-                response = portal.test_client.get(f"{path}?{query}",
-                                                  headers=portal.headers("admin"))
+                response = portal.client.get(f"{path}?{query}", headers=portal.headers("admin"))
                 swept += 1
                 if response.status_code >= 500 or not response.is_json:
                     failures.append(f"GET {path}?{value[:30]}: "
