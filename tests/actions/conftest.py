@@ -147,6 +147,15 @@ def runner(tmp_path_factory, receivers):
         yield process
 
 
+def run_state(runner, action: str, run_id: str) -> dict:
+    """The run as the API shows it now (decisions and queueing are recorded before the
+    request that caused them answers, so no wait is needed to see them)."""
+    response = httpx.get(runner.url(f"/api/v1/actions/{action}/runs/{run_id}"),
+                         headers=runner.auth(), timeout=10)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
 def wait_for_run(runner, action: str, run_id: str, timeout: float = 20.0,
                  statuses=("success", "failed")) -> dict:
     import time

@@ -5,7 +5,7 @@ import hmac
 
 import httpx
 
-from .conftest import HOOK_SECRET, HOOK_TOKEN, wait_for_run
+from .conftest import HOOK_SECRET, HOOK_TOKEN, run_state, wait_for_run
 
 
 def execute(runner, action, inputs=None, token=None, **kwargs):
@@ -103,7 +103,7 @@ def test_approval_by_a_team_member_runs_the_action(runner, receivers):
     outsider = httpx.post(runner.url(base + "/approve"), json={},
                           headers=runner.auth(runner.tokens["ivan"]), timeout=30)
     assert outsider.status_code == 403
-    assert wait_for_run(runner, "test-approval", run["id"], timeout=0.5)["status"] == "pending"
+    assert run_state(runner, "test-approval", run["id"])["status"] == "pending"
     assert not [r for r in hook.requests if r.headers.get("X-Gantry-Run-Id") == run["id"]]
     approved = httpx.post(runner.url(base + "/approve"), json={"reason": "looks good"},
                           headers=runner.auth(runner.tokens["judy"]), timeout=30)  # sre-team

@@ -1,18 +1,20 @@
-"""Read endpoints over HTTP: entities, search, graph and schemas, with their roles and errors."""
+"""Read endpoints: entities, search, graph and schemas, with their roles and errors.
+
+Contract checks: the app runs in process on the example catalog (the `api` fixture of
+tests/conftest.py) and answers through Flask's test client.
+"""
 
 from __future__ import annotations
 
-import httpx
 import pytest
 
 from generator.load import load_catalog
 from generator.structure.kinds import SchemaRegistry
+from tests.runner.inprocess import InProcessApp
 
-from .portal import Portal
 
-
-def loaded(portal: Portal) -> list[dict]:
-    return [entity.data for entity in load_catalog(portal.catalog).entities]
+def loaded(api: InProcessApp) -> list[dict]:
+    return [entity.data for entity in load_catalog(api.catalog).entities]
 
 
 def names(entities: list[dict]) -> set[tuple[str, str, str]]:
@@ -20,16 +22,16 @@ def names(entities: list[dict]) -> set[tuple[str, str, str]]:
             for e in entities}
 
 
-def test_list_every_entity(portal: Portal) -> None:
-    with portal.client("viewer") as client:
+def test_list_every_entity(api: InProcessApp) -> None:
+    with api.http_client(api.tokens["viewer"]) as client:
         response = client.get("/api/v1/entities")
     assert response.status_code == 200
-    assert names(response.json()) == names(loaded(portal))
+    assert names(response.json()) == names(loaded(api))
 
 
 @pytest.mark.parametrize("param, value", [("tag", "critical"), ("owner", "platform-team"),
                                           ("namespace", "data")])
-def test_list_filters(portal: Portal, param: str, value: str) -> None:
+def test_list_filters(api: InProcessApp, param: str, value: str) -> None:
     def keep(data: dict) -> bool:
         metadata = data["metadata"]
         if param == "tag":
@@ -38,15 +40,15 @@ def test_list_filters(portal: Portal, param: str, value: str) -> None:
             return metadata.get("owner") == value
         return metadata.get("namespace", "default") == value
 
-    expected = names([data for data in loaded(portal) if keep(data)])
+    expected = names([data for data in loaded(api) if keep(data)])
     assert expected, "the example catalog should exercise this filter"
-    with portal.client("viewer") as client:
+    with api.http_client(api.tokens["viewer"]) as client:
         response = client.get("/api/v1/entities", params={param: value})
     assert names(response.json()) == expected
 
 
-def test_filters_combine(portal: Portal) -> None:
-    with portal.client("viewer") as client:
+def test_filters_combine(api: InProcessApp) -> None:
+    with api.http_client(api.tokens["viewer"]) as client:
         both = client.get("/api/v1/entities", params={"tag": "critical",
                                                        "owner": "platform-team"}).json()
     assert both
@@ -55,16 +57,16 @@ def test_filters_combine(portal: Portal) -> None:
 
 
 @pytest.mark.parametrize("spelling", ["service", "Service", "SERVICE"])
-def test_list_by_kind_is_case_insensitive(portal: Portal, spelling: str) -> None:
-    expected = names([d for d in loaded(portal) if d["kind"] == "Service"])
-    with portal.client("viewer") as client:
+def test_list_by_kind_is_case_insensitive(api: InProcessApp, spelling: str) -> None:
+    expected = names([d for d in loaded(api) if d["kind"] == "Service"])
+    with api.http_client(api.tokens["viewer"]) as client:
         response = client.get(f"/api/v1/entities/{spelling}")
     assert response.status_code == 200
     assert names(response.json()) == expected
 
 
-def test_unknown_kind_is_a_json_404(portal: Portal) -> None:
-    with portal.client("viewer") as client:
+def test_unknown_kind_is_a_json_404(api: InProcessApp) -> None:
+    with api.http_client(api.tokens["viewer"]) as client:
         for path in ("/api/v1/entities/widget", "/api/v1/entities/widget/x",
                      "/api/v1/schemas/widget", "/api/v1/graph/widget/x"):
             response = client.get(path)
@@ -72,9 +74,9 @@ def test_unknown_kind_is_a_json_404(portal: Portal) -> None:
             assert "unknown kind 'widget'" in response.json()["error"]
 
 
-def test_get_entity_has_document_git_metadata_and_etag(portal: Portal) -> None:
-    source = next(d for d in loaded(portal) if d["metadata"]["name"] == "payment-api")
-    with portal.client("viewer") as client:
+def test_get_entity_has_document_git_metadata_and_etag(api: InProcessApp) -> None:
+    source = next(d for d in loaded(api) if d["metadata"]["name"] == "payment-api")
+    with api.http_client(api.tokens["viewer"]) as client:
         response = client.get("/api/v1/entities/service/payment-api",
                               params={"namespace": "default"})
     assert response.status_code == 200
@@ -88,8 +90,8 @@ def test_get_entity_has_document_git_metadata_and_etag(portal: Portal) -> None:
     assert response.headers["ETag"].startswith('"')
 
 
-def test_namespace_selects_the_entity(portal: Portal) -> None:
-    with portal.client("viewer") as client:
+def test_namespace_selects_the_entity(api: InProcessApp) -> None:
+    with api.http_client(api.tokens["viewer"]) as client:
         assert client.get("/api/v1/entities/service/reporting-service").status_code == 404
         found = client.get("/api/v1/entities/service/reporting-service",
                            params={"namespace": "data"})
@@ -97,8 +99,8 @@ def test_namespace_selects_the_entity(portal: Portal) -> None:
     assert found.json()["metadata"]["namespace"] == "data"
 
 
-def test_missing_entity_is_404(portal: Portal) -> None:
-    with portal.client("viewer") as client:
+def test_missing_entity_is_404(api: InProcessApp) -> None:
+    with api.http_client(api.tokens["viewer"]) as client:
         response = client.get("/api/v1/entities/service/no-such-service")
     assert response.status_code == 404
     assert response.json() == {"error": "entity not found: Service 'default/no-such-service'"}
@@ -107,25 +109,25 @@ def test_missing_entity_is_404(portal: Portal) -> None:
 @pytest.mark.parametrize("path", ["/api/v1/entities", "/api/v1/entities/service/payment-api",
                                   "/api/v1/search?q=pay", "/api/v1/graph/service/payment-api",
                                   "/api/v1/schemas", "/api/v1/schemas/service"])
-def test_reads_need_credentials(portal: Portal, path: str) -> None:
-    response = httpx.get(portal.runner.url(path), timeout=30)
+def test_reads_need_credentials(api: InProcessApp, path: str) -> None:
+    response = api.http.get(api.url(path), timeout=30)
     assert response.status_code == 401
     assert "error" in response.json()
-    bad = httpx.get(portal.runner.url(path), headers={"Authorization": "Bearer nope"},
-                    timeout=30)
+    bad = api.http.get(api.url(path), headers={"Authorization": "Bearer nope"},
+                       timeout=30)
     assert bad.status_code == 401
 
 
-def test_search_ranks_the_exact_name_first(portal: Portal) -> None:
-    with portal.client("viewer") as client:
+def test_search_ranks_the_exact_name_first(api: InProcessApp) -> None:
+    with api.http_client(api.tokens["viewer"]) as client:
         for query in ("payment-api", "pay", "payment api", "Payment"):
             results = client.get("/api/v1/search", params={"q": query}).json()
             assert results[0]["name"] == "payment-api", query
             assert {"kind", "name", "title", "description", "owner", "tags"} <= set(results[0])
 
 
-def test_search_kind_and_limit(portal: Portal) -> None:
-    with portal.client("viewer") as client:
+def test_search_kind_and_limit(api: InProcessApp) -> None:
+    with api.http_client(api.tokens["viewer"]) as client:
         apis = client.get("/api/v1/search", params={"q": "pay", "kind": "api"}).json()
         assert apis and all(r["kind"] == "API" for r in apis)
         one = client.get("/api/v1/search", params={"q": "a", "limit": 1}).json()
@@ -136,15 +138,15 @@ def test_search_kind_and_limit(portal: Portal) -> None:
                                               ({"q": "pay", "limit": "x"}, "whole number"),
                                               ({"q": "pay", "limit": "0"}, "between"),
                                               ({"q": "pay", "limit": "-1000"}, "between")])
-def test_search_bad_parameters(portal: Portal, params: dict, fragment: str) -> None:
-    with portal.client("viewer") as client:
+def test_search_bad_parameters(api: InProcessApp, params: dict, fragment: str) -> None:
+    with api.http_client(api.tokens["viewer"]) as client:
         response = client.get("/api/v1/search", params=params)
     assert response.status_code == 400
     assert fragment in response.json()["error"]
 
 
-def test_graph_depth_and_direction(portal: Portal) -> None:
-    with portal.client("viewer") as client:
+def test_graph_depth_and_direction(api: InProcessApp) -> None:
+    with api.http_client(api.tokens["viewer"]) as client:
         one = client.get("/api/v1/graph/service/payment-api").json()
         ids = {node["id"] for node in one["nodes"]}
         assert "service/payment-api" in ids
@@ -164,21 +166,21 @@ def test_graph_depth_and_direction(portal: Portal) -> None:
 @pytest.mark.parametrize("params, status", [({"depth": "0"}, 400), ({"depth": "6"}, 400),
                                             ({"depth": "two"}, 400),
                                             ({"direction": "sideways"}, 400)])
-def test_graph_bad_parameters(portal: Portal, params: dict, status: int) -> None:
-    with portal.client("viewer") as client:
+def test_graph_bad_parameters(api: InProcessApp, params: dict, status: int) -> None:
+    with api.http_client(api.tokens["viewer"]) as client:
         response = client.get("/api/v1/graph/service/payment-api", params=params)
     assert response.status_code == status
     assert "error" in response.json()
 
 
-def test_graph_of_missing_entity_is_404(portal: Portal) -> None:
-    with portal.client("viewer") as client:
+def test_graph_of_missing_entity_is_404(api: InProcessApp) -> None:
+    with api.http_client(api.tokens["viewer"]) as client:
         assert client.get("/api/v1/graph/service/ghost").status_code == 404
 
 
-def test_schemas_list_and_one(portal: Portal) -> None:
+def test_schemas_list_and_one(api: InProcessApp) -> None:
     registry = SchemaRegistry()
-    with portal.client("viewer") as client:
+    with api.http_client(api.tokens["viewer"]) as client:
         every = client.get("/api/v1/schemas").json()
         assert sorted(every) == registry.kinds()
         for spelling in ("service", "SERVICE", "Service"):
@@ -190,8 +192,8 @@ def test_schemas_list_and_one(portal: Portal) -> None:
                 expected["properties"]["spec"]["properties"])
 
 
-def test_list_paging(portal: Portal) -> None:
-    with portal.client("viewer") as client:
+def test_list_paging(api: InProcessApp) -> None:
+    with api.http_client(api.tokens["viewer"]) as client:
         every = client.get("/api/v1/entities/service").json()
         first = client.get("/api/v1/entities/service", params={"limit": 2}).json()
         rest = client.get("/api/v1/entities/service", params={"offset": 2}).json()

@@ -164,21 +164,27 @@ def test_names_escaping_the_catalog_are_400(portal: Portal, metadata: dict) -> N
     assert not (portal.repo.parent / "outside.yaml").exists()
 
 
-def test_escaping_kind_is_400(portal: Portal) -> None:
+@pytest.mark.parametrize("kind", ["../Service", "Service/..", "..", "./Service"])
+def test_escaping_kind_is_400_and_changes_nothing(portal: Portal, kind: str) -> None:
     data = new_service("x")
-    data["kind"] = "../Service"
+    data["kind"] = kind
+    state = snapshot(portal)
     with portal.client("developer") as client:
         response = client.post("/api/v1/entities", json=data)
     assert response.status_code == 400
+    assert response.json()["error"]
+    assert snapshot(portal) == state
 
 
 def test_unknown_kind_in_body_is_422(portal: Portal) -> None:
     data = new_service("x")
     data["kind"] = "Widget"
+    state = snapshot(portal)
     with portal.client("developer") as client:
         response = client.post("/api/v1/entities", json=data)
     assert response.status_code == 422
     assert "unknown kind 'Widget'" in response.json()["error"]
+    assert snapshot(portal) == state
 
 
 @pytest.mark.parametrize("content, headers, status", [
@@ -190,10 +196,12 @@ def test_unknown_kind_in_body_is_422(portal: Portal) -> None:
      400),
 ])
 def test_malformed_bodies(portal: Portal, content: bytes, headers: dict, status: int) -> None:
+    state = snapshot(portal)
     with portal.client("developer") as client:
         response = client.post("/api/v1/entities", content=content, headers=headers)
     assert response.status_code == status
     assert "error" in response.json()
+    assert snapshot(portal) == state
 
 
 @pytest.mark.parametrize("method, path", [
@@ -315,6 +323,7 @@ def test_concurrent_updates_with_the_same_etag_one_wins(portal: Portal) -> None:
 
 
 def test_put_mismatched_name_is_400_and_missing_is_404(portal: Portal) -> None:
+    state = snapshot(portal)
     with portal.client("developer") as client:
         body = client.get("/api/v1/entities/service/legacy-billing").json()
         renamed = client.put("/api/v1/entities/service/storefront-web", json=body)
@@ -325,6 +334,7 @@ def test_put_mismatched_name_is_400_and_missing_is_404(portal: Portal) -> None:
         assert missing.status_code == 404
         ghost_delete = client.delete("/api/v1/entities/service/ghost-service")
         assert ghost_delete.status_code == 404
+    assert snapshot(portal) == state
 
 
 def test_invalid_update_is_422_and_leaves_the_file(portal: Portal) -> None:

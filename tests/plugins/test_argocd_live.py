@@ -185,14 +185,40 @@ def test_argocd_sync_action_runs_through_the_runner(setup):
     assert "argo-" not in str(run)  # the ArgoCD token never shows on a run
 
 
-def test_zz_unreachable_instance_then_background_discovery(setup):
-    """Runs last in the module: it replaces the argocd configuration."""
-    runner, _production, _staging, repo = setup
+def commits_since(repo, commit: str) -> int:
+    return int(git(repo, "rev-list", "--count", f"{commit}..HEAD").strip())
+
+
+def list_requests(argo: FakeArgoCD) -> int:
+    with argo.lock:
+        return sum(1 for r in argo.requests
+                   if r["method"] == "GET" and r["path"] == "/api/v1/applications")
+
+
+def wait_for(condition, what: str, runner: RunnerProcess, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"{what}:\n{runner.log()[-2000:]}"
+        time.sleep(0.05)
+
+
+@pytest.fixture
+def own_runner(tmp_path):
+    """A runner of its own: the test replaces the whole argocd configuration."""
+    repo = make_catalog_repo(tmp_path / "repo")
+    with RunnerProcess(repo / "catalog", tmp_path / "data") as runner:
+        yield runner, repo
+
+
+def test_unreachable_instance_then_background_discovery(own_runner):
+    runner, repo = own_runner
     with FakeArgoCD() as gone:
         url = gone.url
     with runner.client() as client:
-        client.put("/api/v1/plugins/argocd/config", json={"instances": [
-            {"name": "lost", "argocdUrl": url, "token": "t-1234"}]})
+        assert client.put("/api/v1/plugins/argocd/config", json={"instances": [
+            {"name": "lost", "argocdUrl": url, "token": "t-1234"}]}).status_code == 200
+        assert client.put("/api/v1/plugins/argocd/enable",
+                          json={"enabled": True}).status_code == 200
         started = time.monotonic()
         response = client.get("/api/v1/plugins/argocd/apps/x")
         assert response.status_code == 502
@@ -213,12 +239,14 @@ def test_zz_unreachable_instance_then_background_discovery(setup):
             assert client.put("/api/v1/plugins/argocd/enable",
                               json={"enabled": True}).status_code == 200
             target = repo / "catalog/Service/default/ledger.yaml"
-            deadline = time.monotonic() + 30
-            while time.monotonic() < deadline and not target.exists():
-                time.sleep(0.2)
-            assert target.exists(), runner.log()[-2000:]
-            time.sleep(0.5)
-            assert git(repo, "rev-list", "--count", f"{before}..HEAD").strip() == "1"
+            wait_for(lambda: commits_since(repo, before) >= 1,
+                     "background discovery never committed", runner)
+            assert target.exists()
+            assert commits_since(repo, before) == 1
             assert git(repo, "log", "-1", "--format=%an").strip() == "Gantry"
-            time.sleep(2.5)  # later ticks find nothing new: still one commit
-            assert git(repo, "rev-list", "--count", f"{before}..HEAD").strip() == "1"
+            # later ticks find nothing new: once ArgoCD has been listed twice more, at
+            # least one whole tick ran after the commit, and it committed nothing
+            seen = list_requests(argo)
+            wait_for(lambda: list_requests(argo) >= seen + 2,
+                     "background discovery stopped ticking", runner)
+            assert commits_since(repo, before) == 1

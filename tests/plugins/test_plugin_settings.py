@@ -1,8 +1,9 @@
-"""Plugin settings through a real `gantry serve`: redaction, preservation, enable, roles."""
+"""Plugin settings through the API: redaction, preservation, enable, roles, restart."""
 
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -10,6 +11,7 @@ import pytest
 from runner.plugins.settings import plugin_config
 from runner.store.schema import open_store
 from runner.store.secrets import SecretBox
+from tests.runner.inprocess import InProcessApp, start_app
 from tests.support.runner_process import SECRET_KEY, RunnerProcess, make_catalog_repo
 
 pytestmark = pytest.mark.xdist_group("plugins-settings")
@@ -18,16 +20,15 @@ PAT = "ghp_plaintextTokenThatMustNeverLeak0001"
 
 
 @pytest.fixture(scope="module")
-def runner(tmp_path_factory):
-    base = tmp_path_factory.mktemp("plugin-settings")
-    repo = make_catalog_repo(base / "repo")
-    with RunnerProcess(repo / "catalog", base / "data") as process:
-        process.tokens = {role: process.create_user(f"user-{role}", role)
-                          for role in ("viewer", "developer", "platform-engineer")}
-        yield process
+def api(tmp_path_factory) -> Iterator[InProcessApp]:
+    """The app in process, with plugin settings of its own (no other test sees them)."""
+    for app in start_app(tmp_path_factory.mktemp("plugin-settings"), tiny=False):
+        app.tokens.update({role: app.create_user(f"user-{role}", role)
+                           for role in ("viewer", "developer", "platform-engineer")})
+        yield app
 
 
-def decrypted(runner: RunnerProcess, name: str) -> dict:
+def decrypted(runner: InProcessApp | RunnerProcess, name: str) -> dict:
     store = open_store(runner.data_dir / "gantry.db")
     try:
         return plugin_config(store, name, SecretBox(SECRET_KEY))
@@ -35,18 +36,18 @@ def decrypted(runner: RunnerProcess, name: str) -> dict:
         store.close()
 
 
-def test_lists_all_bundled_plugins_with_state(runner):
-    response = httpx.get(runner.url("/api/v1/plugins"),
-                         headers=runner.auth(runner.tokens["viewer"]))
+def test_lists_all_bundled_plugins_with_state(api):
+    response = api.http.get(api.url("/api/v1/plugins"),
+                            headers=api.auth(api.tokens["viewer"]))
     assert response.status_code == 200
     names = {p["name"]: p for p in response.json()}
     assert set(names) == {"github", "argocd", "gitops", "flux"}
     assert all(isinstance(p["enabled"], bool) for p in names.values())
 
 
-def test_secret_is_encrypted_redacted_and_preserved(runner):
-    token = runner.tokens["platform-engineer"]
-    with runner.client(token) as client:
+def test_secret_is_encrypted_redacted_and_preserved(api):
+    token = api.tokens["platform-engineer"]
+    with api.http_client(token) as client:
         put = client.put("/api/v1/plugins/github/config",
                          json={"authMode": "pat", "personalAccessToken": PAT})
         assert put.status_code == 200, put.text
@@ -60,28 +61,28 @@ def test_secret_is_encrypted_redacted_and_preserved(runner):
         # sending the placeholder back keeps the stored secret while other fields change
         got["appId"] = "4242"
         assert client.put("/api/v1/plugins/github/config", json=got).status_code == 200
-    stored = decrypted(runner, "github")
+    stored = decrypted(api, "github")
     assert stored["personalAccessToken"] == PAT
     assert stored["appId"] == "4242"
 
     # never in plain text in the store file, nor in the audit log
-    raw = b"".join(p.read_bytes() for p in runner.data_dir.glob("gantry.db*"))
+    raw = b"".join(p.read_bytes() for p in api.data_dir.glob("gantry.db*"))
     assert PAT.encode() not in raw
-    audit = httpx.get(runner.url("/api/v1/audit?limit=100"), headers=runner.auth())
+    audit = api.http.get(api.url("/api/v1/audit?limit=100"), headers=api.auth())
     if audit.status_code == 200:
         assert PAT not in audit.text
         assert "plugin.config.update" in audit.text
 
 
-def test_placeholder_without_stored_secret_is_refused(runner):
-    response = httpx.put(runner.url("/api/v1/plugins/flux/config"), headers=runner.auth(),
-                         json={"receiverUrl": "http://127.0.0.1:1/hook/x", "secret": REDACTED})
+def test_placeholder_without_stored_secret_is_refused(api):
+    response = api.http.put(api.url("/api/v1/plugins/flux/config"), headers=api.auth(),
+                            json={"receiverUrl": "http://127.0.0.1:1/hook/x", "secret": REDACTED})
     assert response.status_code == 400
     assert "secret" in response.json()["error"]
 
 
-def test_array_secrets_follow_instance_names(runner):
-    with runner.client() as client:
+def test_array_secrets_follow_instance_names(api):
+    with api.http_client() as client:
         config = {"instances": [
             {"name": "production", "argocdUrl": "https://argocd.example.com", "token": "tok-prod"},
             {"name": "staging", "argocdUrl": "https://argocd-stg.example.com",
@@ -93,26 +94,26 @@ def test_array_secrets_follow_instance_names(runner):
         assert shown["instances"][1]["password"] == REDACTED
         shown["instances"].reverse()  # reordered: each keeps its own secret
         assert client.put("/api/v1/plugins/argocd/config", json=shown).status_code == 200
-    stored = decrypted(runner, "argocd")
+    stored = decrypted(api, "argocd")
     by_name = {i["name"]: i for i in stored["instances"]}
     assert by_name["production"]["token"] == "tok-prod"
     assert by_name["staging"]["password"] == "pw-staging"
 
 
-def test_invalid_config_names_the_field(runner):
-    response = httpx.put(runner.url("/api/v1/plugins/argocd/config"), headers=runner.auth(),
-                         json={"instances": [{"name": "x", "argocdUrl": "not a url"}]})
+def test_invalid_config_names_the_field(api):
+    response = api.http.put(api.url("/api/v1/plugins/argocd/config"), headers=api.auth(),
+                            json={"instances": [{"name": "x", "argocdUrl": "not a url"}]})
     assert response.status_code == 400
     assert "instances[0].argocdUrl" in response.json()["error"]
-    unknown = httpx.put(runner.url("/api/v1/plugins/gitops/config"), headers=runner.auth(),
-                        json={"repoUrl": "x", "autoPsh": True})
+    unknown = api.http.put(api.url("/api/v1/plugins/gitops/config"), headers=api.auth(),
+                           json={"repoUrl": "x", "autoPsh": True})
     assert unknown.status_code == 400 and "autoPsh" in unknown.json()["error"]
-    missing = httpx.get(runner.url("/api/v1/plugins/nope/config"), headers=runner.auth())
+    missing = api.http.get(api.url("/api/v1/plugins/nope/config"), headers=api.auth())
     assert missing.status_code == 404
 
 
-def test_enable_refused_while_required_settings_missing(runner):
-    with runner.client() as client:
+def test_enable_refused_while_required_settings_missing(api):
+    with api.http_client() as client:
         client.put("/api/v1/plugins/github/config", json={"authMode": "app", "appId": "12"})
         refused = client.put("/api/v1/plugins/github/enable", json={"enabled": True})
         assert refused.status_code == 409
@@ -141,41 +142,43 @@ def test_enable_refused_while_required_settings_missing(runner):
     ("PUT", "/api/v1/plugins/flux/enable", {"enabled": False}),
     ("POST", "/api/v1/plugins/argocd/sync", None),
 ])
-def test_settings_need_platform_engineer(runner, method, path, body):
+def test_settings_need_platform_engineer(api, method, path, body):
     for role in ("viewer", "developer"):
-        response = httpx.request(method, runner.url(path), json=body,
-                                 headers=runner.auth(runner.tokens[role]))
+        response = api.http.request(method, api.url(path), json=body,
+                                    headers=api.auth(api.tokens[role]))
         assert response.status_code == 403, (role, response.text)
-    anonymous = httpx.request(method, runner.url(path), json=body)
+    anonymous = api.http.request(method, api.url(path), json=body)
     assert anonymous.status_code == 401
 
 
-def test_gitops_push_and_pull_are_admin_only(runner):
+def test_gitops_push_and_pull_are_admin_only(api):
     for path in ("/api/v1/plugins/gitops/sync", "/api/v1/plugins/gitops/pull"):
-        response = httpx.post(runner.url(path),
-                              headers=runner.auth(runner.tokens["platform-engineer"]))
+        response = api.http.post(api.url(path),
+                                 headers=api.auth(api.tokens["platform-engineer"]))
         assert response.status_code == 403, response.text
 
 
-def test_store_has_no_plaintext_column_for_secrets(runner):
-    with sqlite3.connect(runner.data_dir / "gantry.db") as db:
+def test_store_has_no_plaintext_column_for_secrets(api):
+    with sqlite3.connect(api.data_dir / "gantry.db") as db:
         rows = db.execute("SELECT config_json FROM plugin_settings").fetchall()
     assert rows and all(PAT not in r[0] for r in rows)
 
 
-def test_zz_settings_survive_a_restart(runner):
-    """Runs last in the module: it restarts the module's runner on the same data."""
-    assert httpx.put(runner.url("/api/v1/plugins/flux/config"), headers=runner.auth(),
-                     json={"receiverUrl": "http://127.0.0.1:9/hook/abc",
-                           "secret": "flux-token-1"}).status_code == 200
-    assert httpx.put(runner.url("/api/v1/plugins/flux/enable"), headers=runner.auth(),
-                     json={"enabled": True}).status_code == 200
-    runner.stop()
-    runner.start()
-    config = httpx.get(runner.url("/api/v1/plugins/flux/config"), headers=runner.auth())
-    assert config.json()["receiverUrl"] == "http://127.0.0.1:9/hook/abc"
-    assert config.json()["secret"] == REDACTED
-    listed = {p["name"]: p for p in httpx.get(runner.url("/api/v1/plugins"),
-                                              headers=runner.auth()).json()}
-    assert listed["flux"]["enabled"] is True
-    assert decrypted(runner, "flux")["secret"] == "flux-token-1"
+def test_settings_survive_a_restart(tmp_path):
+    """A `gantry serve` of its own, stopped and started again on the same data."""
+    repo = make_catalog_repo(tmp_path / "repo")
+    with RunnerProcess(repo / "catalog", tmp_path / "data") as runner:
+        assert httpx.put(runner.url("/api/v1/plugins/flux/config"), headers=runner.auth(),
+                         json={"receiverUrl": "http://127.0.0.1:9/hook/abc",
+                               "secret": "flux-token-1"}).status_code == 200
+        assert httpx.put(runner.url("/api/v1/plugins/flux/enable"), headers=runner.auth(),
+                         json={"enabled": True}).status_code == 200
+        runner.stop()
+        runner.start()
+        config = httpx.get(runner.url("/api/v1/plugins/flux/config"), headers=runner.auth())
+        assert config.json()["receiverUrl"] == "http://127.0.0.1:9/hook/abc"
+        assert config.json()["secret"] == REDACTED
+        listed = {p["name"]: p for p in httpx.get(runner.url("/api/v1/plugins"),
+                                                  headers=runner.auth()).json()}
+        assert listed["flux"]["enabled"] is True
+        assert decrypted(runner, "flux")["secret"] == "flux-token-1"

@@ -4,31 +4,31 @@ secret again, so the redacted placeholder can never re-point a stored token."""
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterator
 
-import httpx
 import pytest
 
 from runner.plugins.settings import plugin_config
 from runner.store.schema import open_store
 from runner.store.secrets import SecretBox
 from tests.plugins.fakes.argocd import FakeArgoCD
-from tests.support.runner_process import SECRET_KEY, RunnerProcess, make_catalog_repo
+from tests.runner.inprocess import InProcessApp, start_app
+from tests.support.runner_process import SECRET_KEY
 
 pytestmark = pytest.mark.xdist_group("plugins-trust-urls")
 REDACTED = "__GANTRY_SECRET_REDACTED__"
 
 
 @pytest.fixture(scope="module")
-def runner(tmp_path_factory):
-    base = tmp_path_factory.mktemp("trust-urls")
-    repo = make_catalog_repo(base / "repo")
-    with RunnerProcess(repo / "catalog", base / "data") as process:
-        process.pe_token = process.create_user("settings-keeper", "platform-engineer")
-        yield process
+def api(tmp_path_factory) -> Iterator[InProcessApp]:
+    """The app in process, with plugin settings of its own (no other test sees them)."""
+    for app in start_app(tmp_path_factory.mktemp("trust-urls"), tiny=False):
+        app.pe_token = app.create_user("settings-keeper", "platform-engineer")
+        yield app
 
 
-def stored(runner: RunnerProcess, name: str) -> dict:
-    store = open_store(runner.data_dir / "gantry.db")
+def stored(api: InProcessApp, name: str) -> dict:
+    store = open_store(api.data_dir / "gantry.db")
     try:
         return plugin_config(store, name, SecretBox(SECRET_KEY))
     finally:
@@ -88,9 +88,9 @@ CASES = {
 
 
 @pytest.fixture(params=sorted(CASES))
-def case(request, runner):
+def case(request, api):
     name, initial, url_path, secret_path, new_url = CASES[request.param]
-    with runner.client(runner.pe_token) as client:
+    with api.http_client(api.pe_token) as client:
         client.put(f"/api/v1/plugins/{name}/enable", json={"enabled": False})
         response = client.put(f"/api/v1/plugins/{name}/config", json=initial)
         assert response.status_code == 200, response.text
@@ -99,34 +99,34 @@ def case(request, runner):
     return name, initial, url_path, secret_path, new_url, shown
 
 
-def test_url_change_with_placeholder_is_refused(runner, case):
+def test_url_change_with_placeholder_is_refused(api, case):
     name, initial, url_path, secret_path, new_url, shown = case
-    before = stored(runner, name)
+    before = stored(api, name)
     changed = copy.deepcopy(shown)
     put_at(changed, url_path, new_url)
-    response = httpx.put(runner.url(f"/api/v1/plugins/{name}/config"), json=changed,
-                         headers=runner.auth(runner.pe_token))
+    response = api.http.put(api.url(f"/api/v1/plugins/{name}/config"), json=changed,
+                            headers=api.auth(api.pe_token))
     assert response.status_code == 400, response.text
     error = response.json()["error"]
     assert error.startswith(field_name(secret_path)), error
     assert str(url_path[-1]) in error
-    assert stored(runner, name) == before
+    assert stored(api, name) == before
 
 
-def test_url_change_with_the_secret_sent_again_is_accepted(runner, case):
+def test_url_change_with_the_secret_sent_again_is_accepted(api, case):
     name, _initial, url_path, secret_path, new_url, shown = case
     changed = copy.deepcopy(shown)
     put_at(changed, url_path, new_url)
     put_at(changed, secret_path, "a-new-secret-for-the-new-url")
-    response = httpx.put(runner.url(f"/api/v1/plugins/{name}/config"), json=changed,
-                         headers=runner.auth(runner.pe_token))
+    response = api.http.put(api.url(f"/api/v1/plugins/{name}/config"), json=changed,
+                            headers=api.auth(api.pe_token))
     assert response.status_code == 200, response.text
-    after = stored(runner, name)
+    after = stored(api, name)
     assert at(after, url_path) == new_url
     assert at(after, secret_path) == "a-new-secret-for-the-new-url"
 
 
-def test_same_url_with_placeholder_keeps_the_secret(runner, case):
+def test_same_url_with_placeholder_keeps_the_secret(api, case):
     name, initial, url_path, secret_path, _new_url, shown = case
     changed = copy.deepcopy(shown)
     if name == "argocd":
@@ -138,10 +138,10 @@ def test_same_url_with_placeholder_keeps_the_secret(runner, case):
         changed["autoPush"] = True
     else:
         changed["timeout"] = 20
-    response = httpx.put(runner.url(f"/api/v1/plugins/{name}/config"), json=changed,
-                         headers=runner.auth(runner.pe_token))
+    response = api.http.put(api.url(f"/api/v1/plugins/{name}/config"), json=changed,
+                            headers=api.auth(api.pe_token))
     assert response.status_code == 200, response.text
-    after = stored(runner, name)
+    after = stored(api, name)
     if name == "argocd":  # reordered: follow the instance by its name
         wanted = initial["instances"][secret_path[1]]
         after = {"instances": {secret_path[1]: next(
@@ -149,14 +149,14 @@ def test_same_url_with_placeholder_keeps_the_secret(runner, case):
     assert at(after, secret_path) == at(initial, secret_path)
 
 
-def test_a_stored_argocd_token_never_reaches_a_new_url(runner):
+def test_a_stored_argocd_token_never_reaches_a_new_url(api):
     """End to end: the refused change leaves every call on the old server; the new server
     sees only the token sent for it."""
     with FakeArgoCD() as old, FakeArgoCD() as new:
         old.add_app("payment-api")
         new.add_app("payment-api")
         old_token, new_token = old.issue_token(), new.issue_token()
-        with runner.client(runner.pe_token) as client:
+        with api.http_client(api.pe_token) as client:
             config = {"instances": [{"name": "production", "argocdUrl": old.url,
                                      "token": old_token}]}
             assert client.put("/api/v1/plugins/argocd/config", json=config).status_code == 200

@@ -1,8 +1,11 @@
 """Fixtures of the runner tests: a temporary catalog repository and a real `gantry serve`.
 
-One runner process per test worker serves most tests (starting one builds the index and
-the site, which takes seconds); tests that need other settings or break the runner on
-purpose start their own. Users are created with unique names, so tests never collide.
+API contract checks use the in-process app (`api` in tests/conftest.py). The process is
+for what only a process shows: serving over HTTP, WebSockets, CLI commands next to a
+running server. One runner process per test worker serves those tests (starting one
+builds the index and the site, which takes seconds); tests that need other settings or
+break the runner on purpose start their own. Users are created with unique names, so
+tests never collide.
 """
 
 from __future__ import annotations

@@ -1,12 +1,14 @@
-"""Dashboard settings: read by anyone, changed by admins as one commit to gantry.yaml."""
+"""Dashboard settings: read by anyone, changed by admins as one commit to gantry.yaml.
+
+Contract checks, in process (the `api` app of tests/conftest.py).
+"""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from tests.support.runner_process import RunnerProcess, git, http
+from tests.runner.inprocess import InProcessApp
+from tests.support.runner_process import git
 
 NEW = {
     "widgets": [{"id": "announcements", "enabled": True},
@@ -17,33 +19,25 @@ NEW = {
 }
 
 
-@pytest.fixture
-def dashboard_runner(runner: RunnerProcess) -> RunnerProcess:
-    return runner
-
-
-def test_any_user_reads_the_settings_of_gantry_yaml(runner: RunnerProcess, make_user,
-                                                    runner_repo: Path) -> None:
+def test_any_user_reads_the_settings_of_gantry_yaml(api: InProcessApp, api_user) -> None:
     import yaml
 
-    _, token = make_user("viewer")
-    response = http.get(runner.url("/api/v1/dashboard/config"), headers=runner.auth(token))
+    _, token = api_user("viewer")
+    response = api.http.get(api.url("/api/v1/dashboard/config"), headers=api.auth(token))
     assert response.status_code == 200
-    on_disk = yaml.safe_load((runner_repo / "gantry.yaml").read_text()) or {}
+    on_disk = yaml.safe_load((api.repo / "gantry.yaml").read_text()) or {}
     body = response.json()
     assert body["widgets"] == on_disk.get("widgets", [])
     assert body["announcements"] == on_disk.get("announcements", [])
 
 
-def test_admin_update_is_one_commit_that_keeps_comments(dashboard_runner: RunnerProcess
-                                                        ) -> None:
-    runner = dashboard_runner
-    repo = runner.catalog.parent
+def test_admin_update_is_one_commit_that_keeps_comments(api: InProcessApp) -> None:
+    repo = api.repo
     before_text = (repo / "gantry.yaml").read_text()
     comments = [line for line in before_text.splitlines() if line.lstrip().startswith("#")]
     head_before = git(repo, "rev-parse", "HEAD").strip()
 
-    response = http.put(runner.url("/api/v1/dashboard/config"), headers=runner.auth(), json=NEW)
+    response = api.http.put(api.url("/api/v1/dashboard/config"), headers=api.auth(), json=NEW)
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["announcements"] == NEW["announcements"]
@@ -62,16 +56,16 @@ def test_admin_update_is_one_commit_that_keeps_comments(dashboard_runner: Runner
         assert before_text.split("widgets:")[0] == after_text.split("widgets:")[0]
     assert git(repo, "status", "--porcelain").strip() == ""
 
-    read = http.get(runner.url("/api/v1/dashboard/config"), headers=runner.auth()).json()
+    read = api.http.get(api.url("/api/v1/dashboard/config"), headers=api.auth()).json()
     assert read["widgets"] == NEW["widgets"]
-    home = http.get(runner.url("/")).text
+    home = api.http.get(api.url("/")).text
     assert "Freeze week" in home
 
-    audit = http.get(runner.url("/api/v1/audit"), headers=runner.auth()).json()
+    audit = api.http.get(api.url("/api/v1/audit"), headers=api.auth()).json()
     entry = next(e for e in audit if e["resourceType"] == "DashboardConfig")
     assert entry["commit"] == commit and entry["after"]["announcements"] == NEW["announcements"]
 
-    again = http.put(runner.url("/api/v1/dashboard/config"), headers=runner.auth(), json=NEW)
+    again = api.http.put(api.url("/api/v1/dashboard/config"), headers=api.auth(), json=NEW)
     assert again.status_code == 200 and again.json()["commit"] is None
     assert git(repo, "rev-parse", "HEAD").strip() == commit
 
@@ -87,22 +81,22 @@ def test_admin_update_is_one_commit_that_keeps_comments(dashboard_runner: Runner
     ({"quickLinks": [{"title": "t", "url": "javascript:alert(1)"}]}, "http"),
     ({"announcements": [{"title": "t", "message": "m", "extra": 1}]}, "unknown field"),
 ])
-def test_invalid_settings_are_400_and_commit_nothing(dashboard_runner: RunnerProcess,
-                                                     body: dict, needle: str) -> None:
-    repo = dashboard_runner.catalog.parent
+def test_invalid_settings_are_400_and_commit_nothing(api: InProcessApp, body: dict,
+                                                     needle: str) -> None:
+    repo = api.repo
     head = git(repo, "rev-parse", "HEAD")
     text = (repo / "gantry.yaml").read_text()
-    response = http.put(dashboard_runner.url("/api/v1/dashboard/config"),
-                        headers=dashboard_runner.auth(), json=body)
+    response = api.http.put(api.url("/api/v1/dashboard/config"),
+                            headers=api.auth(), json=body)
     assert response.status_code == 400 and needle in response.json()["error"]
     assert git(repo, "rev-parse", "HEAD") == head
     assert (repo / "gantry.yaml").read_text() == text
 
 
-def test_only_admins_change_the_dashboard(runner: RunnerProcess, make_user) -> None:
-    _, token = make_user("platform-engineer")
-    response = http.put(runner.url("/api/v1/dashboard/config"), headers=runner.auth(token),
-                        json=NEW)
+def test_only_admins_change_the_dashboard(api: InProcessApp, api_user) -> None:
+    _, token = api_user("platform-engineer")
+    response = api.http.put(api.url("/api/v1/dashboard/config"), headers=api.auth(token),
+                            json=NEW)
     assert response.status_code == 403
-    assert http.put(runner.url("/api/v1/dashboard/config"), json=NEW).status_code == 401
-    assert http.get(runner.url("/api/v1/dashboard/config")).status_code == 401
+    assert api.http.put(api.url("/api/v1/dashboard/config"), json=NEW).status_code == 401
+    assert api.http.get(api.url("/api/v1/dashboard/config")).status_code == 401

@@ -1,4 +1,8 @@
-"""/healthz, /readyz (503 when store or index is unreadable) and /metrics."""
+"""/healthz, /readyz (503 when store or index is unreadable) and /metrics.
+
+Contract checks run in process; breaking the index and the store on disk is done to a
+`gantry serve` of its own.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from generator.load import load_catalog
+from tests.runner.inprocess import InProcessApp
 from tests.support.runner_process import (
     RunnerProcess,
     http,
@@ -31,18 +36,17 @@ def metric_value(text: str, name: str, **labels: str) -> float | None:
     return None
 
 
-def test_healthz_and_readyz_are_public_and_ok(runner: RunnerProcess) -> None:
-    assert http.get(runner.url("/healthz")).json() == {"status": "ok"}
-    ready = http.get(runner.url("/readyz"))
+def test_healthz_and_readyz_are_public_and_ok(api: InProcessApp) -> None:
+    assert api.http.get(api.url("/healthz")).json() == {"status": "ok"}
+    ready = api.http.get(api.url("/readyz"))
     assert ready.status_code == 200 and ready.json()["status"] == "ok"
 
 
-def test_metrics_count_requests_by_route_and_entities_by_kind(runner: RunnerProcess,
-                                                              runner_repo: Path) -> None:
+def test_metrics_count_requests_by_route_and_entities_by_kind(api: InProcessApp) -> None:
     for _ in range(3):
-        http.get(runner.url("/api/v1/auth/me"), headers=runner.auth())
-    http.get(runner.url("/api/v1/auth/me"))
-    response = http.get(runner.url("/metrics"))
+        api.http.get(api.url("/api/v1/auth/me"), headers=api.auth())
+    api.http.get(api.url("/api/v1/auth/me"))
+    response = api.http.get(api.url("/metrics"))
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/plain")
     text = response.text
@@ -53,7 +57,7 @@ def test_metrics_count_requests_by_route_and_entities_by_kind(runner: RunnerProc
     assert ok is not None and ok >= 3 and denied is not None and denied >= 1
     assert metric_value(text, "gantry_http_request_duration_seconds_count", method="GET",
                         route="/api/v1/auth/me") >= 4
-    loaded = load_catalog(runner_repo / "catalog")
+    loaded = load_catalog(api.catalog)
     counts = Counter(entity.kind for entity in loaded.entities)
     assert counts, "the example catalog is empty"
     for kind, count in counts.items():
@@ -62,10 +66,10 @@ def test_metrics_count_requests_by_route_and_entities_by_kind(runner: RunnerProc
     assert metric_value(text, "gantry_websocket_connections") is not None
 
 
-def test_unmatched_routes_do_not_explode_the_label_space(runner: RunnerProcess) -> None:
+def test_unmatched_routes_do_not_explode_the_label_space(api: InProcessApp) -> None:
     for i in range(5):
-        http.get(runner.url(f"/api/v1/random-{i}"))
-    text = http.get(runner.url("/metrics")).text
+        api.http.get(api.url(f"/api/v1/random-{i}"))
+    text = api.http.get(api.url("/metrics")).text
     assert "random-3" not in text
     assert metric_value(text, "gantry_http_requests_total", route="unmatched",
                         status="404") >= 5

@@ -1,7 +1,12 @@
-"""The health-check proxy: public http(s) targets only, pinned address, no redirects."""
+"""The health-check proxy: public http(s) targets only, pinned address, no redirects.
+
+Contract checks of the API: the app runs in process (tests/runner/inprocess.py), probing
+real local HTTP(S) servers.
+"""
 
 from __future__ import annotations
 
+import socket
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -9,7 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.runner_process import RunnerProcess, http
+from runner.config import parse_networks
+from runner.healthcheck import BODY_CAP_BYTES
+from tests.runner.inprocess import InProcessApp, start_app
+
+HUGE_BODY = 200 * 1024 * 1024
 
 REFUSED = [
     "http://127.0.0.1/health", "http://127.1.2.3:8080/", "http://localhost/healthz",
@@ -27,20 +36,21 @@ REFUSED = [
 
 
 @pytest.mark.parametrize("url", REFUSED)
-def test_unsafe_urls_are_refused_with_400(runner: RunnerProcess, url: str) -> None:
-    response = http.get(runner.url("/api/v1/health-check"), params={"url": url},
-                        headers=runner.auth())
+def test_unsafe_urls_are_refused_with_400(api: InProcessApp, url: str) -> None:
+    response = api.http.get(api.url("/api/v1/health-check"), params={"url": url},
+                            headers=api.auth())
     assert response.status_code == 400, response.text
     assert response.json()["error"].startswith("unsafe health-check URL")
 
 
-def test_missing_url_is_400(runner: RunnerProcess) -> None:
-    response = http.get(runner.url("/api/v1/health-check"), headers=runner.auth())
+def test_missing_url_is_400(api: InProcessApp) -> None:
+    response = api.http.get(api.url("/api/v1/health-check"), headers=api.auth())
     assert response.status_code == 400 and "required" in response.json()["error"]
 
 
-def test_health_check_needs_credentials(runner: RunnerProcess) -> None:
-    response = http.get(runner.url("/api/v1/health-check"), params={"url": "http://x.example/"})
+def test_health_check_needs_credentials(api: InProcessApp) -> None:
+    response = api.http.get(api.url("/api/v1/health-check"),
+                            params={"url": "http://x.example/"})
     assert response.status_code == 401
 
 
@@ -55,19 +65,34 @@ class _Target(BaseHTTPRequestHandler):
             self.end_headers()
             return
         if self.path == "/big":
-            self.send_response(200)
-            self.send_header("Content-Length", str(50 * 1024 * 1024))
-            self.end_headers()
-            try:
-                self.wfile.write(b"x" * (1024 * 1024))
-            except OSError:
-                pass
+            self._send_huge_body()
             return
         code = 503 if self.path == "/down" else 200
         self.send_response(code)
         self.send_header("Content-Type", "application/json")
         self.end_headers()
         self.wfile.write(b'{"status": "UP"}')
+
+    def _send_huge_body(self) -> None:
+        """Announce and send HUGE_BODY bytes until the reader hangs up; record how many
+        bytes the reader let through and whether it read the body to the end."""
+        # a small send buffer: what the reader did not take stays small and measurable
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 16 * 1024)
+        self.send_response(200)
+        self.send_header("Content-Length", str(HUGE_BODY))
+        self.end_headers()
+        chunk, sent = b"x" * (64 * 1024), 0
+        try:
+            while sent < HUGE_BODY:
+                self.wfile.write(chunk)
+                sent += len(chunk)
+        except OSError:
+            pass
+        type(self).big_body.update(sent=sent, complete=sent >= HUGE_BODY)
+        type(self).big_done.set()
+
+    big_body: dict[str, object] = {}
+    big_done = threading.Event()
 
     def log_message(self, *args: object) -> None:
         pass
@@ -82,21 +107,23 @@ def target() -> Iterator[int]:
     server.shutdown()
 
 
-@pytest.fixture
-def allowing_runner(configured_runner: RunnerProcess) -> RunnerProcess:
-    """The runner whose operators allowed 127.0.0.0/8, so local targets can be probed."""
-    return configured_runner
+@pytest.fixture(scope="module")
+def allowing_runner(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InProcessApp]:
+    """The app whose operators allowed 127.0.0.0/8, so local targets can be probed."""
+    yield from start_app(tmp_path_factory.mktemp("healthcheck"),
+                         healthcheck_allowed_networks=parse_networks(
+                             "127.0.0.0/8", "GANTRY_HEALTHCHECK_ALLOWED_NETWORKS"))
 
 
-def probe(runner: RunnerProcess, url: str) -> dict:
-    response = http.get(runner.url("/api/v1/health-check"), params={"url": url},
-                        headers=runner.auth())
+def probe(runner: InProcessApp, url: str) -> dict:
+    response = runner.http.get(runner.url("/api/v1/health-check"), params={"url": url},
+                               headers=runner.auth())
     assert response.status_code == 200, response.text
     return response.json()
 
 
 def test_probe_connects_to_the_pinned_address_with_the_original_host(
-        allowing_runner: RunnerProcess, target: int) -> None:
+        allowing_runner: InProcessApp, target: int) -> None:
     _Target.seen.clear()
     result = probe(allowing_runner, f"http://localhost:{target}/healthz?deep=1")
     assert result["status"] == "up" and result["statusCode"] == 200
@@ -104,12 +131,12 @@ def test_probe_connects_to_the_pinned_address_with_the_original_host(
     assert _Target.seen == [("/healthz?deep=1", f"localhost:{target}")]
 
 
-def test_unhealthy_target_is_reported_down(allowing_runner: RunnerProcess, target: int) -> None:
+def test_unhealthy_target_is_reported_down(allowing_runner: InProcessApp, target: int) -> None:
     result = probe(allowing_runner, f"http://127.0.0.1:{target}/down")
     assert (result["status"], result["statusCode"]) == ("down", 503)
 
 
-def test_redirects_are_reported_not_followed(allowing_runner: RunnerProcess,
+def test_redirects_are_reported_not_followed(allowing_runner: InProcessApp,
                                              target: int) -> None:
     _Target.seen.clear()
     result = probe(allowing_runner, f"http://127.0.0.1:{target}/redirect")
@@ -117,14 +144,18 @@ def test_redirects_are_reported_not_followed(allowing_runner: RunnerProcess,
     assert [path for path, _ in _Target.seen] == ["/redirect"]
 
 
-def test_huge_bodies_are_capped(allowing_runner: RunnerProcess, target: int) -> None:
+def test_huge_bodies_are_capped(allowing_runner: InProcessApp, target: int) -> None:
+    _Target.big_done.clear()
     result = probe(allowing_runner, f"http://127.0.0.1:{target}/big")
     assert result["statusCode"] == 200 and result["latencyMs"] < 5000
+    # the probe hung up after the cap: the target saw the connection end long before the
+    # announced body was through (what it wrote is the cap plus the sockets' buffers)
+    assert _Target.big_done.wait(30), "the target never saw the probe hang up"
+    assert _Target.big_body["complete"] is False
+    assert BODY_CAP_BYTES <= _Target.big_body["sent"] < 16 * 1024 * 1024, _Target.big_body
 
 
-def test_unreachable_target_is_down_not_an_error(allowing_runner: RunnerProcess) -> None:
-    import socket
-
+def test_unreachable_target_is_down_not_an_error(allowing_runner: InProcessApp) -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         closed_port = sock.getsockname()[1]
@@ -133,9 +164,10 @@ def test_unreachable_target_is_down_not_an_error(allowing_runner: RunnerProcess)
 
 
 def test_the_allow_list_does_not_open_other_private_ranges(
-        allowing_runner: RunnerProcess) -> None:
-    response = http.get(allowing_runner.url("/api/v1/health-check"),
-                        params={"url": "http://10.0.0.1/"}, headers=allowing_runner.auth())
+        allowing_runner: InProcessApp) -> None:
+    response = allowing_runner.http.get(allowing_runner.url("/api/v1/health-check"),
+                                        params={"url": "http://10.0.0.1/"},
+                                        headers=allowing_runner.auth())
     assert response.status_code == 400
 
 
@@ -170,7 +202,7 @@ class _QuietServer(ThreadingHTTPServer):
 
 
 def test_https_probe_sends_the_name_as_sni_and_verifies_the_certificate(
-        allowing_runner: RunnerProcess, tmp_path: Path) -> None:
+        allowing_runner: InProcessApp, tmp_path: Path) -> None:
     import ssl
 
     cert, key = _self_signed(tmp_path)

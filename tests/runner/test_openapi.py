@@ -10,10 +10,8 @@ from pathlib import Path
 import pytest
 
 from runner import openapi
-from runner.app import create_app
-from runner.config import Settings
+from tests.runner.inprocess import InProcessApp
 from tests.support.runner_process import (
-    SECRET_KEY,
     RunnerProcess,
     http,
     make_catalog_repo,
@@ -22,12 +20,8 @@ from tests.support.runner_process import (
 
 
 @pytest.fixture(scope="module")
-def app_routes(tmp_path_factory: pytest.TempPathFactory) -> set[tuple[str, str]]:
-    base = tmp_path_factory.mktemp("openapi")
-    repo = make_catalog_repo(base / "repo", catalog=make_tiny_catalog(base / "tiny"))
-    app = create_app(Settings(catalog=repo / "catalog", data_dir=base / "data",
-                              secret_key=SECRET_KEY, admin_password="password-123"))
-    return openapi.routes(app)
+def app_routes(api: InProcessApp) -> set[tuple[str, str]]:
+    return openapi.routes(api.app)
 
 
 def test_every_route_is_described_and_every_description_is_a_route(app_routes) -> None:
@@ -36,8 +30,8 @@ def test_every_route_is_described_and_every_description_is_a_route(app_routes) -
     assert documented - app_routes == set(), "described operations that no route serves"
 
 
-def test_served_document_lists_exactly_the_routes(runner: RunnerProcess, app_routes) -> None:
-    response = http.get(runner.url("/api/v1/openapi.json"))
+def test_served_document_lists_exactly_the_routes(api: InProcessApp, app_routes) -> None:
+    response = api.http.get(api.url("/api/v1/openapi.json"))
     assert response.status_code == 200
     document = response.json()
     assert document["openapi"].startswith("3.1")
@@ -52,8 +46,8 @@ def test_served_document_lists_exactly_the_routes(runner: RunnerProcess, app_rou
                 assert f"{{{name}}}" in path
 
 
-def test_document_roles_are_those_the_code_enforces(runner: RunnerProcess) -> None:
-    document = http.get(runner.url("/api/v1/openapi.json")).json()
+def test_document_roles_are_those_the_code_enforces(api: InProcessApp) -> None:
+    document = api.http.get(api.url("/api/v1/openapi.json")).json()
     paths = document["paths"]
     assert paths["/api/v1/audit"]["get"]["x-gantry-role"] == "admin"
     assert paths["/api/v1/entities"]["post"]["x-gantry-role"] == "developer"

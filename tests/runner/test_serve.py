@@ -19,7 +19,6 @@ from tests.support.runner_process import (
     PROJECT_ROOT,
     SECRET_KEY,
     RunnerProcess,
-    free_port,
     http,
     make_catalog_repo,
     make_tiny_catalog,
@@ -27,7 +26,7 @@ from tests.support.runner_process import (
 
 
 def serve(env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess:
-    return subprocess.run([str(GANTRY), "serve", "--port", str(free_port())],
+    return subprocess.run([str(GANTRY), "serve", "--port", "0"],
                           env={**os.environ, **env}, capture_output=True, text=True,
                           timeout=timeout)
 

@@ -10,12 +10,14 @@ Used by every test directory that talks to the runner over HTTP:
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import socket
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -66,10 +68,17 @@ http = _Http()
 
 
 def free_port() -> int:
-    """A TCP port free on 127.0.0.1 right now."""
+    """A TCP port free on 127.0.0.1 right now, for programs that cannot bind port 0.
+
+    The port is released before the program binds it, so another process may take it in
+    between: `RunnerProcess` does not use it (the runner binds port 0 and logs its port).
+    """
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+LISTENING = re.compile(rb"Listening at: http://127\.0\.0\.1:(\d+) ")
 
 
 def git(repo: Path, *args: str) -> str:
@@ -142,18 +151,23 @@ def login(base_url: str, username: str, password: str) -> str:
 
 
 class RunnerProcess:
-    """A `gantry serve` child process on a free loopback port; a context manager."""
+    """A `gantry serve` child process on a loopback port; a context manager.
+
+    The runner binds port 0, so the kernel picks a free port with no window in which
+    another process could take it; the port is read from the server's "Listening at" log
+    line. Each start (a restart included) binds a new port: use `url()` after `start()`.
+    """
 
     def __init__(self, catalog: Path, data_dir: Path, *, env: dict[str, str] | None = None,
                  admin_password: str = ADMIN_PASSWORD, secret_key: str = SECRET_KEY,
                  startup_timeout: float = 90.0, threads: int | None = None) -> None:
         self.catalog = Path(catalog)
         self.data_dir = Path(data_dir)
-        self.port = free_port()
-        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.port = 0
+        self.base_url = ""
         self.admin_password = admin_password
         self.startup_timeout = startup_timeout
-        self.log_path = self.data_dir.parent / f"runner-{self.port}.log"
+        self.log_path = self.data_dir.parent / f"runner-{uuid.uuid4().hex[:12]}.log"
         self.env = {
             **os.environ,
             **GIT_IDENTITY,
@@ -164,7 +178,7 @@ class RunnerProcess:
             "PYTHONUNBUFFERED": "1",
             **(env or {}),
         }
-        self.args = [str(GANTRY), "serve", "--host", "127.0.0.1", "--port", str(self.port)]
+        self.args = [str(GANTRY), "serve", "--host", "127.0.0.1", "--port", "0"]
         if threads:
             self.args += ["--threads", str(threads)]
         self.process: subprocess.Popen[bytes] | None = None
@@ -181,17 +195,30 @@ class RunnerProcess:
             if self.process.poll() is not None:
                 raise RuntimeError(f"gantry serve exited with {self.process.returncode}:\n"
                                    f"{self.log()}")
-            try:
-                if http.get(self.url("/healthz"), timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
+            if self._read_port():
+                try:
+                    if http.get(self.url("/healthz"), timeout=2).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
             time.sleep(0.1)
         else:
             self.stop()
             raise RuntimeError(f"gantry serve did not answer /healthz in time:\n{self.log()}")
         self.admin_token = login(self.base_url, "admin", self.admin_password)
         return self
+
+    def _read_port(self) -> bool:
+        """Take the port this start bound from the log; False until it is logged."""
+        try:
+            found = LISTENING.search(self.log_path.read_bytes())
+        except OSError:
+            return False
+        if found is None:
+            return False
+        self.port = int(found.group(1))
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        return True
 
     def url(self, path: str) -> str:
         return f"{self.base_url}{path}"
