@@ -88,8 +88,8 @@ def create_app(settings: Settings | None = None, *, start_workspace: bool = True
     store = open_store(settings.db_path)
     accounts.ensure_admin(store, settings.admin_password)
     secrets = SecretBox(settings.secret_key)
-    bus = bus or events.bus
-    workspace = Workspace(settings)
+    bus = bus or events.EventBus()
+    workspace = Workspace(settings, bus)
     host = PluginHost(store, secrets, workspace)
     engine = Engine(
         store,

@@ -65,7 +65,8 @@ def _secret_key(state_dir: Path) -> str:
 
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", type=click.IntRange(1, 65535), default=8080, show_default=True)
+@click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True,
+              help="0 picks a free port (the server logs it).")
 @click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
               help="The project checkout holding catalog/ and gantry.yaml.")
 def main(host: str, port: int, root: Path) -> None:

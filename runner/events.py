@@ -8,11 +8,10 @@ Each subscription remembers the credential it was opened with (an opaque key suc
 with it: nothing more is delivered or sent to them, and their connection is woken to
 close. The auth layer calls it on logout and key revocation.
 
-`runner.app.create_app` hands its bus (`GantryState.bus`) to whoever publishes or subscribes
-in the app: the actions engine, the WebSocket endpoint, the shutdown hook of `gantry serve`.
-The module-level `bus`, `publish` and `revoke` are the process's default bus, which
-`create_app` uses unless given another: the catalog workspace (entity changes) and the
-accounts module (logout, key revocation) still publish through them.
+`runner.app.create_app` makes the app's bus (`GantryState.bus`) and hands it to whoever
+publishes or subscribes: the catalog workspace (entity changes), the actions engine (runs),
+the auth API (logout and key revocation), the WebSocket endpoint and the shutdown hook of
+`gantry serve`. There is no module-level bus: a publisher without one is a wiring mistake.
 """
 
 from __future__ import annotations
@@ -151,17 +150,3 @@ class EventBus:
         for subscription in subscribers:
             subscription.closed = True
             subscription.deliver({"type": "runner.shutdown", "payload": {}})
-
-
-bus = EventBus()
-"""The process's default bus (see the module's docstring)."""
-
-
-def publish(type: str, payload: dict[str, Any]) -> None:
-    """Publish on the process-wide bus."""
-    bus.publish(type, payload)
-
-
-def revoke(credential: str, reason: str) -> int:
-    """End the process-wide bus's subscriptions opened with `credential`."""
-    return bus.revoke(credential, reason)

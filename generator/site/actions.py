@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 INPUT_TYPES = ("string", "textarea", "number", "boolean", "select")
+"""The controls the form template draws; schemas/action.json `$defs/input` lists the same."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +26,7 @@ class FormField:
     required: bool = False
     default: Any = None
     options: tuple[str, ...] = field(default_factory=tuple)
+    secret: bool = False
 
 
 def form_fields(spec: dict[str, Any]) -> list[FormField]:
@@ -47,6 +49,7 @@ def form_fields(spec: dict[str, Any]) -> list[FormField]:
                 required=item.get("required") is True,
                 default=item.get("default"),
                 options=tuple(str(option) for option in options),
+                secret=item.get("secret") is True,
             )
         )
     return fields

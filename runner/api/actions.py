@@ -64,8 +64,9 @@ def _shown(state: GantryState, found: list[dict[str, Any]]) -> list[dict[str, An
 def list_actions() -> Response:
     """Every Action entity, each with `problems` (empty when it can run)."""
     shown = []
-    for action in _all_actions(current_state().workspace):
-        shown.append({**action, "problems": action_problems(action)})
+    workspace = current_state().workspace
+    for action in _all_actions(workspace):
+        shown.append({**action, "problems": action_problems(action, workspace.registry)})
     return jsonify(shown)
 
 
@@ -84,7 +85,8 @@ def all_runs() -> Response:
 @require_role("viewer")
 def get_action(name: str) -> Response:
     action = _find_action(current_state(), name)
-    return jsonify({**action, "problems": action_problems(action)})
+    registry = current_state().workspace.registry
+    return jsonify({**action, "problems": action_problems(action, registry)})
 
 
 @bp.post("/<name>/execute")
@@ -95,7 +97,7 @@ def execute(name: str) -> tuple[Response, int]:
     user = current_user()
     body = json_body(required=False)
     action = _find_action(state, name)
-    problems = action_problems(action)
+    problems = action_problems(action, state.workspace.registry)
     if problems:
         raise ApiError(422, f"action {name!r} is misconfigured", problems=problems)
     teams = teams_for(user, state.workspace.teams_of)
@@ -184,7 +186,7 @@ def report_misconfigured(workspace: Workspace) -> None:
         log.warning("actions could not be checked at start", exc_info=True)
         return
     for action in actions:
-        problems = action_problems(action)
+        problems = action_problems(action, workspace.registry)
         if problems:
             name = (action.get("metadata") or {}).get("name")
             log.warning("action %s cannot run: %s", name, "; ".join(problems))

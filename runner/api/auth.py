@@ -64,7 +64,7 @@ def logout() -> Response:
         raise ApiError(400, "API keys are not sessions: revoke a key with "
                             "DELETE /api/v1/auth/apikeys/{id}")
     if token:
-        accounts.end_session(state.store, token)
+        accounts.end_session(state.store, token, state.bus)
     audit.record(state.store, user=user, action="logout", resource_type="User",
                  resource_name=user.username, ip=client_ip())
     resp = jsonify({"status": "logged out"})
@@ -150,7 +150,7 @@ def delete_apikey(key_id: str) -> Response:
     record = apikey_store.by_id(state.store, key_id)
     if record is None or (record.user_id != user.id and user.role != "admin"):
         raise ApiError(404, f"API key {key_id} not found")
-    accounts.revoke_api_key(state.store, key_id)
+    accounts.revoke_api_key(state.store, key_id, state.bus)
     audit.record(state.store, user=user, action="delete", resource_type="ApiKey",
                  resource_name=record.name, ip=client_ip(),
                  before={"id": record.id, "name": record.name, "role": record.role})

@@ -175,12 +175,17 @@ def start_session(store: Store, user: user_store.UserRecord) -> Login:
     return Login(token, user, expires)
 
 
-def end_session(store: Store, token: str) -> bool:
-    """Revoke a session; requests and open WebSockets using it stop at once."""
+def end_session(store: Store, token: str, bus: events.EventBus | None = None) -> bool:
+    """Revoke a session; requests stop at once, and so do open WebSockets on `bus`.
+
+    Sockets of another process (or when no bus is given) end at their next credential
+    check, within seconds.
+    """
     digest = tokens.token_hash(token)
     _cache.evict(store, digest)
     ended = session_store.revoke(store, digest)
-    events.revoke(f"session:{digest}", "the session ended: log in again")
+    if bus is not None:
+        bus.revoke(f"session:{digest}", "the session ended: log in again")
     return ended
 
 
@@ -214,11 +219,13 @@ def user_for_api_key(store: Store, key: str) -> tuple[user_store.UserRecord, str
     return found
 
 
-def revoke_api_key(store: Store, key_id: str) -> bool:
-    """Delete a key; requests and open WebSockets using it stop at once."""
+def revoke_api_key(store: Store, key_id: str, bus: events.EventBus | None = None) -> bool:
+    """Delete a key; requests stop at once, and so do open WebSockets on `bus` (elsewhere:
+    at their next credential check)."""
     _cache.evict_where(store, lambda value: isinstance(value, tuple) and value[2] == key_id)
     deleted = apikey_store.delete(store, key_id)
-    events.revoke(f"apikey:{key_id}", "the API key was revoked")
+    if bus is not None:
+        bus.revoke(f"apikey:{key_id}", "the API key was revoked")
     return deleted
 
 

@@ -13,13 +13,16 @@ import ipaddress
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
 from flask import current_app, g, request
 
 from ..api.errors import ApiError
 from . import accounts, roles, tokens
+
+if TYPE_CHECKING:
+    from ..api.common import GantryState
 
 SESSION_COOKIE = "gantry_session"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -56,16 +59,13 @@ class User:
                 "email": self.email, "teams": list(self.teams)}
 
 
-def _state() -> Any:
+def _state() -> GantryState:
     return current_app.extensions["gantry"]
 
 
 def _teams_of(username: str) -> tuple[str, ...]:
-    workspace = getattr(_state(), "workspace", None)
-    if workspace is None or not hasattr(workspace, "teams_of"):
-        return ()
     try:
-        return tuple(sorted(workspace.teams_of(username)))
+        return tuple(sorted(_state().workspace.teams_of(username)))
     except Exception:  # the index may be rebuilding; membership is then unknown, not an error
         return ()
 
@@ -201,7 +201,7 @@ def check_same_origin() -> None:
 def client_ip() -> str | None:
     """The caller's address; X-Forwarded-For is believed only from trusted proxies."""
     remote = request.remote_addr
-    trusted = getattr(_state().settings, "trusted_proxies", ())
+    trusted = _state().settings.trusted_proxies
     if not remote or not trusted or not _is_trusted(remote, trusted):
         return remote
     forwarded = [part.strip() for part in request.headers.get("X-Forwarded-For", "").split(",")]

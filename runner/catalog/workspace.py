@@ -81,8 +81,9 @@ class Workspace:
     site_renderer: type[SiteRenderer] = SiteRenderer
     """What renders the site (a subclass may render nothing, for tests of the index)."""
 
-    def __init__(self, settings: Any) -> None:
+    def __init__(self, settings: Any, bus: events.EventBus | None = None) -> None:
         self.settings = settings
+        self.bus = bus or events.EventBus()
         self.catalog_root = Path(settings.catalog).resolve()
         data_dir = Path(settings.data_dir).resolve()
         self.index_path = data_dir / "index" / "catalog.duckdb"
@@ -286,11 +287,11 @@ class Workspace:
         for ref in sorted(before.keys() | after.keys()):
             old, new = before.get(ref), after.get(ref)
             if new is None and old is not None:
-                events.publish("entity.deleted", old.as_json())
+                self.bus.publish("entity.deleted", old.as_json())
             elif new is not None and old is None:
-                events.publish("entity.created", new.as_json())
+                self.bus.publish("entity.created", new.as_json())
             elif differs(old, new):
-                events.publish("entity.updated", new.as_json())
+                self.bus.publish("entity.updated", new.as_json())
 
     # --- reading ------------------------------------------------------------------------------
 

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from runner.demo import prepare_demo_repo
-from tests.support.runner_process import PROJECT_ROOT, free_port, git, http, login
+from tests.support.runner_process import LISTENING, PROJECT_ROOT, git, http, login
 
 
 def test_demo_repository_is_created_once_and_reused(tmp_path: Path) -> None:
@@ -30,17 +30,19 @@ def test_demo_serves_with_printed_defaults(tmp_path: Path) -> None:
     project.mkdir()
     (project / "catalog").symlink_to(PROJECT_ROOT / "catalog")
     (project / "gantry.yaml").write_text((PROJECT_ROOT / "gantry.yaml").read_text())
-    port = free_port()
     env = {k: v for k, v in os.environ.items()
            if k not in ("GANTRY_ADMIN_PASSWORD", "GANTRY_SECRET_KEY", "GANTRY_DATA_DIR",
                         "GANTRY_CATALOG")}
     log = (tmp_path / "demo.log").open("wb")
-    process = subprocess.Popen([sys.executable, "-m", "runner.demo", "--port", str(port),
+    process = subprocess.Popen([sys.executable, "-m", "runner.demo", "--port", "0",
                                 "--root", str(project)], env=env, stdout=log,
                                stderr=subprocess.STDOUT, cwd=PROJECT_ROOT)
     try:
-        base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 90
+        while not (bound := LISTENING.search((tmp_path / "demo.log").read_bytes())):
+            assert time.monotonic() < deadline and process.poll() is None, "demo never listened"
+            time.sleep(0.1)
+        base = f"http://127.0.0.1:{int(bound.group(1))}"
         while time.monotonic() < deadline:
             try:
                 if http.get(f"{base}/healthz", timeout=2).status_code == 200:

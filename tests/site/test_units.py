@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from generator.site.actions import form_fields, target_input
@@ -73,6 +75,22 @@ def test_form_fields_and_targets():
     assert target_input(spec, "API") is None
     assert target_input({"targets": ["API"]}, "API") == ""
     assert target_input({"inputs": [{"name": "api_name"}]}, "API") is None
+
+
+def test_secret_inputs_are_password_fields_without_a_value():
+    from generator.resources import site_dir
+    from generator.site.render import environment
+
+    spec = {"inputs": [{"name": "note", "type": "string", "secret": True, "required": True},
+                       {"name": "plain", "type": "string", "default": "shown"}]}
+    fields = form_fields(spec)
+    assert [f.secret for f in fields] == [True, False]
+    page = environment(site_dir() / "templates").get_template("action.html").render(
+        fields=fields, e={"display_name": "x"}, permissions={}, root="../", form_spec={})
+    secret = re.search(r'<input[^>]*name="note"[^>]*>', page).group(0)
+    assert 'type="password"' in secret and "value=" not in secret and "required" in secret
+    plain = re.search(r'<input[^>]*name="plain"[^>]*>', page).group(0)
+    assert 'type="text"' in plain and 'value="shown"' in plain
 
 
 def test_script_json_cannot_end_a_script():

@@ -36,8 +36,6 @@ from runner.catalog.git import Identity
 
 from .base import BaseExecutor, Done, Failed, RunContext, Step
 
-OPERATIONS = ("create", "update", "delete")
-UPDATE_KEYS = ("setLabels", "setAnnotations", "set")
 _TEMPLATE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\.([A-Za-z_][A-Za-z0-9_-]*)\s*\}\}")
 _DERIVED = ("createdAt", "updatedAt", "createdBy")
 
