@@ -22,7 +22,7 @@ from flask.testing import FlaskClient
 
 from runner.app import create_app
 from runner.config import Settings
-from tests.support.runner_process import SECRET_KEY, make_catalog_repo, make_tiny_catalog
+from tests.support.runner_process import SECRET_KEY, Http, make_catalog_repo, make_tiny_catalog
 
 ADMIN_PASSWORD = "password-for-inprocess-tests"
 USER_PASSWORD = "password-123"
@@ -54,30 +54,6 @@ class FlaskTransport(httpx.BaseTransport):
             answer.close()
 
 
-class InProcessHttp:
-    """`http.get/post/...` of tests/support/runner_process.py, answered in this process."""
-
-    def __init__(self, transport: FlaskTransport) -> None:
-        self._transport = transport
-
-    def request(self, method: str, url: str, *, cookies: dict | None = None,
-                timeout: float = 30, **kwargs: Any) -> httpx.Response:
-        with httpx.Client(transport=self._transport, cookies=cookies, timeout=timeout) as client:
-            return client.request(method, url, **kwargs)
-
-    def get(self, url: str, **kwargs: Any) -> httpx.Response:
-        return self.request("GET", url, **kwargs)
-
-    def post(self, url: str, **kwargs: Any) -> httpx.Response:
-        return self.request("POST", url, **kwargs)
-
-    def put(self, url: str, **kwargs: Any) -> httpx.Response:
-        return self.request("PUT", url, **kwargs)
-
-    def delete(self, url: str, **kwargs: Any) -> httpx.Response:
-        return self.request("DELETE", url, **kwargs)
-
-
 @dataclass
 class InProcessApp:
     """An app, its test client, its catalog repository and an API key per identity."""
@@ -89,8 +65,8 @@ class InProcessApp:
     base_url: str = BASE_URL
 
     @property
-    def http(self) -> InProcessHttp:
-        return InProcessHttp(FlaskTransport(self.client))
+    def http(self) -> Http:
+        return Http(FlaskTransport(self.client))
 
     @property
     def catalog(self) -> Path:

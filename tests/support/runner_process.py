@@ -35,14 +35,15 @@ GIT_IDENTITY = {
 }
 
 
-class _Http:
+class Http:
     """`httpx.get/post/...` without the cost of a new SSL context per call.
 
     Every call gets a fresh client (so no cookies carry over between calls) on one shared
-    connection pool.
+    transport: a connection pool, or an app answering in this process.
     """
 
-    _transport = httpx.HTTPTransport()
+    def __init__(self, transport: httpx.BaseTransport | None = None) -> None:
+        self._transport = transport or httpx.HTTPTransport()
 
     def request(self, method: str, url: str, *, cookies: dict | None = None,
                 timeout: float = 30, **kwargs: Any) -> httpx.Response:
@@ -64,7 +65,7 @@ class _Http:
         return self.request("DELETE", url, **kwargs)
 
 
-http = _Http()
+http = Http()
 
 
 def free_port() -> int:
