@@ -13,7 +13,10 @@ the dashboard, ArgoCD discovery. It
 - writes every file atomically, builds the commit object by object from the tree of
   `expected_head` (never from the repository's index, so whatever else is staged stays
   out), and moves the branch with a compare-and-swap on its old value;
-- puts every file back as it was when anything fails: no partial write, no commit.
+- puts every file back as it was when anything fails: no partial write, no commit;
+- keeps a journal in the Git directory while its files are on disk but the branch has not
+  moved yet, so a process killed in between is undone at the next start
+  (`recover_interrupted_commits`): the working tree never keeps a write nobody was told of.
 
 Author, committer and dates are set on the commit object, so `GIT_AUTHOR_*` in the
 runner's environment never leak into a commit. `Identity.for_user` is the one place that
@@ -23,9 +26,12 @@ turns a user into a commit identity.
 from __future__ import annotations
 
 import io
+import json
+import logging
 import os
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -41,11 +47,15 @@ from runner.errors import StatusError
 
 from .git_args import GitRunError, UnsafeGitValue, run_git, safe_path
 
+log = logging.getLogger(__name__)
+
 EMPTY_OLD_VALUE = ""
 """What `git update-ref` takes as the old value of a branch that must not exist yet."""
 GIT_TIMEOUT_SECONDS = 30
 FILE_MODE = 0o100644
 TREE_MODE = 0o040000
+JOURNAL_PREFIX = "gantry-commit."
+"""Journal files of commits in progress: `<git dir>/gantry-commit.<pid>.<thread>.json`."""
 USER_EMAIL_DOMAIN = "users.gantry"
 """The e-mail domain of a user who has no e-mail address: `<name>@users.gantry`."""
 
@@ -239,21 +249,111 @@ class CatalogRepo:
             if self._work_tree_bytes(path) != self._blob_at(expected_head, path):
                 raise UncommittedChanges(path)
         originals = {path: self._work_tree_bytes(path) for path in paths}
+        commit, modes = self._build_commit(changes, author, committer or author,
+                                           expected_head, message)
+        journal = self._open_journal(commit, paths)
         made: list[Path] = []
         try:
             for path in paths:
                 made += self._write(path, changes[path])
-            commit, modes = self._build_commit(changes, author, committer or author,
-                                               expected_head, message)
             self._move_head(commit, expected_head, message)
         except BaseException as exc:
             self._restore(originals, made)
+            journal.unlink(missing_ok=True)
             if isinstance(exc, OSError):
                 raise GitError(f"the change could not be written: {exc}") from exc
             raise
         for path in paths:
             self._sync_index(path, modes.get(path))
+        journal.unlink(missing_ok=True)
         return commit
+
+    def _open_journal(self, commit: str, paths: Sequence[str]) -> Path:
+        """Record, before any file is written, which commit the files are written for."""
+        journal = (Path(self._repo.git_dir)
+                   / f"{JOURNAL_PREFIX}{os.getpid()}.{threading.get_ident()}.json")
+        try:
+            write_atomic(journal, json.dumps({"pid": os.getpid(), "commit": commit,
+                                              "paths": list(paths)}).encode())
+        except OSError as exc:
+            raise GitError(f"the change could not be written: {exc}") from exc
+        return journal
+
+    def recover_interrupted_commits(self) -> list[str]:
+        """Undo the files of commits whose process stopped before the branch moved.
+
+        A journal left by a process that no longer runs names a commit and its files. When
+        the branch holds that commit, only the repository's index is brought in line;
+        otherwise every file still holding that commit's bytes is put back to HEAD's (the
+        caller was never answered, so nothing anyone was told of is lost). Files edited
+        since are left alone. Returns the paths put back.
+        """
+        restored: list[str] = []
+        for journal in sorted(Path(self._repo.git_dir).glob(f"{JOURNAL_PREFIX}*.json")):
+            try:
+                entry = json.loads(journal.read_text(encoding="utf-8"))
+                pid, commit, paths = int(entry["pid"]), str(entry["commit"]), entry["paths"]
+            except (OSError, ValueError, KeyError, TypeError):
+                log.warning("ignoring an unreadable commit journal %s", journal.name)
+                journal.unlink(missing_ok=True)
+                continue
+            if pid != os.getpid() and _process_alive(pid):
+                continue
+            self._remove_stale_ref_locks(journal.stat().st_mtime)
+            landed = self._is_ancestor(commit, self.head())
+            for path in paths:
+                if self._check_recoverable(path):
+                    restored += self._recover_path(path, commit, landed)
+            journal.unlink(missing_ok=True)
+        return restored
+
+    def _remove_stale_ref_locks(self, since: float) -> None:
+        """Remove the lock files of HEAD and its branch that the interrupted `git update-ref`
+        left (made after the journal, by the process that stopped): else every later commit
+        fails with "cannot lock ref"."""
+        git_dir = Path(self._repo.git_dir)
+        locks = [git_dir / "HEAD.lock"]
+        if not self._repo.head.is_detached:
+            locks.append(git_dir / f"{self._repo.head.reference.path}.lock")
+        for lock in locks:
+            try:
+                if lock.stat().st_mtime >= since:
+                    lock.unlink()
+                    log.warning("removed %s, left by a commit that was interrupted", lock.name)
+            except FileNotFoundError:
+                continue
+
+    def _check_recoverable(self, path: str) -> bool:
+        try:
+            self._check_path(path)
+        except GitError:
+            log.warning("ignoring the unsafe path %r in a commit journal", path)
+            return False
+        return True
+
+    def _recover_path(self, path: str, commit: str, landed: bool) -> list[str]:
+        at_head = self.blob_at_head(path)
+        on_disk = self._work_tree_bytes(path)
+        if landed:
+            if on_disk == at_head:
+                self.run("update-index", "--remove", "--add", operands=(path,), check=False)
+            return []
+        if on_disk == at_head or on_disk != self._blob_at(commit, path):
+            return []
+        if at_head is None:
+            (self.work_tree / path).unlink(missing_ok=True)
+        else:
+            write_atomic(self.work_tree / path, at_head)
+        log.warning("put %s back as committed: the write of commit %s was interrupted "
+                    "before it was committed", path, commit[:12])
+        return [path]
+
+    def _is_ancestor(self, commit: str, head: str | None) -> bool:
+        if head is None:
+            return False
+        done = self.run("merge-base", "--is-ancestor", operands=(commit, head),
+                        separator=None, check=False)
+        return done.returncode == 0
 
     def _check_path(self, path: str) -> None:
         """GitError (400) unless `path` is a plain relative path that stays inside the work
@@ -382,6 +482,20 @@ class CatalogRepo:
         if not entries:
             return None, mode
         return self._make_tree(entries), mode
+
+
+def _process_alive(pid: int) -> bool:
+    """Whether a process with this id runs (a journal of a live process is not touched)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a zombie (ended, not yet collected by its parent) is not running
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(") ", 1)[1][:1] != "Z"
+    except (OSError, IndexError):
+        return True
 
 
 def write_atomic(path: Path, content: bytes) -> None:

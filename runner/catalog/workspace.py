@@ -171,6 +171,8 @@ class Workspace:
             log.warning("the runner is read-only: %s", self.read_only_reason)
         with self.lock, self._gate.exclusive():
             self._close_db()
+            if self.repo is not None:
+                self.repo.recover_interrupted_commits()
             validation = validate_catalog(self.catalog_root, registry=self.registry,
                                           display_root=self.display_root())
             self.problems = list(validation.problems)
