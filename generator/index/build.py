@@ -28,6 +28,7 @@ import duckdb
 
 from .. import __version__
 from ..load import FileInfo, catalog_files, load_catalog
+from ..score.evaluate import score_all
 from ..structure.entity import Entity
 from . import gitmeta
 from .relations import declared_rows, resolve_rows
@@ -266,6 +267,7 @@ def build_index(catalog_root: Path, out_path: Path, validation: _Validated | Non
         try:
             create_tables(con)
             stats.entities, stats.relations = _write(con, loaded.entities, files, history, work)
+            score_all(con)
             create_indexes(con)
             con.executemany("INSERT INTO meta VALUES (?, ?)", [
                 ("schema_version", str(SCHEMA_VERSION)),
@@ -338,10 +340,16 @@ def _changed_refs(con: duckdb.DuckDBPyConnection, previous: Path) -> set[str] | 
                           UNION ALL (SELECT * FROM before EXCEPT SELECT * FROM now)),
                  edges AS ((SELECT * FROM relations EXCEPT SELECT * FROM previous.relations)
                            UNION ALL
-                           (SELECT * FROM previous.relations EXCEPT SELECT * FROM relations))
+                           (SELECT * FROM previous.relations EXCEPT SELECT * FROM relations)),
+                 scores AS ((SELECT * FROM scorecard_results
+                             EXCEPT SELECT * FROM previous.scorecard_results)
+                            UNION ALL
+                            (SELECT * FROM previous.scorecard_results
+                             EXCEPT SELECT * FROM scorecard_results))
             SELECT ref FROM rows
             UNION SELECT source FROM edges
-            UNION SELECT target FROM edges""").fetchall()
+            UNION SELECT target FROM edges
+            UNION SELECT ref FROM scores""").fetchall()
         return {row[0] for row in rows}
     except duckdb.Error:
         return None

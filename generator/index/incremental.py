@@ -18,6 +18,7 @@ from pathlib import Path, PurePosixPath
 import duckdb
 
 from ..load import YAML_SUFFIXES, FileInfo, load_file
+from ..score.evaluate import rescore
 from ..structure.entity import Entity, parse_ref
 from . import gitmeta
 from .build import index_path_for
@@ -108,11 +109,12 @@ def update_files(index_path: Path, catalog_root: Path, changed: list[str],
         except BaseException:
             con.rollback()
             raise
+        rescored = rescore(con, change.changed_refs)
         _carry_forward(con, old_revision, revision, change)
     finally:
         if own:
             con.close()
-    return change.changed_refs
+    return change.changed_refs | rescored
 
 
 @dataclass(frozen=True, slots=True)

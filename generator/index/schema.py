@@ -11,7 +11,7 @@ from pathlib import Path
 
 import duckdb
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 """Bumped on any change a reader could notice; documented in docs/index.md."""
 
 COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
@@ -36,6 +36,10 @@ COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
     ),
     "files": (("path", "VARCHAR"), ("sha256", "VARCHAR"), ("size", "BIGINT"),
               ("mtime_ns", "BIGINT")),
+    "scorecard_results": (("scorecard", "VARCHAR"), ("ref", "VARCHAR"), ("rule", "VARCHAR"),
+                          ("passed", "BOOLEAN"), ("reason", "VARCHAR")),
+    "scorecard_levels": (("scorecard", "VARCHAR"), ("ref", "VARCHAR"), ("level", "VARCHAR"),
+                         ("score", "DOUBLE")),
     "meta": (("key", "VARCHAR"), ("value", "VARCHAR")),
 }
 """Every table and its columns in order; docs/index.md documents each one."""
@@ -48,6 +52,8 @@ INDEXES: dict[str, tuple[str, str]] = {
     "declared_refs_name": ("declared_refs", "name"),
     "files_path": ("files", "path"),
     "file_commits_path": ("file_commits", "path"),
+    "scorecard_results_ref": ("scorecard_results", "ref"),
+    "scorecard_levels_ref": ("scorecard_levels", "ref"),
 }
 """ART indexes: name -> (table, column). They turn the lookups of search results and of
 incremental updates (a few refs or paths among 100k rows) into point reads instead of

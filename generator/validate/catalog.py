@@ -18,6 +18,7 @@ from .finding import Finding, to_problems
 from .names import name_findings
 from .references import ReferenceChecker, duplicate_findings, known_refs
 from .schema import schema_findings
+from .scorecards import scorecard_findings
 
 
 @dataclass(slots=True)
@@ -60,6 +61,7 @@ def _own_findings(entities: list[Entity], registry: SchemaRegistry) -> list[Find
         findings += schema_findings(entity, registry)
         findings += name_findings(entity)
         findings += action_findings(entity)
+        findings += scorecard_findings(entity)
     return findings
 
 

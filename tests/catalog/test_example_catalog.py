@@ -26,7 +26,8 @@ REPO = Path(__file__).resolve().parents[2]
 CATALOG = REPO / "catalog"
 GANTRY_YAML = REPO / "gantry.yaml"
 
-KINDS = {"Service", "API", "Team", "Environment", "Infrastructure", "Action", "Documentation"}
+KINDS = {"Service", "API", "Team", "Environment", "Infrastructure", "Action", "Documentation",
+         "Scorecard"}
 NAME = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 MULTI_DOCUMENT_FILE = "environments.yaml"
 

@@ -228,8 +228,8 @@ def test_a_kind_named_like_a_published_file_does_not_take_its_address(tmp_path: 
     assert any_kind.is_valid(cluster() | {"kind": "Catalog"})
     assert not any_kind.is_valid(cluster() | {"kind": "Catalog", "spec": []})
     assert set(files) == {"action.json", "api.json", "documentation.json", "environment.json",
-                          "infrastructure.json", "service.json", "team.json",
-                          "kind-catalog.json", "catalog.json", "gantry-yaml.json"}
+                          "infrastructure.json", "scorecard.json", "service.json",
+                          "team.json", "kind-catalog.json", "catalog.json", "gantry-yaml.json"}
 
 
 GANTRY_YAML = schemas_dir() / "gantry-yaml.json"
@@ -240,7 +240,7 @@ def test_the_settings_schema_is_not_a_kind(tmp_path: Path) -> None:
     Draft202012Validator.check_schema(schema)
     registry = SchemaRegistry()
     assert registry.kinds() == ["API", "Action", "Documentation", "Environment",
-                                "Infrastructure", "Service", "Team"]
+                                "Infrastructure", "Scorecard", "Service", "Team"]
     for spelling in ("gantry-yaml", "gantry.yaml", "gantry_yaml", "GantryYaml"):
         assert registry.get(spelling) is None
     assert registry.bundled_document("gantry-yaml.json") == schema  # nothing to bundle

@@ -20,7 +20,8 @@ from .conftest import write
 
 BUILT_IN = {"service.json": "Service", "api.json": "API", "team.json": "Team",
             "environment.json": "Environment", "infrastructure.json": "Infrastructure",
-            "action.json": "Action", "documentation.json": "Documentation"}
+            "action.json": "Action", "documentation.json": "Documentation",
+            "scorecard.json": "Scorecard"}
 CHECK_JSONSCHEMA = Path(sys.executable).parent / "check-jsonschema"
 
 

@@ -25,6 +25,8 @@ DOCUMENTED = {
     "file_commits": ["path", "commit", "author_name", "author_email", "committed_at",
                      "message"],
     "files": ["path", "sha256", "size", "mtime_ns"],
+    "scorecard_results": ["scorecard", "ref", "rule", "passed", "reason"],
+    "scorecard_levels": ["scorecard", "ref", "level", "score"],
     "meta": ["key", "value"],
 }
 

@@ -18,7 +18,8 @@ from tests.support.schemas import DRAFT_2020_12, PROJECT_ROOT, example_documents
 from .conftest import Built, example_config
 
 PUBLISHED = {"action.json", "api.json", "documentation.json", "environment.json",
-             "infrastructure.json", "service.json", "team.json", "catalog.json",
+             "infrastructure.json", "scorecard.json", "service.json", "team.json",
+             "catalog.json",
              "gantry-yaml.json"}
 
 
