@@ -17,7 +17,7 @@ from ..validate import validate_catalog
 from ..validate.report import FORMATS, render, step_summary, summary_line
 
 
-def _display_root(catalog: str, fmt: str) -> str:
+def display_root_for(catalog: str, fmt: str) -> str:
     """How file names are shown: as typed for people; relative to the repository root for
     GitHub annotations and SARIF, which both need repository-relative paths."""
     if fmt in ("github", "sarif"):
@@ -56,7 +56,7 @@ def command(catalog: str, fmt: str, schema_dirs: tuple[str, ...]) -> None:
         _fail(f"not a folder: {catalog} (give the catalog folder)")
     try:
         registry = SchemaRegistry(schema_dirs)
-        result = validate_catalog(root, registry, display_root=_display_root(catalog, fmt),
+        result = validate_catalog(root, registry, display_root=display_root_for(catalog, fmt),
                                   workers=os.cpu_count() or 1)
     except SchemaError as exc:
         _fail(str(exc))

@@ -70,12 +70,12 @@ def as_json(problems: list[Problem]) -> str:
     return json.dumps({"problems": rows}, indent=2, ensure_ascii=False) + "\n"
 
 
-def _escape_data(text: str) -> str:
+def escape_data(text: str) -> str:
     return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
-def _escape_property(text: str) -> str:
-    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+def escape_property(text: str) -> str:
+    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
 def as_github(problems: list[Problem]) -> str:
@@ -83,9 +83,9 @@ def as_github(problems: list[Problem]) -> str:
     lines = []
     for p in sorted(problems, key=Problem.sort_key):
         command = "warning" if p.severity == "warning" else "error"
-        properties = ",".join([f"file={_escape_property(p.file)}", f"line={p.line}",
-                               f"col={p.column}", f"title={_escape_property('gantry ' + p.rule)}"])
-        lines.append(f"::{command} {properties}::{_escape_data(p.message)}")
+        properties = ",".join([f"file={escape_property(p.file)}", f"line={p.line}",
+                               f"col={p.column}", f"title={escape_property('gantry ' + p.rule)}"])
+        lines.append(f"::{command} {properties}::{escape_data(p.message)}")
     return "".join(line + "\n" for line in lines)
 
 
