@@ -37,6 +37,7 @@ from .api import (
     openapi,
     plugins,
     schemas,
+    scorecards,
     search,
     ws,
 )
@@ -55,7 +56,7 @@ log = logging.getLogger(__name__)
 
 BLUEPRINTS: tuple[ModuleType, ...] = (
     auth, entities, search, graph, schemas, actions, audit, history, dashboard, plugins,
-    argocd, gitops, health, healthcheck_proxy, ws, openapi,
+    argocd, gitops, health, healthcheck_proxy, ws, openapi, scorecards,
 )
 """Every API area, registered in this order (each module's `bp`)."""
 

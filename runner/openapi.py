@@ -82,6 +82,37 @@ SCHEMAS: dict[str, Any] = {
         "owner": _STR, "tags": {"type": "array", "items": _STR}}},
     "Graph": {"type": "object", "properties": {
         "nodes": {"type": "array", "items": _OBJ}, "edges": {"type": "array", "items": _OBJ}}},
+    "LevelCount": {"type": "object", "properties": {
+        "level": {"type": ["string", "null"], "description": "null: below the first level"},
+        "label": _STR, "count": {"type": "integer"}}},
+    "ScorecardSummary": {"type": "object", "required": ["name", "levels", "distribution"],
+                         "properties": {
+        "name": _STR, "title": _STR, "description": _STR,
+        "appliesTo": {"type": "array", "items": _STR},
+        "levels": {"type": "array", "items": _STR}, "entities": {"type": "integer"},
+        "distribution": {"type": "array", "items": _ref("LevelCount")}}},
+    "Scorecard": {"type": "object", "required": ["name", "levels", "distribution", "teams",
+                                                 "rules", "entities"], "properties": {
+        "name": _STR, "title": _STR, "description": _STR,
+        "appliesTo": {"type": "array", "items": _STR},
+        "levels": {"type": "array", "items": _STR},
+        "distribution": {"type": "array", "items": _ref("LevelCount")},
+        "teams": {"type": "array", "items": {"type": "object", "properties": {
+            "owner": {"type": ["string", "null"]}, "entities": {"type": "integer"},
+            "distribution": {"type": "array", "items": _ref("LevelCount")}}}},
+        "rules": {"type": "array", "items": {"type": "object", "properties": {
+            "id": _STR, "title": _STR, "level": _STR, "weight": {"type": "number"},
+            "check": _STR, "passed": {"type": "integer"}, "failed": {"type": "integer"}}}},
+        "entities": {"type": "array", "items": {"type": "object", "properties": {
+            "ref": _STR, "kind": _STR, "namespace": _STR, "name": _STR, "owner": _STR,
+            "level": {"type": ["string", "null"]}, "score": {"type": "number"}}}}}},
+    "EntityScores": {"type": "object", "required": ["ref", "scorecards"], "properties": {
+        "ref": _STR, "scorecards": {"type": "array", "items": {"type": "object", "properties": {
+            "name": _STR, "title": _STR, "levels": {"type": "array", "items": _STR},
+            "level": {"type": ["string", "null"]}, "label": _STR, "score": {"type": "number"},
+            "rules": {"type": "array", "items": {"type": "object", "properties": {
+                "id": _STR, "title": _STR, "level": _STR, "weight": {"type": "number"},
+                "passed": {"type": "boolean"}, "reason": _STR}}}}}}}},
     "Run": {"type": "object", "properties": {
         "id": _STR, "actionName": _STR, "status": _STR, "inputs": _OBJ, "triggeredBy": _STR,
         "startedAt": _STR}},
@@ -223,6 +254,16 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
         params=[NAMESPACE, _query("depth", "Hops to follow (1 to 5).",
                                   {"type": "integer", "minimum": 1, "maximum": 5}),
                 _query("direction", "Edges to follow.", {"enum": ["both", "out", "in"]})],
+        extra={404: "Not found", **_LONG_NAME}),
+    ("get", "/api/v1/scorecards"): op(
+        "Every scorecard and how many entities sit at each level", "scorecards",
+        response=_list_of("ScorecardSummary")),
+    ("get", "/api/v1/scorecards/{name}"): op(
+        "One scorecard: distribution, per owning team, rules from the most failed, entities",
+        "scorecards", response=_ref("Scorecard"), extra={404: "No such scorecard"}),
+    ("get", "/api/v1/entities/{kind}/{name}/scores"): op(
+        "An entity's level, score and rule outcomes on each scorecard that applies to it",
+        "scorecards", response=_ref("EntityScores"), params=[NAMESPACE],
         extra={404: "Not found", **_LONG_NAME}),
     ("get", "/api/v1/schemas"): op("Self-contained JSON Schemas of every kind, by kind",
                                    "schemas", response=_OBJ),

@@ -104,7 +104,8 @@ def _relation(check: dict[str, Any]) -> str:
 
 
 def _annotation(key: str) -> str:
-    value = f"json_extract_string(e.annotations, {literal(_json_path(key))})"
+    key_path = '$."' + key.replace('"', '\\"') + '"'  # one key, dots and all
+    value = f"json_extract_string(e.annotations, {literal(key_path)})"
     passed = f"coalesce({value} <> '', false)"
     name = literal(key)
     reason = (f"CASE WHEN {passed} THEN 'annotation ' || {name} || ' is set' "
