@@ -93,7 +93,7 @@ SCHEMAS: dict[str, Any] = {
         "distribution": {"type": "array", "items": _ref("LevelCount")}}},
     "Scorecard": {"type": "object", "required": ["name", "levels", "distribution", "teams",
                                                  "rules", "entities"], "properties": {
-        "name": _STR, "title": _STR, "description": _STR,
+        "name": _STR, "title": _STR, "description": _STR, "entityCount": {"type": "integer"},
         "appliesTo": {"type": "array", "items": _STR},
         "levels": {"type": "array", "items": _STR},
         "distribution": {"type": "array", "items": _ref("LevelCount")},

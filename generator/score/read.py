@@ -43,27 +43,32 @@ def scorecards(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     return found
 
 
-def scorecard(con: duckdb.DuckDBPyConnection, name: str) -> dict[str, Any] | None:
+def scorecard(con: duckdb.DuckDBPyConnection, name: str, entity_limit: int | None = None
+              ) -> dict[str, Any] | None:
     """One scorecard: its distribution, a row per owning team, its rules from the most
-    failed, and every entity's level and score; None when there is no such scorecard."""
+    failed, and its entities from the lowest score (the first `entity_limit` of them when
+    given); None when there is no such scorecard."""
     card = next((c for c in load_scorecards(con) if c.name == name), None)
     if card is None:
         return None
+    limit = "" if entity_limit is None else f" LIMIT {int(entity_limit)}"
     entities = [{"ref": ref, "kind": kind, "namespace": namespace, "name": entity_name,
                  "title": title, "owner": owner, "level": level, "score": score}
                 for ref, kind, namespace, entity_name, title, owner, level, score in
-                con.execute("""
+                con.execute(f"""
                     SELECT s.ref, e.kind, e.namespace, e.name, e.title, e.owner, s.level,
                            s.score
                     FROM scorecard_levels s JOIN entities e ON e.ref = s.ref
-                    WHERE s.scorecard = ? ORDER BY s.score DESC, e.name, s.ref""",
+                    WHERE s.scorecard = ? ORDER BY s.score, e.name, s.ref{limit}""",
                             [name]).fetchall()]
     counts: dict[str | None, int] = {}
     teams: dict[str, dict[str | None, int]] = {}
-    for entity in entities:
-        counts[entity["level"]] = counts.get(entity["level"], 0) + 1
-        team = teams.setdefault(entity["owner"] or "", {})
-        team[entity["level"]] = team.get(entity["level"], 0) + 1
+    for owner, level, count in con.execute(
+            "SELECT coalesce(e.owner, ''), s.level, count(*) FROM scorecard_levels s "
+            "JOIN entities e ON e.ref = s.ref WHERE s.scorecard = ? GROUP BY ALL",
+            [name]).fetchall():
+        counts[level] = counts.get(level, 0) + count
+        teams.setdefault(owner, {})[level] = count
     outcome = {rule: (passed, failed) for rule, passed, failed in con.execute(
         "SELECT rule, count(*) FILTER (WHERE passed), count(*) FILTER (WHERE NOT passed) "
         "FROM scorecard_results WHERE scorecard = ? GROUP BY rule", [name]).fetchall()}
@@ -71,7 +76,7 @@ def scorecard(con: duckdb.DuckDBPyConnection, name: str) -> dict[str, Any] | Non
               "check": rule.check, "passed": outcome.get(rule.id, (0, 0))[0],
               "failed": outcome.get(rule.id, (0, 0))[1]} for rule in card.usable_rules()]
     rules.sort(key=lambda rule: (-rule["failed"], card.level_index(rule["level"]), rule["id"]))
-    return {**_card_dict(card), "entities": entities,
+    return {**_card_dict(card), "entityCount": sum(counts.values()), "entities": entities,
             "distribution": _distribution(card, counts),
             "teams": [{"owner": owner or None, "entities": sum(team.values()),
                        "distribution": _distribution(card, team)}
@@ -80,28 +85,40 @@ def scorecard(con: duckdb.DuckDBPyConnection, name: str) -> dict[str, Any] | Non
 
 
 def entity_scores(con: duckdb.DuckDBPyConnection, ref: str) -> list[dict[str, Any]]:
-    """Each scorecard that scores `ref`: its level, score and every rule's outcome, in the
-    order of the scorecard's levels."""
-    levels = dict(((card, (level, score)) for card, level, score in con.execute(
-        "SELECT scorecard, level, score FROM scorecard_levels WHERE ref = ?",
-        [ref]).fetchall()))
+    """Each scorecard that scores `ref`: its level, score and every rule's outcome."""
+    return scores_by_entity(con, [ref]).get(ref, [])
+
+
+def scores_by_entity(con: duckdb.DuckDBPyConnection, refs: list[str]
+                     ) -> dict[str, list[dict[str, Any]]]:
+    """`entity_scores` for many refs in two queries (a batch of site pages)."""
+    levels: dict[str, dict[str, tuple]] = {}
+    for card, ref, level, score in con.execute(
+            "SELECT scorecard, ref, level, score FROM scorecard_levels "
+            "WHERE ref IN (SELECT unnest(?))", [refs]).fetchall():
+        levels.setdefault(ref, {})[card] = (level, score)
     if not levels:
-        return []
-    outcome = {(card, rule): (passed, reason) for card, rule, passed, reason in con.execute(
-        "SELECT scorecard, rule, passed, reason FROM scorecard_results WHERE ref = ?",
-        [ref]).fetchall()}
-    found = []
-    for card in load_scorecards(con):
-        if card.name not in levels:
-            continue
-        level, score = levels[card.name]
-        rules = [{"id": rule.id, "title": rule.title, "level": rule.level,
-                  "weight": rule.weight, "passed": outcome[(card.name, rule.id)][0],
-                  "reason": outcome[(card.name, rule.id)][1]}
-                 for rule in card.usable_rules() if (card.name, rule.id) in outcome]
-        rules.sort(key=lambda rule: card.level_index(rule["level"]))
-        found.append({**_card_dict(card), "level": level, "label": level or BELOW,
-                      "score": score, "rules": rules})
+        return {}
+    outcome: dict[tuple[str, str, str], tuple] = {}
+    for card, ref, rule, passed, reason in con.execute(
+            "SELECT scorecard, ref, rule, passed, reason FROM scorecard_results "
+            "WHERE ref IN (SELECT unnest(?))", [sorted(levels)]).fetchall():
+        outcome[(card, ref, rule)] = (passed, reason)
+    cards = load_scorecards(con)
+    found: dict[str, list[dict[str, Any]]] = {}
+    for ref, mine in levels.items():
+        for card in cards:
+            if card.name not in mine:
+                continue
+            level, score = mine[card.name]
+            rules = [{"id": rule.id, "title": rule.title, "level": rule.level,
+                      "weight": rule.weight, "passed": outcome[(card.name, ref, rule.id)][0],
+                      "reason": outcome[(card.name, ref, rule.id)][1]}
+                     for rule in card.usable_rules() if (card.name, ref, rule.id) in outcome]
+            rules.sort(key=lambda rule, card=card: card.level_index(rule["level"]))
+            found.setdefault(ref, []).append({**_card_dict(card), "level": level,
+                                              "label": level or BELOW, "score": score,
+                                              "rules": rules})
     return found
 
 

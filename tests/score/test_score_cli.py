@@ -41,8 +41,9 @@ def test_results_as_json(tmp_path: Path):
     done = _score(root, "--format", "json")
     assert done.returncode == 0, done.stderr
     cards = json.loads(done.stdout)["scorecards"]
-    assert [(e["name"], e["level"]) for e in cards[0]["entities"]] == [("a", "Silver"),
-                                                                        ("b", "Bronze")]
+    assert [(e["name"], e["level"]) for e in cards[0]["entities"]] == [("b", "Bronze"),
+                                                                        ("a", "Silver")]
+    assert cards[0]["entityCount"] == 2
 
 
 def test_base_reports_a_drop_with_the_failing_rule(tmp_path: Path):
