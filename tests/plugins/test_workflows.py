@@ -58,6 +58,9 @@ def test_validate_workflow_triggers_and_reports():
     uses = [s.get("uses", "") for s in workflow["jobs"]["validate"]["steps"]]
     assert any(u.startswith("github/codeql-action/upload-sarif@") for u in uses)
     assert any(u.startswith("actions/setup-python@") for u in uses)
+    score = step(workflow, "validate", "Scorecards (level drops against the base branch)")
+    assert 'gantry score catalog --base "origin/$BASE_REF" --format github' in score["run"]
+    assert workflow["jobs"]["validate"]["steps"][0]["with"]["fetch-depth"] == 0
 
 
 def test_publish_workflow_deploys_pages_and_notifies_the_runner():
@@ -218,3 +221,33 @@ def test_drift_workflow_finds_the_pyyaml_floor_of_pyproject():
     assert done.returncode == 0, done.stderr
     pyproject = (ROOT / "pyproject.toml").read_text()
     assert f'"PyYAML>={done.stdout.strip()}"' in pyproject
+
+
+def test_composite_action_fails_when_a_scorecard_level_drops(tmp_path):
+    pytest.importorskip("generator.commands.score")
+    action = yaml.safe_load((ROOT / "action.yml").read_text())
+    assert "score-base" in action["inputs"]
+    script = next(s for s in action["runs"]["steps"] if s.get("id") == "score")["run"]
+    repo = tmp_path / "repo"
+    shutil.copytree(ROOT / "catalog", repo / "catalog")
+    subprocess.run(["git", "init", "-q", "-b", "main", str(repo)], check=True)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "catalog")
+    output = tmp_path / "github_output"
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}",
+           "CATALOG": "catalog", "SCORE_BASE": "HEAD", "GITHUB_OUTPUT": str(output),
+           "RUNNER_TEMP": str(tmp_path)}
+    same = subprocess.run(["bash", "-e", "-c", script], env=env, cwd=repo, capture_output=True,
+                          text=True)
+    assert same.returncode == 0, same.stderr
+    assert output.read_text().strip() == "exit-code=0"
+
+    service = repo / "catalog/Service/default/payment-api.yaml"
+    service.write_text("".join(line for line in service.read_text().splitlines(True)
+                               if "healthCheckUrl" not in line))
+    output.write_text("")
+    dropped = subprocess.run(["bash", "-e", "-c", script], env=env, cwd=repo,
+                             capture_output=True, text=True)
+    assert dropped.returncode == 1, dropped.stderr
+    assert output.read_text().strip() == "exit-code=1"
+    assert "::error file=catalog/Service/default/payment-api.yaml" in dropped.stdout
