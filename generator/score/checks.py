@@ -98,9 +98,10 @@ def _relation(check: dict[str, Any]) -> str:
              f"AND r.type = {literal(check['type'])}{only_kind})")
     described = check["type"] + (" (incoming)" if incoming else "") + \
         (f" to {kind}" if kind and not incoming else f" from {kind}" if kind else "")
-    reason = (f"CAST({count} AS VARCHAR) || "
-              f"{literal(f' {described} relation(s), expected at least {least}')}")
-    return f"SELECT t.ref, {count} >= {least} AS passed, {reason} AS reason {_BASE}"
+    passed = f"{count} >= {least}"
+    reason = _unless(passed, f"CAST({count} AS VARCHAR) || {literal(f' {described} relation(s)')}",
+                     literal(f", expected at least {least}"))
+    return f"SELECT t.ref, {passed} AS passed, {reason} AS reason {_BASE}"
 
 
 def _annotation(key: str) -> str:
@@ -141,8 +142,10 @@ def _git(check: dict[str, Any]) -> str:
     least = int(check["authorsAtLeast"])
     count = ("(SELECT count(DISTINCT lower(fc.author_email)) FROM file_commits fc "
              "WHERE fc.path = e.path)")
-    reason = f"CAST({count} AS VARCHAR) || ' author(s), expected at least {least}'"
-    return f"SELECT t.ref, {count} >= {least} AS passed, {reason} AS reason {_BASE}"
+    passed = f"{count} >= {least}"
+    reason = _unless(passed, f"CAST({count} AS VARCHAR) || ' author(s)'",
+                     literal(f", expected at least {least}"))
+    return f"SELECT t.ref, {passed} AS passed, {reason} AS reason {_BASE}"
 
 
 def _sql(query: str) -> str:

@@ -30,6 +30,7 @@ from jinja2 import Environment
 
 from .. import __version__
 from ..resources import schemas_dir, site_dir
+from ..score import read as read_scores
 from ..structure.bundle import CATALOG_FILE
 from . import pages
 from .model import SiteData, fingerprint, load_site_data
@@ -123,11 +124,13 @@ def _render_entities(refs: list[str]) -> WriteTally:
     out_dir: Path = _WORKER["out_dir"]
     fresh: bool = _WORKER["fresh"]
     reader = pages.YamlReader(_WORKER["catalog_root"])
+    scores = _scores_of(refs) if ctx.data.scorecards else {}
     tally = WriteTally()
     gc.disable()
     try:
         for ref in refs:
-            html = template.render(pages.entity_page(ctx, ref, reader)).encode()
+            html = template.render(pages.entity_page(ctx, ref, reader,
+                                                     scores.get(ref, ()))).encode()
             if len(html) > tally.max_entity_bytes:
                 tally.max_entity_bytes = len(html)
                 tally.max_entity_ref = ref
@@ -138,6 +141,16 @@ def _render_entities(refs: list[str]) -> WriteTally:
     finally:
         gc.enable()
     return tally
+
+
+def _scores_of(refs: list[str]) -> dict[str, list[dict[str, Any]]]:
+    """The scorecard results of a batch of pages, read in two queries (a worker opens its
+    own read-only connection)."""
+    con = duckdb.connect(str(_WORKER["index_path"]), read_only=True)
+    try:
+        return read_scores.scores_by_entity(con, refs)
+    finally:
+        con.close()
 
 
 def _render_all_entities(refs: list[str]) -> WriteTally:
@@ -260,6 +273,16 @@ def _write_list_pages(ctx: pages.SiteContext, env: Environment, site_root: Path,
         if folder.is_dir() and folder.name not in action_names:
             stats.pages_removed += remove_page(folder)
     _write_page(env, "search.html", pages.search_page(ctx), out_dir, "search", tally)
+    _write_page(env, "scorecards.html", pages.scorecards_page(ctx), out_dir, "scorecards",
+                tally)
+    card_names = set()
+    for card in ctx.data.scorecards:
+        card_names.add(card["name"])
+        _write_page(env, "scorecard.html", pages.scorecard_page(ctx, card), out_dir,
+                    f"scorecards/{card['name']}", tally)
+    for folder in (out_dir / "scorecards").glob("*/"):
+        if folder.is_dir() and folder.name not in card_names:
+            stats.pages_removed += remove_page(folder)
     (out_dir / ".nojekyll").touch()
 
 
@@ -309,7 +332,7 @@ def build_site(index_path: Path, catalog_root: Path, out_dir: Path, *,
         removed = [out_dir / entity_dir(ref) for ref in changed_refs if ref not in data.entities]
     render_started = time.perf_counter()
     _WORKER.update(ctx=ctx, env=env, out_dir=out_dir, catalog_root=catalog_root, fresh=fresh,
-                   data=data)
+                   data=data, index_path=index_path)
     gc.freeze()
     search_pool = None
     try:

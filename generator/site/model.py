@@ -14,8 +14,12 @@ from typing import Any
 
 import duckdb
 
+from ..score import read as read_scores
+
 MAX_COMMITS_PER_FILE = 10
 """Commits shown in an entity's activity list."""
+SCORECARD_PAGE_ENTITIES = 100
+"""Entities listed on a scorecard's page: the lowest scores, where work is needed."""
 
 
 @dataclass(slots=True)
@@ -76,6 +80,8 @@ class SiteData:
     outgoing: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     incoming: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     commits: dict[str, list[Commit]] = field(default_factory=dict)
+    scorecards: list[dict[str, Any]] = field(default_factory=list)
+    """Each scorecard's summary, teams, rules and lowest-scored entities (score.read)."""
 
 
 def _json_object(text: str | None) -> dict[str, Any]:
@@ -122,7 +128,13 @@ def fingerprint(con: duckdb.DuckDBPyConnection) -> str:
             "SELECT md5(coalesce(string_agg(path || commit, ',' ORDER BY path, commit), ''))"
             " FROM file_commits"
         ).fetchone()[0]
-    return f"{parts[0]}:{parts[1]}:{commits}"
+    scores = ""
+    if "scorecard_results" in _tables(con):
+        scores = con.execute(
+            "SELECT md5(coalesce(string_agg(scorecard || ref || rule || passed || "
+            "coalesce(reason, ''), ',' ORDER BY scorecard, ref, rule), '')) "
+            "FROM scorecard_results").fetchone()[0]
+    return f"{parts[0]}:{parts[1]}:{commits}:{scores}"
 
 
 _ENTITY_QUERY = """
@@ -166,9 +178,13 @@ def load_site_data(index_path: Path) -> SiteData:
                 if len(bucket) < MAX_COMMITS_PER_FILE:
                     bucket.append(Commit(commit or "", author or "", when or "",
                                          (message or "").split("\n", 1)[0]))
+        cards = []
+        if "scorecard_levels" in _tables(con):
+            cards = [read_scores.scorecard(con, card["name"], SCORECARD_PAGE_ENTITIES)
+                     for card in read_scores.scorecards(con)]
         return SiteData(
             entities=entities, outgoing=dict(outgoing), incoming=dict(incoming),
-            commits=dict(commits),
+            commits=dict(commits), scorecards=cards,
         )
     finally:
         con.close()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -190,8 +191,10 @@ def _spec_rows(spec: dict[str, Any]) -> list[tuple[str, Any]]:
     return rows
 
 
-def entity_page(ctx: SiteContext, ref: str, reader: YamlReader) -> dict[str, Any]:
-    """Context of `/catalog/<kind>/<namespace>/<name>/`."""
+def entity_page(ctx: SiteContext, ref: str, reader: YamlReader,
+                scores: Sequence[dict[str, Any]] = ()) -> dict[str, Any]:
+    """Context of `/catalog/<kind>/<namespace>/<name>/`; `scores` are the entity's
+    scorecard results (`score.read.scores_by_entity`)."""
     data = ctx.data
     row = data.entities[ref]
     root = "../../../../"
@@ -239,7 +242,15 @@ def entity_page(ctx: SiteContext, ref: str, reader: YamlReader) -> dict[str, Any
         "members": [_member(m) for m in members if isinstance(m, dict)],
         "actions": suited,
         "owner_href": _owner_href(ctx, ref, root),
+        "scores": [{**card, "href": f"{root}scorecards/{card['name']}/index.html",
+                    "rank": _rank(card)} for card in scores],
     }
+
+
+def _rank(card: dict[str, Any]) -> int:
+    """1 for the first level, 0 below it: the badge's class, besides its text."""
+    return card["levels"].index(card["level"]) + 1 if card.get("level") in card["levels"] \
+        else 0
 
 
 _EMAIL = re.compile(r"[^@\s<>\"'()]+@[A-Za-z0-9.-]+")
@@ -294,10 +305,12 @@ def dashboard_page(ctx: SiteContext) -> dict[str, Any]:
         "recent": [(row, entity_href(root, row.ref)) for row in recent],
         "announcements": announcements, "quick_links": quick_links, "widgets": order,
         "actions_count": sum(1 for _ in actions(ctx.data)),
+        "scorecards": [{**card, "href": f"scorecards/{card['name']}/index.html"}
+                       for card in ctx.data.scorecards],
     }
 
 
-WIDGETS = ("announcements", "entity_stats", "quick_links", "recent_activity")
+WIDGETS = ("announcements", "entity_stats", "quick_links", "recent_activity", "scorecards")
 """Dashboard widgets in their default order; gantry.yaml `widgets` picks and orders them."""
 
 
@@ -392,3 +405,30 @@ def action_page(ctx: SiteContext, row: EntityRow) -> dict[str, Any]:
 def search_page(ctx: SiteContext) -> dict[str, Any]:
     """Context of `/search/`."""
     return base(ctx, "../", "search", "Search")
+
+
+def scorecards_page(ctx: SiteContext) -> dict[str, Any]:
+    """Context of `/scorecards/`: every scorecard and its distribution across levels."""
+    root = "../"
+    return {**base(ctx, root, "scorecards", "Scorecards"),
+            "cards": [{**card, "href": f"{card['name']}/index.html"}
+                      for card in ctx.data.scorecards]}
+
+
+def scorecard_page(ctx: SiteContext, card: dict[str, Any]) -> dict[str, Any]:
+    """Context of `/scorecards/<name>/`: distribution, per team, most failed rules, and
+    the entities with the lowest scores."""
+    root = "../../"
+    total = max(card["entityCount"], 1)
+    teams = []
+    for team in card["teams"]:
+        owner = team["owner"] or ""
+        ref = f"team:{owner}" if "/" in owner else f"team:default/{owner}"
+        teams.append({**team, "href": entity_href(root, ref)
+                      if ref in ctx.data.entities else None})
+    return {**base(ctx, root, "scorecards", f"{card['title']} · Scorecard"), "card": card,
+            "bars": [{**level, "percent": round(100 * level["count"] / total)}
+                     for level in card["distribution"]],
+            "teams": teams,
+            "entities": [{**entity, "href": entity_href(root, entity["ref"])}
+                         for entity in card["entities"]]}

@@ -53,7 +53,7 @@ def test_relative_links():
 
 def test_widget_order():
     assert widget_order(None) == ["announcements", "entity_stats", "quick_links",
-                                  "recent_activity"]
+                                  "recent_activity", "scorecards"]
     assert widget_order([{"id": "recent_activity"}, {"id": "quick_links", "enabled": False},
                          {"id": "nope"}, {"id": "entity_stats", "enabled": True}]) == [
         "recent_activity", "entity_stats"]
