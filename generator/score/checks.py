@@ -94,14 +94,17 @@ def _relation(check: dict[str, Any]) -> str:
     least = int(check.get("atLeast", 1))
     kind = check.get("kind")
     only_kind = f" AND r.{far} LIKE {literal(kind.lower() + ':%')}" if kind else ""
-    count = (f"(SELECT count(*) FROM relations r WHERE r.{near} = t.ref "
-             f"AND r.type = {literal(check['type'])}{only_kind})")
+    edges = (f"SELECT r.{near} AS ref, count(*) AS n FROM relations r "
+             f"WHERE r.type = {literal(check['type'])}{only_kind} "
+             f"AND r.{near} IN (SELECT ref FROM {TARGETS}) GROUP BY r.{near}")
+    count = "coalesce(c.n, 0)"
     described = check["type"] + (" (incoming)" if incoming else "") + \
         (f" to {kind}" if kind and not incoming else f" from {kind}" if kind else "")
     passed = f"{count} >= {least}"
     reason = _unless(passed, f"CAST({count} AS VARCHAR) || {literal(f' {described} relation(s)')}",
                      literal(f", expected at least {least}"))
-    return f"SELECT t.ref, {passed} AS passed, {reason} AS reason {_BASE}"
+    return (f"SELECT t.ref, {passed} AS passed, {reason} AS reason FROM {TARGETS} t "
+            f"LEFT JOIN ({edges}) c ON c.ref = t.ref")
 
 
 def _annotation(key: str) -> str:
@@ -114,17 +117,16 @@ def _annotation(key: str) -> str:
     return f"SELECT t.ref, {passed} AS passed, {reason} AS reason {_BASE}"
 
 
-def _link(check: dict[str, Any] | None) -> str:
-    links = "json_extract(e.metadata, '$.links')"
-    pattern = (check or {}).get("matches")
-    each = f"unnest(CAST(coalesce({links}, '[]') AS JSON[])) AS link"
+def _link(check: dict[str, Any]) -> str:
+    links = "CAST(coalesce(json_extract(e.metadata, '$.links'), '[]') AS JSON[])"
+    pattern = check.get("matches")
     if pattern:
-        condition = (f"regexp_matches(coalesce(json_extract_string(link, '$.title'), '') || ' ' "
-                     f"|| coalesce(json_extract_string(link, '$.url'), ''), {literal(pattern)})")
+        text = ("coalesce(json_extract_string(l, '$.title'), '') || ' ' || "
+                "coalesce(json_extract_string(l, '$.url'), '')")
+        count = f"len(list_filter({links}, lambda l: regexp_matches({text}, {literal(pattern)})))"
         wanted = f"link matching {pattern}"
     else:
-        condition, wanted = "true", "link"
-    count = f"(SELECT count(*) FROM (SELECT {each}) WHERE {condition})"
+        count, wanted = f"len({links})", "link"
     reason = (f"CASE WHEN {count} > 0 THEN {literal('has a ' + wanted)} "
               f"ELSE {literal('no ' + wanted)} END")
     return f"SELECT t.ref, {count} > 0 AS passed, {reason} AS reason {_BASE}"
@@ -140,12 +142,15 @@ def _git(check: dict[str, Any]) -> str:
                   f"{days}' END")
         return f"SELECT t.ref, {passed} AS passed, {reason} AS reason {_BASE}"
     least = int(check["authorsAtLeast"])
-    count = ("(SELECT count(DISTINCT lower(fc.author_email)) FROM file_commits fc "
-             "WHERE fc.path = e.path)")
+    authors = ("SELECT fc.path, count(DISTINCT lower(fc.author_email)) AS n "
+               "FROM file_commits fc WHERE fc.path IN (SELECT e2.path FROM entities e2 "
+               f"JOIN {TARGETS} t2 ON t2.ref = e2.ref) GROUP BY fc.path")
+    count = "coalesce(a.n, 0)"
     passed = f"{count} >= {least}"
     reason = _unless(passed, f"CAST({count} AS VARCHAR) || ' author(s)'",
                      literal(f", expected at least {least}"))
-    return f"SELECT t.ref, {passed} AS passed, {reason} AS reason {_BASE}"
+    return (f"SELECT t.ref, {passed} AS passed, {reason} AS reason {_BASE} "
+            f"LEFT JOIN ({authors}) a ON a.path = e.path")
 
 
 def _sql(query: str) -> str:

@@ -33,17 +33,14 @@ def load_scorecards(con: duckdb.DuckDBPyConnection) -> list[Scorecard]:
 def score_all(con: duckdb.DuckDBPyConnection,
               time_limit: float = TIME_LIMIT_SECONDS) -> int:
     """Evaluate every scorecard over the whole index; returns the number of result rows."""
-    con.execute("DELETE FROM scorecard_results")
-    con.execute("DELETE FROM scorecard_levels")
-    for card in load_scorecards(con):
-        _evaluate(con, card, None, time_limit)
+    _score(con, load_scorecards(con), None, time_limit)
     return con.execute("SELECT count(*) FROM scorecard_results").fetchone()[0]
 
 
 def rescore(con: duckdb.DuckDBPyConnection, refs: Collection[str],
             time_limit: float = TIME_LIMIT_SECONDS) -> set[str]:
-    """Evaluate again for `refs` only (their old rows go first), or everything when one of
-    them is a Scorecard. Returns the refs whose scores may have changed beyond `refs`
+    """Evaluate again for `refs` only (their old rows are replaced), or everything when one
+    of them is a Scorecard. Returns the refs whose scores may have changed beyond `refs`
     (every scored entity when a Scorecard changed), for the pages to render again.
 
     Runs outside any transaction of the caller: a rule's SQL that fails must fail that
@@ -55,17 +52,59 @@ def rescore(con: duckdb.DuckDBPyConnection, refs: Collection[str],
         before = _scored(con)
         score_all(con, time_limit)
         return before | _scored(con)
-    listed = sorted(refs)
-    for table in ("scorecard_results", "scorecard_levels"):
-        con.execute(f"DELETE FROM {table} WHERE ref IN (SELECT unnest(?))", [listed])
-    for card in load_scorecards(con):
-        _evaluate(con, card, listed, time_limit)
+    _score(con, load_scorecards(con), sorted(refs), time_limit)
     return set()
 
 
 def _scored(con: duckdb.DuckDBPyConnection) -> set[str]:
     return {ref for (ref,) in con.execute("SELECT DISTINCT ref FROM scorecard_levels")
             .fetchall()}
+
+
+def _score(con: duckdb.DuckDBPyConnection, cards: list[Scorecard], refs: list[str] | None,
+           time_limit: float) -> None:
+    """Stage every result in temporary tables (no write-ahead log, no commit per rule), then
+    replace the rows of `refs` (all rows when None) in one transaction."""
+    con.execute("CREATE OR REPLACE TEMP TABLE score_new (scorecard VARCHAR, ref VARCHAR, "
+                "rule VARCHAR, passed BOOLEAN, reason VARCHAR)")
+    con.execute("CREATE OR REPLACE TEMP TABLE score_rules (scorecard VARCHAR, rule VARCHAR, "
+                "level_index INTEGER, weight DOUBLE)")
+    con.execute("CREATE OR REPLACE TEMP TABLE score_cards (scorecard VARCHAR, "
+                "levels VARCHAR[])")
+    for card in cards:
+        _stage(con, card, refs, time_limit)
+    con.begin()
+    try:
+        if refs is None:
+            con.execute("DELETE FROM scorecard_results")
+            con.execute("DELETE FROM scorecard_levels")
+        else:
+            for table in ("scorecard_results", "scorecard_levels"):
+                con.execute(f"DELETE FROM {table} WHERE ref IN (SELECT unnest(?))", [refs])
+        con.execute("INSERT INTO scorecard_results SELECT * FROM score_new")
+        con.execute("""
+            INSERT INTO scorecard_levels
+            WITH scored AS (
+                SELECT n.scorecard, n.ref,
+                       min(CASE WHEN NOT n.passed THEN m.level_index END) AS first_failing,
+                       100.0 * sum(CASE WHEN n.passed THEN m.weight ELSE 0 END)
+                           / sum(m.weight) AS score
+                FROM score_new n
+                JOIN score_rules m ON m.scorecard = n.scorecard AND m.rule = n.rule
+                GROUP BY n.scorecard, n.ref)
+            SELECT s.scorecard, s.ref,
+                   CASE WHEN s.first_failing IS NULL THEN list_extract(c.levels, len(c.levels))
+                        WHEN s.first_failing = 0 THEN NULL
+                        ELSE list_extract(c.levels, s.first_failing) END,
+                   round(s.score, 1)
+            FROM scored s JOIN score_cards c ON c.scorecard = s.scorecard""")
+        con.commit()
+    except BaseException:
+        con.rollback()
+        raise
+    finally:
+        for table in ("score_new", "score_rules", "score_cards", TARGETS):
+            con.execute(f"DROP TABLE IF EXISTS {table}")
 
 
 def _targets_query(card: Scorecard, refs: list[str] | None) -> tuple[str, list]:
@@ -85,51 +124,49 @@ def _targets_query(card: Scorecard, refs: list[str] | None) -> tuple[str, list]:
     return f"SELECT ref FROM entities WHERE {' AND '.join(where)}", params
 
 
-def _evaluate(con: duckdb.DuckDBPyConnection, card: Scorecard, refs: list[str] | None,
-              time_limit: float) -> None:
+def _stage(con: duckdb.DuckDBPyConnection, card: Scorecard, refs: list[str] | None,
+           time_limit: float) -> None:
+    """Stage `card`'s results: its declarative rules in one query, each SQL rule alone."""
     rules = card.usable_rules()
     if not rules:
         return
     query, params = _targets_query(card, refs)
     con.execute(f"CREATE OR REPLACE TEMP TABLE {TARGETS} AS {query}", params)
+    con.executemany("INSERT INTO score_rules VALUES (?, ?, ?, ?)",
+                    [(card.name, rule.id, card.level_index(rule.level), rule.weight)
+                     for rule in rules])
+    levels = "[" + ", ".join(literal(level) for level in card.levels) + "]"
+    con.execute(f"INSERT INTO score_cards SELECT ?, {levels}::VARCHAR[]", [card.name])
+    declarative = []
     for rule in rules:
-        _run_rule(con, card, rule, time_limit)
-    con.execute("CREATE OR REPLACE TEMP TABLE score_rules (rule VARCHAR, level_index "
-                "INTEGER, weight DOUBLE)")
-    con.executemany("INSERT INTO score_rules VALUES (?, ?, ?)",
-                    [(rule.id, card.level_index(rule.level), rule.weight) for rule in rules])
-    levels = "[" + ", ".join(literal(level) for level in card.levels) + "]::VARCHAR[]"
-    con.execute(f"""
-        INSERT INTO scorecard_levels
-        WITH scored AS (
-            SELECT res.ref,
-                   min(CASE WHEN NOT res.passed THEN m.level_index END) AS first_failing,
-                   100.0 * sum(CASE WHEN res.passed THEN m.weight ELSE 0 END) / sum(m.weight)
-                       AS score
-            FROM scorecard_results res JOIN score_rules m ON m.rule = res.rule
-            WHERE res.scorecard = ? AND res.ref IN (SELECT ref FROM {TARGETS})
-            GROUP BY res.ref)
-        SELECT ?, ref,
-               CASE WHEN first_failing IS NULL THEN list_extract({levels}, {len(card.levels)})
-                    WHEN first_failing = 0 THEN NULL
-                    ELSE list_extract({levels}, first_failing) END,
-               round(score, 1)
-        FROM scored""", [card.name, card.name])
-    con.execute(f"DROP TABLE {TARGETS}")
-    con.execute("DROP TABLE score_rules")
+        if rule.check == "sql":
+            _stage_sql_rule(con, card, rule, time_limit)
+            continue
+        try:
+            declarative.append((rule, f"SELECT {literal(rule.id)} AS rule, * "
+                                      f"FROM ({rule_query(rule)})"))
+        except (KeyError, TypeError, ValueError) as exc:  # a check the schema would refuse
+            _stage_failure(con, card, rule, f"the rule cannot be evaluated: {exc!r}")
+    head = f"INSERT INTO score_new SELECT {literal(card.name)}, ref, rule, passed, reason FROM"
+    try:
+        if declarative:
+            con.execute(f"{head} ({' UNION ALL '.join(query for _, query in declarative)})")
+    except duckdb.Error:  # one rule cannot run (a pattern RE2 refuses): each alone, then
+        for rule, query in declarative:
+            try:
+                con.execute(f"{head} ({query})")
+            except duckdb.Error as exc:
+                _stage_failure(con, card, rule, f"the rule failed: {first_line(exc)}")
 
 
-def _run_rule(con: duckdb.DuckDBPyConnection, card: Scorecard, rule: Rule,
-              time_limit: float) -> None:
-    """Insert the rule's result for every target; a failing query fails the rule."""
-    head = f"INSERT INTO scorecard_results SELECT {literal(card.name)}, ref, {literal(rule.id)}"
+def _stage_sql_rule(con: duckdb.DuckDBPyConnection, card: Scorecard, rule: Rule,
+                    time_limit: float) -> None:
+    """A rule's own SQL, time-limited; a failing query fails the rule with the reason."""
+    head = f"INSERT INTO score_new SELECT {literal(card.name)}, ref, {literal(rule.id)}"
     try:
         query = rule_query(rule)
-        if rule.check == "sql":
-            run_limited(con, lambda: con.execute(f"{head}, passed, reason FROM ({query})"),
-                        time_limit)
-        else:
-            con.execute(f"{head}, passed, reason FROM ({query})")
+        run_limited(con, lambda: con.execute(f"{head}, passed, reason FROM ({query})"),
+                    time_limit)
         return
     except RuleSQLError as exc:
         reason = str(exc)
@@ -137,4 +174,10 @@ def _run_rule(con: duckdb.DuckDBPyConnection, card: Scorecard, rule: Rule,
         reason = f"the rule's query ran longer than {time_limit:g} s and was stopped"
     except duckdb.Error as exc:
         reason = f"the rule's query failed: {first_line(exc)}"
-    con.execute(f"{head}, false, ? FROM {TARGETS}", [reason])
+    _stage_failure(con, card, rule, reason)
+
+
+def _stage_failure(con: duckdb.DuckDBPyConnection, card: Scorecard, rule: Rule,
+                   reason: str) -> None:
+    con.execute(f"INSERT INTO score_new SELECT ?, ref, ?, false, ? FROM {TARGETS}",
+                [card.name, rule.id, reason])

@@ -82,11 +82,17 @@ def _rule(raw: Any) -> Rule | None:
     checks = [key for key in CHECK_KEYS if key in raw]
     if len(checks) != 1:
         return None
+    argument = raw[checks[0]]
+    if checks[0] == "link" and argument is None:
+        argument = {}
+    wanted = str if checks[0] in ("annotation", "sql") else dict
+    if not isinstance(argument, wanted):
+        return None  # the schema refuses it; the validator says where
     weight = raw.get("weight", 1)
     if isinstance(weight, bool) or not isinstance(weight, int | float) or weight <= 0:
         weight = 1
     return Rule(raw["id"], str(raw.get("title") or raw["id"]), str(raw.get("level", "")),
-                float(weight), checks[0], raw[checks[0]], str(raw.get("description") or ""))
+                float(weight), checks[0], argument, str(raw.get("description") or ""))
 
 
 def level_reached(levels: tuple[str, ...], failing_levels: set[str]) -> str | None:

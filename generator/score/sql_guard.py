@@ -93,3 +93,13 @@ def run_limited(con: duckdb.DuckDBPyConnection, action: Callable[[], _T],
     """`action()` under the time limit."""
     with with_time_limit(con, seconds):
         return action()
+
+
+def pattern_problem(pattern: str) -> str | None:
+    """Why DuckDB's regular expressions (RE2) refuse `pattern`, else None."""
+    with _SCHEMA_LOCK:
+        try:
+            duckdb.connect(":memory:").execute("SELECT regexp_matches('', ?)", [pattern])
+        except duckdb.Error as exc:
+            return f"not a regular expression DuckDB (RE2) accepts: {first_line(exc)}"
+    return None

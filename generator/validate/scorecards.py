@@ -7,7 +7,7 @@ one read-only SELECT that runs on the index's tables and returns `ref, passed, r
 
 from __future__ import annotations
 
-from ..score.sql_guard import sql_problem
+from ..score.sql_guard import pattern_problem, sql_problem
 from ..structure.entity import Entity
 from .finding import Finding
 
@@ -43,9 +43,21 @@ def scorecard_findings(entity: Entity) -> list[Finding]:
             findings.append(Finding(entity, (*where, "level"), f"spec.rules[{index}].level: "
                                     f"{level!r} is not one of spec.levels ({known})",
                                     "scorecard"))
+        for check, pattern in _patterns(rule):
+            problem = pattern_problem(pattern)
+            if problem:
+                findings.append(Finding(entity, (*where, check, "matches"),
+                                        f"spec.rules[{index}].{check}.matches: {problem}",
+                                        "scorecard"))
         if isinstance(rule.get("sql"), str):
             problem = sql_problem(rule["sql"])
             if problem:
                 findings.append(Finding(entity, (*where, "sql"),
                                         f"spec.rules[{index}].sql: {problem}", "scorecard-sql"))
     return findings
+
+
+def _patterns(rule: dict) -> list[tuple[str, str]]:
+    return [(check, rule[check]["matches"]) for check in ("field", "link")
+            if isinstance(rule.get(check), dict)
+            and isinstance(rule[check].get("matches"), str)]
