@@ -1,5 +1,5 @@
-"""The built site in a real headless Chromium: entity page, search, catalog filters and the
-action form's live command."""
+"""The built site in a real headless Chromium: entity page, search, catalog filters, the
+action form's live command, and the scorecard pieces used by keyboard."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from tests.site.conftest import build, make_repo
@@ -172,3 +173,73 @@ def test_site_works_from_file_urls(page, example):
     page.locator('svg.relations a[href$="platform-team/index.html"]').click()
     page.wait_for_url("**/catalog/team/default/platform-team/index.html")
     assert page.locator("h1").inner_text() == "Platform Team"
+
+
+def _tab_to(page, selector: str, limit: int = 400) -> None:
+    """Press Tab until the element at `selector` has the focus, as a keyboard user would."""
+    target = page.locator(selector).first
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if target.evaluate("element => element === document.activeElement"):
+            return
+    raise AssertionError(f"{selector} is not reachable with Tab")
+
+
+def _focus_ring(page) -> dict:
+    return page.evaluate("""() => {
+        const element = document.activeElement, style = getComputedStyle(element);
+        return {visible: element.matches(":focus-visible"), style: style.outlineStyle,
+                width: parseFloat(style.outlineWidth)};
+    }""")
+
+
+def test_scorecards_by_keyboard_from_entity_page_to_scorecard_page(page, site_url, example):
+    """The example's user-service: its level badge and rule table, then, by keyboard only, its
+    Production readiness page with the distribution and the owning team's row. Expectations
+    come from the index's scorecard tables, so the pages are checked against the build."""
+    ref, card = "service:default/user-service", "production-readiness"
+    with duckdb.connect(str(example.index), read_only=True) as con:
+        level = con.execute("SELECT level FROM scorecard_levels WHERE scorecard = ? AND ref = ?",
+                            [card, ref]).fetchone()[0]
+        failing = con.execute("SELECT count(*) FROM scorecard_results WHERE scorecard = ? "
+                              "AND ref = ? AND NOT passed", [card, ref]).fetchone()[0]
+        total, at_level = con.execute(
+            "SELECT count(*), count(*) FILTER (WHERE level IS NOT DISTINCT FROM ?) "
+            "FROM scorecard_levels WHERE scorecard = ?", [level, card]).fetchone()
+        owner = con.execute("SELECT owner FROM entities WHERE ref = ?", [ref]).fetchone()[0]
+    assert level and failing and owner  # the example must keep a partly failing service
+
+    page.goto(site_url + "catalog/service/default/user-service/index.html")
+    scores = page.locator('section[aria-labelledby="s-scores"]')
+    heading = scores.locator("h3").filter(has=page.locator(f'a[href*="scorecards/{card}/"]'))
+    badge = heading.locator(".level")
+    assert badge.is_visible() and badge.inner_text() == level  # written out, not colour alone
+    rows = heading.locator("xpath=following-sibling::table[1]").locator("tbody tr")
+    failed = rows.filter(has_text="Failed")
+    assert failed.count() == failing
+    assert all(cell.strip() for cell in failed.locator("td:nth-child(4)").all_inner_texts())
+    assert rows.filter(has_text="Passed").count() == rows.count() - failing
+
+    link = f'section[aria-labelledby="s-scores"] a[href*="scorecards/{card}/"]'
+    _tab_to(page, link)
+    ring = _focus_ring(page)
+    assert ring["visible"] and ring["style"] != "none" and ring["width"] > 0
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"**/portal/scorecards/{card}/index.html")
+
+    distribution = page.locator('section[aria-labelledby="s-dist"] table.distribution')
+    assert f"{total} entities by level" in distribution.locator("caption").inner_text()
+    level_row = distribution.locator("tbody tr").filter(
+        has=page.locator(".level", has_text=level))
+    assert level_row.locator("td.num").inner_text() == str(at_level)
+    assert distribution.locator("tbody tr").filter(has_text="Below first level").count() == 1
+    team_row = page.locator("table.teams-levels tbody tr").filter(
+        has=page.locator(f'th a:text-is("{owner}")'))
+    assert team_row.count() == 1
+    assert int(team_row.locator("td.num").first.inner_text()) >= 1
+
+    _tab_to(page, f'table.teams-levels th a:text-is("{owner}")')
+    ring = _focus_ring(page)
+    assert ring["visible"] and ring["style"] != "none" and ring["width"] > 0
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"**/portal/catalog/team/default/{owner}/index.html")
