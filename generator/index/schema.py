@@ -73,8 +73,29 @@ def create_tables(con: duckdb.DuckDBPyConnection) -> None:
 
 def create_indexes(con: duckdb.DuckDBPyConnection) -> None:
     """Create the `INDEXES` (after the bulk insert: building them at the end is faster)."""
-    for name, (table, column) in INDEXES.items():
-        con.execute(f'CREATE INDEX {name} ON {table} ("{column}")')
+    for name in INDEXES:
+        create_index(con, name)
+
+
+def recreate_table(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
+    """Replace `table` by an empty one of the same columns, without its indexes; returns
+    the names of the `INDEXES` it had, to create again (`create_index`) once it is filled.
+
+    Deleting every row of a table with an ART index costs seconds per few 100,000 rows at
+    commit; dropping it costs nothing.
+    """
+    present = {name for (name,) in con.execute(
+        "SELECT index_name FROM duckdb_indexes() WHERE table_name = ?", [table]).fetchall()}
+    con.execute(f"DROP TABLE IF EXISTS {table}")
+    body = ", ".join(f'"{name}" {kind}' for name, kind in COLUMNS[table])
+    con.execute(f"CREATE TABLE {table} ({body})")
+    return [name for name in INDEXES if name in present]
+
+
+def create_index(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    """Create one of the `INDEXES`."""
+    table, column = INDEXES[name]
+    con.execute(f'CREATE INDEX {name} ON {table} ("{column}")')
 
 
 def check_index(con: duckdb.DuckDBPyConnection) -> None:

@@ -1,9 +1,10 @@
 """Each rule's check as one SQL query over the index: `(ref, passed, reason)` per entity.
 
-The queries read the entities listed in the temporary table `score_targets` (the entities
-a scorecard applies to, or the few an incremental update re-scores), so one rule costs one
-set-based query whatever the catalog's size. Values from the scorecard are written as SQL
-literals (`literal`), never spliced in raw.
+A query reads the entities of its `scope`: `(SELECT ref FROM score_targets)` when a whole
+scorecard is evaluated (one set-based query per rule whatever the catalog's size), or a
+literal list of refs when an update re-scores a few (`scope_of`), which DuckDB answers
+through the ART indexes on `entities(ref)` and `relations(source)` instead of scanning.
+Values from the scorecard are written as SQL literals (`literal`), never spliced in raw.
 """
 
 from __future__ import annotations
@@ -14,8 +15,17 @@ from .model import Rule
 from .sql_guard import guarded_select
 
 TARGETS = "score_targets"
-"""The temporary table of refs being scored."""
-_BASE = f"FROM {TARGETS} t JOIN entities e ON e.ref = t.ref"
+"""The temporary table of refs being scored when a whole scorecard is evaluated."""
+ALL_TARGETS = f"(SELECT ref FROM {TARGETS})"
+
+
+def scope_of(refs: list[str]) -> str:
+    """A literal list of refs, as a rule's scope."""
+    return "(" + ", ".join(literal(ref) for ref in refs) + ")" if refs else "(NULL)"
+
+
+def _base(scope: str) -> str:
+    return f"FROM entities e WHERE e.ref IN {scope}"
 
 
 def literal(value: Any) -> str:
@@ -40,17 +50,21 @@ def _as_text(value: Any) -> str:
     return str(value)
 
 
-def rule_query(rule: Rule) -> str:
-    """The query answering `rule` for every ref in `score_targets`."""
+def rule_query(rule: Rule, scope: str = ALL_TARGETS) -> str:
+    """The query answering `rule` for every ref in `scope`."""
     build = _BUILDERS[rule.check]
-    return build(rule.argument)
+    return build(rule.argument, scope)
 
 
-def _field(check: dict[str, Any]) -> str:
+def _field(check: dict[str, Any], scope: str) -> str:
     path = check["path"]
-    where = literal(_json_path(path))
-    value = f"json_extract(e.data, {where})"
-    text = f"json_extract_string(e.data, {where})"
+    head, _, rest = path.partition(".")
+    # the spec or metadata column when the path is inside one: less JSON to parse per row
+    column, inner = (f"e.{head}", rest) if head in ("spec", "metadata") and rest else \
+        ("e.data", path)
+    where = literal(_json_path(inner))
+    value = f"json_extract({column}, {where})"
+    text = f"json_extract_string({column}, {where})"
     shown = f"coalesce('''' || left({text}, 60) || '''', 'missing')"
     present = (f"({value} IS NOT NULL AND json_type({value}) <> 'NULL' "
                f"AND {value}::VARCHAR NOT IN ('\"\"', '[]', '{{}}'))")
@@ -80,7 +94,7 @@ def _field(check: dict[str, Any]) -> str:
         passed = f"coalesce({amount} >= {literal(least)}, false)"
         reason = _unless(passed, f"{name} || ' is ' || coalesce(CAST({amount} AS VARCHAR), "
                          "'missing')", f"', expected at least ' || {literal(_as_text(least))}")
-    return f"SELECT t.ref, {passed} AS passed, {reason} AS reason {_BASE}"
+    return f"SELECT e.ref, {passed} AS passed, {reason} AS reason {_base(scope)}"
 
 
 def _unless(passed: str, said: str, expected: str) -> str:
@@ -88,7 +102,7 @@ def _unless(passed: str, said: str, expected: str) -> str:
     return f"CASE WHEN {passed} THEN {said} ELSE {said} || {expected} END"
 
 
-def _relation(check: dict[str, Any]) -> str:
+def _relation(check: dict[str, Any], scope: str) -> str:
     incoming = check.get("direction") == "incoming"
     near, far = ("target", "source") if incoming else ("source", "target")
     least = int(check.get("atLeast", 1))
@@ -96,28 +110,28 @@ def _relation(check: dict[str, Any]) -> str:
     only_kind = f" AND r.{far} LIKE {literal(kind.lower() + ':%')}" if kind else ""
     edges = (f"SELECT r.{near} AS ref, count(*) AS n FROM relations r "
              f"WHERE r.type = {literal(check['type'])}{only_kind} "
-             f"AND r.{near} IN (SELECT ref FROM {TARGETS}) GROUP BY r.{near}")
+             f"AND r.{near} IN {scope} GROUP BY r.{near}")
     count = "coalesce(c.n, 0)"
     described = check["type"] + (" (incoming)" if incoming else "") + \
         (f" to {kind}" if kind and not incoming else f" from {kind}" if kind else "")
     passed = f"{count} >= {least}"
     reason = _unless(passed, f"CAST({count} AS VARCHAR) || {literal(f' {described} relation(s)')}",
                      literal(f", expected at least {least}"))
-    return (f"SELECT t.ref, {passed} AS passed, {reason} AS reason FROM {TARGETS} t "
-            f"LEFT JOIN ({edges}) c ON c.ref = t.ref")
+    return (f"SELECT e.ref, {passed} AS passed, {reason} AS reason FROM entities e "
+            f"LEFT JOIN ({edges}) c ON c.ref = e.ref WHERE e.ref IN {scope}")
 
 
-def _annotation(key: str) -> str:
+def _annotation(key: str, scope: str) -> str:
     key_path = '$."' + key.replace('"', '\\"') + '"'  # one key, dots and all
     value = f"json_extract_string(e.annotations, {literal(key_path)})"
     passed = f"coalesce({value} <> '', false)"
     name = literal(key)
     reason = (f"CASE WHEN {passed} THEN 'annotation ' || {name} || ' is set' "
               f"ELSE 'annotation ' || {name} || ' is missing' END")
-    return f"SELECT t.ref, {passed} AS passed, {reason} AS reason {_BASE}"
+    return f"SELECT e.ref, {passed} AS passed, {reason} AS reason {_base(scope)}"
 
 
-def _link(check: dict[str, Any]) -> str:
+def _link(check: dict[str, Any], scope: str) -> str:
     links = "CAST(coalesce(json_extract(e.metadata, '$.links'), '[]') AS JSON[])"
     pattern = check.get("matches")
     if pattern:
@@ -129,10 +143,10 @@ def _link(check: dict[str, Any]) -> str:
         count, wanted = f"len({links})", "link"
     reason = (f"CASE WHEN {count} > 0 THEN {literal('has a ' + wanted)} "
               f"ELSE {literal('no ' + wanted)} END")
-    return f"SELECT t.ref, {count} > 0 AS passed, {reason} AS reason {_BASE}"
+    return f"SELECT e.ref, {count} > 0 AS passed, {reason} AS reason {_base(scope)}"
 
 
-def _git(check: dict[str, Any]) -> str:
+def _git(check: dict[str, Any], scope: str) -> str:
     if "committedWithinDays" in check:
         days = int(check["committedWithinDays"])
         age = "date_diff('day', e.updated_at, now()::TIMESTAMP)"
@@ -140,25 +154,25 @@ def _git(check: dict[str, Any]) -> str:
         reason = (f"CASE WHEN e.updated_at IS NULL THEN 'no commit is known' ELSE "
                   f"'last commit ' || CAST({age} AS VARCHAR) || ' day(s) ago, expected at most "
                   f"{days}' END")
-        return f"SELECT t.ref, {passed} AS passed, {reason} AS reason {_BASE}"
+        return f"SELECT e.ref, {passed} AS passed, {reason} AS reason {_base(scope)}"
     least = int(check["authorsAtLeast"])
     authors = ("SELECT fc.path, count(DISTINCT lower(fc.author_email)) AS n "
                "FROM file_commits fc WHERE fc.path IN (SELECT e2.path FROM entities e2 "
-               f"JOIN {TARGETS} t2 ON t2.ref = e2.ref) GROUP BY fc.path")
+               f"WHERE e2.ref IN {scope}) GROUP BY fc.path")
     count = "coalesce(a.n, 0)"
     passed = f"{count} >= {least}"
     reason = _unless(passed, f"CAST({count} AS VARCHAR) || ' author(s)'",
                      literal(f", expected at least {least}"))
-    return (f"SELECT t.ref, {passed} AS passed, {reason} AS reason {_BASE} "
-            f"LEFT JOIN ({authors}) a ON a.path = e.path")
+    return (f"SELECT e.ref, {passed} AS passed, {reason} AS reason FROM entities e "
+            f"LEFT JOIN ({authors}) a ON a.path = e.path WHERE e.ref IN {scope}")
 
 
-def _sql(query: str) -> str:
+def _sql(query: str, scope: str) -> str:
     inner = guarded_select(query)
-    return (f"SELECT t.ref, coalesce(bool_and(q.passed), false) AS passed, "
+    return (f"SELECT e.ref, coalesce(bool_and(q.passed), false) AS passed, "
             f"coalesce(string_agg(q.reason, '; '), 'not returned by the rule''s query') "
-            f"AS reason FROM {TARGETS} t LEFT JOIN ({inner}) q ON q.ref = t.ref "
-            f"GROUP BY t.ref")
+            f"AS reason FROM entities e LEFT JOIN (SELECT * FROM ({inner}) "
+            f"WHERE ref IN {scope}) q ON q.ref = e.ref WHERE e.ref IN {scope} GROUP BY e.ref")
 
 
 _BUILDERS = {"field": _field, "relation": _relation, "annotation": _annotation,

@@ -13,8 +13,8 @@ from collections.abc import Collection
 
 import duckdb
 
-from ..index.schema import first_line
-from .checks import TARGETS, literal, rule_query
+from ..index.schema import create_index, first_line, recreate_table
+from .checks import ALL_TARGETS, TARGETS, literal, rule_query, scope_of
 from .model import Rule, Scorecard, scorecard_from
 from .sql_guard import TIME_LIMIT_SECONDS, RuleSQLError, run_limited
 
@@ -63,55 +63,67 @@ def _scored(con: duckdb.DuckDBPyConnection) -> set[str]:
 
 def _score(con: duckdb.DuckDBPyConnection, cards: list[Scorecard], refs: list[str] | None,
            time_limit: float) -> None:
-    """Stage every result in temporary tables (no write-ahead log, no commit per rule), then
-    replace the rows of `refs` (all rows when None) in one transaction."""
+    """Stage every result in a temporary table (no write-ahead log, no commit per rule),
+    then replace the rows of `refs` (all rows when None) in one transaction."""
     con.execute("CREATE OR REPLACE TEMP TABLE score_new (scorecard VARCHAR, ref VARCHAR, "
                 "rule VARCHAR, passed BOOLEAN, reason VARCHAR)")
-    con.execute("CREATE OR REPLACE TEMP TABLE score_rules (scorecard VARCHAR, rule VARCHAR, "
-                "level_index INTEGER, weight DOUBLE)")
-    con.execute("CREATE OR REPLACE TEMP TABLE score_cards (scorecard VARCHAR, "
-                "levels VARCHAR[])")
-    for card in cards:
-        _stage(con, card, refs, time_limit)
+    staged = [card for card in cards if _stage(con, card, refs, time_limit)]
     con.begin()
     try:
+        indexes: list[str] = []
         if refs is None:
-            con.execute("DELETE FROM scorecard_results")
-            con.execute("DELETE FROM scorecard_levels")
+            indexes = recreate_table(con, "scorecard_results") + \
+                recreate_table(con, "scorecard_levels")
         else:
+            scope = scope_of(refs)
             for table in ("scorecard_results", "scorecard_levels"):
-                con.execute(f"DELETE FROM {table} WHERE ref IN (SELECT unnest(?))", [refs])
+                con.execute(f"DELETE FROM {table} WHERE ref IN {scope}")
         con.execute("INSERT INTO scorecard_results SELECT * FROM score_new")
-        con.execute("""
-            INSERT INTO scorecard_levels
-            WITH scored AS (
-                SELECT n.scorecard, n.ref,
-                       min(CASE WHEN NOT n.passed THEN m.level_index END) AS first_failing,
-                       100.0 * sum(CASE WHEN n.passed THEN m.weight ELSE 0 END)
-                           / sum(m.weight) AS score
-                FROM score_new n
-                JOIN score_rules m ON m.scorecard = n.scorecard AND m.rule = n.rule
-                GROUP BY n.scorecard, n.ref)
-            SELECT s.scorecard, s.ref,
-                   CASE WHEN s.first_failing IS NULL THEN list_extract(c.levels, len(c.levels))
-                        WHEN s.first_failing = 0 THEN NULL
-                        ELSE list_extract(c.levels, s.first_failing) END,
-                   round(s.score, 1)
-            FROM scored s JOIN score_cards c ON c.scorecard = s.scorecard""")
+        if staged:
+            con.execute(_levels_query(staged))
+        for name in indexes:
+            create_index(con, name)
         con.commit()
     except BaseException:
         con.rollback()
         raise
     finally:
-        for table in ("score_new", "score_rules", "score_cards", TARGETS):
-            con.execute(f"DROP TABLE IF EXISTS {table}")
+        con.execute("DROP TABLE IF EXISTS score_new")
+        con.execute(f"DROP TABLE IF EXISTS {TARGETS}")
 
 
-def _targets_query(card: Scorecard, refs: list[str] | None) -> tuple[str, list]:
+def _levels_query(cards: list[Scorecard]) -> str:
+    """Each scored entity's level and score, from the staged results of `cards`."""
+    rules = ", ".join(f"({literal(card.name)}, {literal(rule.id)}, "
+                      f"{card.level_index(rule.level)}, {rule.weight!r})"
+                      for card in cards for rule in card.usable_rules())
+    levels = ", ".join(f"({literal(card.name)}, ["
+                       + ", ".join(literal(level) for level in card.levels) + "]::VARCHAR[])"
+                       for card in cards)
+    return f"""
+        INSERT INTO scorecard_levels
+        WITH rules (scorecard, rule, level_index, weight) AS (VALUES {rules}),
+             cards (scorecard, levels) AS (VALUES {levels}),
+             scored AS (
+                SELECT n.scorecard, n.ref,
+                       min(CASE WHEN NOT n.passed THEN m.level_index END) AS first_failing,
+                       100.0 * sum(CASE WHEN n.passed THEN m.weight ELSE 0 END)
+                           / sum(m.weight) AS score
+                FROM score_new n
+                JOIN rules m ON m.scorecard = n.scorecard AND m.rule = n.rule
+                GROUP BY n.scorecard, n.ref)
+        SELECT s.scorecard, s.ref,
+               CASE WHEN s.first_failing IS NULL THEN list_extract(c.levels, len(c.levels))
+                    WHEN s.first_failing = 0 THEN NULL
+                    ELSE list_extract(c.levels, s.first_failing) END,
+               round(s.score, 1)
+        FROM scored s JOIN cards c ON c.scorecard = s.scorecard"""
+
+
+def _targets_query(card: Scorecard, refs: list[str] | None) -> str:
     """The refs `card` applies to (among `refs` when given)."""
     kinds = ", ".join(literal(kind.lower()) for kind in card.kinds) or "NULL"
     where = [f"lower(kind) IN ({kinds})"]
-    params: list = []
     for key, values in card.filter.items():
         listed = ", ".join(literal(value) for value in values)
         if key == "tags":
@@ -119,34 +131,41 @@ def _targets_query(card: Scorecard, refs: list[str] | None) -> tuple[str, list]:
         elif key in ("lifecycle", "type", "owner", "namespace"):
             where.append(f"{key} IN ({listed})")
     if refs is not None:
-        where.append("ref IN (SELECT unnest(?))")
-        params.append(refs)
-    return f"SELECT ref FROM entities WHERE {' AND '.join(where)}", params
+        where.append(f"ref IN {scope_of(refs)}")
+    return f"SELECT ref FROM entities WHERE {' AND '.join(where)}"
 
 
 def _stage(con: duckdb.DuckDBPyConnection, card: Scorecard, refs: list[str] | None,
-           time_limit: float) -> None:
-    """Stage `card`'s results: its declarative rules in one query, each SQL rule alone."""
+           time_limit: float) -> bool:
+    """Stage `card`'s results: its declarative rules in one query, each SQL rule alone.
+    False when it has nothing to score."""
     rules = card.usable_rules()
     if not rules:
-        return
-    query, params = _targets_query(card, refs)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {TARGETS} AS {query}", params)
-    con.executemany("INSERT INTO score_rules VALUES (?, ?, ?, ?)",
-                    [(card.name, rule.id, card.level_index(rule.level), rule.weight)
-                     for rule in rules])
-    levels = "[" + ", ".join(literal(level) for level in card.levels) + "]"
-    con.execute(f"INSERT INTO score_cards SELECT ?, {levels}::VARCHAR[]", [card.name])
+        return False
+    if refs is None:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {TARGETS} AS {_targets_query(card, None)}")
+        scope = ALL_TARGETS
+    else:
+        kinds = {kind.lower() for kind in card.kinds}
+        targets = [ref for ref in refs if ref.partition(":")[0] in kinds]
+        if targets and card.filter:
+            targets = [ref for (ref,) in con.execute(_targets_query(card, targets)).fetchall()]
+        elif targets:  # the ref names the kind; only entities that exist are scored
+            targets = [ref for (ref,) in con.execute(
+                f"SELECT ref FROM entities WHERE ref IN {scope_of(targets)}").fetchall()]
+        if not targets:
+            return False
+        scope = scope_of(targets)
     declarative = []
     for rule in rules:
         if rule.check == "sql":
-            _stage_sql_rule(con, card, rule, time_limit)
+            _stage_sql_rule(con, card, rule, scope, time_limit)
             continue
         try:
             declarative.append((rule, f"SELECT {literal(rule.id)} AS rule, * "
-                                      f"FROM ({rule_query(rule)})"))
+                                      f"FROM ({rule_query(rule, scope)})"))
         except (KeyError, TypeError, ValueError) as exc:  # a check the schema would refuse
-            _stage_failure(con, card, rule, f"the rule cannot be evaluated: {exc!r}")
+            _stage_failure(con, card, rule, scope, f"the rule cannot be evaluated: {exc!r}")
     head = f"INSERT INTO score_new SELECT {literal(card.name)}, ref, rule, passed, reason FROM"
     try:
         if declarative:
@@ -156,15 +175,16 @@ def _stage(con: duckdb.DuckDBPyConnection, card: Scorecard, refs: list[str] | No
             try:
                 con.execute(f"{head} ({query})")
             except duckdb.Error as exc:
-                _stage_failure(con, card, rule, f"the rule failed: {first_line(exc)}")
+                _stage_failure(con, card, rule, scope, f"the rule failed: {first_line(exc)}")
+    return True
 
 
-def _stage_sql_rule(con: duckdb.DuckDBPyConnection, card: Scorecard, rule: Rule,
+def _stage_sql_rule(con: duckdb.DuckDBPyConnection, card: Scorecard, rule: Rule, scope: str,
                     time_limit: float) -> None:
     """A rule's own SQL, time-limited; a failing query fails the rule with the reason."""
     head = f"INSERT INTO score_new SELECT {literal(card.name)}, ref, {literal(rule.id)}"
     try:
-        query = rule_query(rule)
+        query = rule_query(rule, scope)
         run_limited(con, lambda: con.execute(f"{head}, passed, reason FROM ({query})"),
                     time_limit)
         return
@@ -174,10 +194,10 @@ def _stage_sql_rule(con: duckdb.DuckDBPyConnection, card: Scorecard, rule: Rule,
         reason = f"the rule's query ran longer than {time_limit:g} s and was stopped"
     except duckdb.Error as exc:
         reason = f"the rule's query failed: {first_line(exc)}"
-    _stage_failure(con, card, rule, reason)
+    _stage_failure(con, card, rule, scope, reason)
 
 
-def _stage_failure(con: duckdb.DuckDBPyConnection, card: Scorecard, rule: Rule,
+def _stage_failure(con: duckdb.DuckDBPyConnection, card: Scorecard, rule: Rule, scope: str,
                    reason: str) -> None:
-    con.execute(f"INSERT INTO score_new SELECT ?, ref, ?, false, ? FROM {TARGETS}",
-                [card.name, rule.id, reason])
+    con.execute(f"INSERT INTO score_new SELECT ?, ref, ?, false, ? FROM entities "
+                f"WHERE ref IN {scope}", [card.name, rule.id, reason])

@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import lru_cache
 from typing import TypeVar
 
 import duckdb
@@ -24,15 +25,31 @@ COLUMNS = ("ref", "passed", "reason")
 _T = TypeVar("_T")
 
 
+_SCHEMA_LOCK = threading.Lock()
+_schema_con: duckdb.DuckDBPyConnection | None = None
+
+
+def _parser() -> duckdb.DuckDBPyConnection:
+    """One in-memory database holding an empty copy of the index's tables (lock held)."""
+    global _schema_con
+    if _schema_con is None:
+        _schema_con = duckdb.connect(":memory:")
+        create_tables(_schema_con)
+    return _schema_con
+
+
 class RuleSQLError(ValueError):
     """The rule's SQL is not one read-only SELECT returning ref, passed, reason."""
 
 
+@lru_cache(maxsize=512)
 def guarded_select(query: str) -> str:
-    """The rule's query as a subquery of exactly the three columns; RuleSQLError if unfit."""
+    """The rule's query as a subquery of exactly the three columns; RuleSQLError if unfit.
+    (Kept per query text: a re-score after each write checks the same rules again.)"""
     text = query.strip().rstrip(";").strip()
     try:
-        statements = duckdb.connect(":memory:").extract_statements(text)
+        with _SCHEMA_LOCK:
+            statements = _parser().extract_statements(text)
     except duckdb.Error as exc:
         raise RuleSQLError(f"the SQL does not parse: {first_line(exc)}") from None
     if len(statements) != 1:
@@ -43,25 +60,19 @@ def guarded_select(query: str) -> str:
     return f"SELECT ref, passed, reason FROM ({text}) AS rule_query"
 
 
-_SCHEMA_LOCK = threading.Lock()
-_schema_con: duckdb.DuckDBPyConnection | None = None
 
 
 def sql_problem(query: str) -> str | None:
     """Why the rule's SQL cannot serve (bad syntax, not a SELECT, an unknown table or
     column, missing or wrongly typed columns), else None. Checked against an empty copy of
     the index's tables, so it needs no built index."""
-    global _schema_con
     try:
         guarded_select(query)
     except RuleSQLError as exc:
         return str(exc)
     with _SCHEMA_LOCK:
-        if _schema_con is None:
-            _schema_con = duckdb.connect(":memory:")
-            create_tables(_schema_con)
         try:
-            described = _schema_con.execute(
+            described = _parser().execute(
                 f"DESCRIBE SELECT * FROM ({query.strip().rstrip(';')}) AS q").fetchall()
         except duckdb.Error as exc:
             return f"the SQL cannot run on the index: {first_line(exc)}"
@@ -99,7 +110,7 @@ def pattern_problem(pattern: str) -> str | None:
     """Why DuckDB's regular expressions (RE2) refuse `pattern`, else None."""
     with _SCHEMA_LOCK:
         try:
-            duckdb.connect(":memory:").execute("SELECT regexp_matches('', ?)", [pattern])
+            _parser().execute("SELECT regexp_matches('', ?)", [pattern])
         except duckdb.Error as exc:
             return f"not a regular expression DuckDB (RE2) accepts: {first_line(exc)}"
     return None
