@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..load import FileInfo, LoadResult, catalog_files, load_files
+from ..load import FileInfo, LoadResult, catalog_files, load_files, without_docs_files
 from ..structure.entity import Entity
 from ..structure.kinds import SchemaRegistry
 from ..structure.problem import Problem
@@ -128,6 +128,7 @@ def validate_catalog(root: Path | str, registry: SchemaRegistry | None = None,
     finally:
         if collecting:
             gc.enable()
+    loaded = without_docs_files(loaded)
     references = ReferenceChecker(known_refs(loaded.entities), registry)
     for entity in loaded.entities:
         findings += references.findings(entity)
