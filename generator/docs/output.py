@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing
+import os
 import shutil
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -37,6 +39,9 @@ from .sources import (
 
 MANIFEST = ".gantry-docs.json"
 DOCS_FOLDER = "docs"
+POOL_THRESHOLD = 12
+"""Docs folders to render before a pool of forked processes pays for itself."""
+_JOB: dict[str, Any] = {}
 
 
 @dataclass(slots=True)
@@ -197,10 +202,34 @@ def _write_entity(catalog_root: Path, out_dir: Path, entry: DocsEntry, env: Envi
     return largest
 
 
+def _render_refs(refs: list[str]) -> tuple[int, int]:
+    """Render the docs of `refs` (in a worker or in the calling process): (files written,
+    largest page)."""
+    tally = WriteTally()
+    largest = 0
+    for ref in refs:
+        largest = max(largest, _write_entity(
+            _JOB["catalog_root"], _JOB["out_dir"], _JOB["entries"][ref], _JOB["env"],
+            _JOB["page_base"], tally))
+    return tally.written, largest
+
+
+def _render_all(refs: list[str]) -> list[tuple[int, int]]:
+    workers = min(os.cpu_count() or 1, 4)
+    if (len(refs) < POOL_THRESHOLD or workers < 2
+            or "fork" not in multiprocessing.get_all_start_methods()):
+        return [_render_refs(refs)]
+    chunks = [refs[i::workers * 2] for i in range(workers * 2)]
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        return list(pool.imap_unordered(_render_refs, [c for c in chunks if c]))
+
+
 def write_docs(catalog_root: Path, out_dir: Path, entries: dict[str, DocsEntry],
                env: Environment, page_base: dict[str, Any], tally: WriteTally) -> DocsStats:
     """Render the docs of every entity whose hash differs from the manifest's, remove the
-    docs of entities that no longer have any, and record the new manifest."""
+    docs of entities that no longer have any, and record the new manifest.
+
+    Many folders render in a pool of forked processes (they share the loaded templates)."""
     stats = DocsStats()
     manifest = read_manifest(out_dir)
     before = tally.written
@@ -209,10 +238,16 @@ def write_docs(catalog_root: Path, out_dir: Path, entries: dict[str, DocsEntry],
         home = out_dir / entity_dir(ref) / DOCS_FOLDER / "index.html"
         if manifest.get(ref) == entry.digest and home.is_file():
             stats.skipped_entities += 1
-            continue
-        stats.max_page_bytes = max(stats.max_page_bytes, _write_entity(
-            catalog_root, out_dir, entry, env, page_base, tally))
-        stats.rendered_entities.append(ref)
+        else:
+            stats.rendered_entities.append(ref)
+    _JOB.update(catalog_root=catalog_root, out_dir=out_dir, entries=entries, env=env,
+                page_base=page_base)
+    try:
+        for written, largest in _render_all(stats.rendered_entities):
+            tally.written += written
+            stats.max_page_bytes = max(stats.max_page_bytes, largest)
+    finally:
+        _JOB.clear()
     for ref in sorted(set(manifest) - set(entries)):
         try:
             shutil.rmtree(out_dir / entity_dir(ref) / DOCS_FOLDER)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import posixpath
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from urllib.parse import quote, unquote, urlsplit
 
 import nh3
@@ -59,13 +60,19 @@ def sanitise(html: str) -> str:
     )
 
 
+@lru_cache(maxsize=256)
+def _lexer(language: str):
+    """Pygments looks a name up through every installed lexer plugin: once per language."""
+    try:
+        return get_lexer_by_name(language)
+    except ClassNotFound:
+        return None
+
+
 def _highlight(code: str, language: str, _attrs: str) -> str:
     """Pygments spans for a fenced block; '' lets markdown-it escape an unknown language."""
-    if not language:
-        return ""
-    try:
-        lexer = get_lexer_by_name(language.split()[0])
-    except ClassNotFound:
+    lexer = _lexer(language.split()[0].lower()) if language.strip() else None
+    if lexer is None:
         return ""
     return highlight(code, lexer, _FORMATTER)
 
