@@ -65,6 +65,8 @@ MAX_NODES_PER_DOCUMENT = 50_000
 MAX_DEPTH = 64
 """Deepest nesting accepted; entity documents are a handful of levels deep."""
 YAML_SUFFIXES = (".yaml", ".yml")
+MKDOCS_FILES = ("mkdocs.yml", "mkdocs.yaml")
+"""MkDocs settings beside a docs folder: never catalog YAML."""
 
 _TAG = "tag:yaml.org,2002:"
 _constructor = SafeConstructor()
@@ -344,7 +346,8 @@ def catalog_files(root: Path) -> list[str]:
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         rel_dir = os.path.relpath(dirpath, root_str)
         for filename in sorted(filenames):
-            if filename.endswith(YAML_SUFFIXES) and not filename.startswith("."):
+            if (filename.endswith(YAML_SUFFIXES) and not filename.startswith(".")
+                    and filename not in MKDOCS_FILES):
                 rel = filename if rel_dir == "." else f"{rel_dir}/{filename}"
                 found.append(rel.replace(os.sep, "/"))
     return found
@@ -355,7 +358,35 @@ def load_catalog(root: Path, display_root: str | None = None) -> LoadResult:
     root = Path(root)
     if not root.is_dir():
         raise FileNotFoundError(f"catalog folder not found: {root}")
-    return load_files(root, catalog_files(root), display_root)
+    return without_docs_files(load_files(root, catalog_files(root), display_root))
+
+
+def without_docs_files(result: LoadResult) -> LoadResult:
+    """Drop what was read from YAML inside the docs folders entities point at (examples in
+    the docs are not catalog entries); the files of the pointing entities themselves stay."""
+    from .docs.sources import pointer_of
+
+    owners: set[str] = set()
+    folders: set[str] = set()
+    for entity in result.entities:
+        pointer = pointer_of(entity.path, entity.metadata)
+        if pointer is not None and pointer.folder not in ("", "."):
+            owners.add(entity.path)
+            folders.add(pointer.folder + "/")
+    if not folders:
+        return result
+
+    def inside(path: str) -> bool:
+        return path not in owners and any(path.startswith(folder) for folder in folders)
+
+    dropped = {path for path in result.files if inside(path)}
+    if not dropped:
+        return result
+    result.entities = [e for e in result.entities if e.path not in dropped]
+    result.files = {path: info for path, info in result.files.items() if path not in dropped}
+    result.problems = [p for p in result.problems if not any(
+        p.file == path or p.file.endswith("/" + path) for path in dropped)]
+    return result
 
 
 def load_files(root: Path, relpaths: list[str], display_root: str | None = None) -> LoadResult:

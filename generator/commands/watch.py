@@ -12,12 +12,14 @@ import click
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
-from ..load import YAML_SUFFIXES
+from ..load import MKDOCS_FILES, YAML_SUFFIXES
 from ..resources import site_dir
 from ..site.config import locate_config
 from ..site.devserver import start_server
 from ..site.live import LiveSite
 
+DOCS_SUFFIXES = (".md", ".markdown", ".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp")
+"""Files of docs folders: an edit re-renders the docs (and reloads the page), not the index."""
 DEBOUNCE_SECONDS = 0.3
 """Editors write a file in several steps; changes this close together make one rebuild."""
 
@@ -30,6 +32,7 @@ class _Changes(FileSystemEventHandler):
         self.config_path = config_path.resolve()
         self.paths: set[str] = set()
         self.config_changed = False
+        self.docs_changed = False
         self.lock = threading.Lock()
         self.wake = threading.Event()
 
@@ -40,14 +43,18 @@ class _Changes(FileSystemEventHandler):
                 self.config_changed = True
             self.wake.set()
             return
-        if path.suffix not in YAML_SUFFIXES:
+        docs = path.suffix.lower() in DOCS_SUFFIXES or path.name in MKDOCS_FILES
+        if path.suffix not in YAML_SUFFIXES and not docs:
             return
         try:
             relative = path.relative_to(self.catalog).as_posix()
         except ValueError:
             return
         with self.lock:
-            self.paths.add(relative)
+            if docs:
+                self.docs_changed = True
+            else:
+                self.paths.add(relative)
         self.wake.set()
 
     def on_any_event(self, event: FileSystemEvent) -> None:
@@ -57,12 +64,13 @@ class _Changes(FileSystemEventHandler):
         if getattr(event, "dest_path", ""):
             self._note(event.dest_path)
 
-    def take(self) -> tuple[set[str], bool]:
+    def take(self) -> tuple[set[str], bool, bool]:
+        """Changed catalog files, whether gantry.yaml changed, whether docs changed."""
         with self.lock:
-            paths, config = self.paths, self.config_changed
-            self.paths, self.config_changed = set(), False
+            paths, config, docs = self.paths, self.config_changed, self.docs_changed
+            self.paths, self.config_changed, self.docs_changed = set(), False, False
         self.wake.clear()
-        return paths, config
+        return paths, config, docs
 
 
 @click.command()
@@ -111,8 +119,8 @@ def command(catalog: Path, out: Path, config_path: Path | None, host: str, port:
             if not changes.wake.wait(0.2):
                 continue
             time.sleep(DEBOUNCE_SECONDS)
-            paths, config_changed = changes.take()
-            if paths or config_changed:
+            paths, config_changed, docs_changed = changes.take()
+            if paths or config_changed or docs_changed:
                 live.files_changed(paths, config_changed)
     except KeyboardInterrupt:
         pass

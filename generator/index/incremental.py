@@ -17,7 +17,7 @@ from pathlib import Path, PurePosixPath
 
 import duckdb
 
-from ..load import YAML_SUFFIXES, FileInfo, load_file
+from ..load import MKDOCS_FILES, YAML_SUFFIXES, FileInfo, load_file
 from ..score.evaluate import rescore
 from ..structure.entity import Entity, parse_ref
 from . import gitmeta
@@ -41,7 +41,7 @@ def _indexable(root: Path, rel: str) -> bool:
     """True for an existing YAML file outside hidden folders (what a full build reads)."""
     parts = rel.split("/")
     return (rel.endswith(YAML_SUFFIXES) and not any(p.startswith(".") for p in parts)
-            and (root / rel).is_file())
+            and parts[-1] not in MKDOCS_FILES and (root / rel).is_file())
 
 
 LITERAL_LIST = 8

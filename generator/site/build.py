@@ -29,6 +29,7 @@ import duckdb
 from jinja2 import Environment
 
 from .. import __version__
+from ..docs import output as docs_output
 from ..resources import schemas_dir, site_dir
 from ..score import read as read_scores
 from ..structure.bundle import CATALOG_FILE
@@ -71,6 +72,8 @@ class SiteStats:
     seconds: float = 0.0
     render_seconds: float = 0.0
     search_seconds: float = 0.0
+    docs_rendered: list[str] | None = None
+    docs_max_page_bytes: int = 0
 
 
 def _assets_digest(site_root: Path) -> str:
@@ -208,10 +211,19 @@ def _search_index(data: SiteData, out_dir: Path) -> float:
         for folder in {entity_dir(ref).rpartition("/")[0] for ref in data.entities}:
             (scratch / folder).mkdir(parents=True, exist_ok=True)
         write_documents(scratch, list(data.entities.values()))
+        _copy_docs_pages(out_dir, scratch)
         build_search_index(scratch, out_dir)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     return time.perf_counter() - started
+
+
+def _copy_docs_pages(out_dir: Path, scratch: Path) -> None:
+    """Docs pages are indexed as built: their article is the search body."""
+    for page in (out_dir / "catalog").glob(f"*/*/*/{docs_output.DOCS_FOLDER}/**/index.html"):
+        target = scratch / page.relative_to(out_dir)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(page, target)
 
 
 def _search_in_worker(out_dir: str) -> float:
@@ -301,12 +313,17 @@ def build_site(index_path: Path, catalog_root: Path, out_dir: Path, *,
     repo = repo_info(catalog_root, config)
     settings = _settings_digest(catalog_root, config, f"{assets}|{repo}|{_schemas_digest()}")
     indexed = _index_digest(index_path)
+    docs = docs_output.docs_entries(catalog_root, docs_output.index_rows(index_path), settings)
+    docs_state = docs_output.state_digest(docs)
     stamp = _read_stamp(out_dir)
     stats = SiteStats()
     complete = (stamp.get("settings") == settings and (out_dir / "index.html").is_file()
                 and (out_dir / SCHEMAS / CATALOG_FILE).is_file())
     if not complete:
         changed_refs = None  # new settings, templates or output folder: every page changes
+    elif changed_refs is None and stamp.get("index") == indexed and stamp.get(
+            "docs") != docs_state:
+        changed_refs = docs_output.changed_refs(out_dir, docs)  # only docs were edited
     elif changed_refs is None and stamp.get("index") == indexed:
         stats.skipped = True
         stats.max_entity_page_bytes = int(stamp.get("maxEntityPageBytes", 0))
@@ -316,6 +333,9 @@ def build_site(index_path: Path, catalog_root: Path, out_dir: Path, *,
     (out_dir / STAMP).unlink(missing_ok=True)
     data = load_site_data(index_path)
     ctx = pages.make_site_context(data, repo, config, assets[:8])
+    ctx.docs_refs = set(docs)
+    if changed_refs is not None:
+        changed_refs = set(changed_refs) | docs_output.changed_refs(out_dir, docs)
     env = environment(site_root / "templates")
     tally = WriteTally()
 
@@ -336,7 +356,8 @@ def build_site(index_path: Path, catalog_root: Path, out_dir: Path, *,
     gc.freeze()
     search_pool = None
     try:
-        if changed_refs is None and len(targets) >= POOL_THRESHOLD and _can_fork():
+        if (changed_refs is None and len(targets) >= POOL_THRESHOLD and _can_fork()
+                and not docs):
             # A full build always needs a new search index, and it only needs the index's
             # data: build it in another process while the pages render.
             search_pool = multiprocessing.get_context("fork").Pool(1)
@@ -345,13 +366,18 @@ def build_site(index_path: Path, catalog_root: Path, out_dir: Path, *,
         tally.add(entity_tally)
         stats.pages_removed = sum(remove_page(folder) for folder in removed)
         _write_list_pages(ctx, env, site_root, out_dir, tally, stats)
+        docs_stats = docs_output.write_docs(catalog_root, out_dir, docs, env, pages.base(
+            ctx, "", "catalog", ""), tally)
+        stats.docs_rendered = docs_stats.rendered_entities
+        stats.docs_max_page_bytes = docs_stats.max_page_bytes
         if changed_refs is None:
             _write_schemas(out_dir, tally)
         stats.render_seconds = time.perf_counter() - render_started
         if search_pool is not None:
             stats.search_seconds = search_job.get()
             stats.search_indexed = True
-        elif entity_tally.written or stats.pages_removed or not (out_dir / BUNDLE).is_dir():
+        elif (entity_tally.written or stats.pages_removed or not (out_dir / BUNDLE).is_dir()
+              or docs_stats.rendered_entities or docs_stats.removed_entities):
             stats.search_seconds = _search_index(data, out_dir)
             stats.search_indexed = True
     finally:
@@ -368,6 +394,7 @@ def build_site(index_path: Path, catalog_root: Path, out_dir: Path, *,
     largest = stats.max_entity_page_bytes if changed_refs is None else max(
         stats.max_entity_page_bytes, int(stamp.get("maxEntityPageBytes", 0)))
     (out_dir / STAMP).write_text(json.dumps(
-        {"settings": settings, "index": indexed, "maxEntityPageBytes": largest}))
+        {"settings": settings, "index": indexed, "maxEntityPageBytes": largest,
+         "docs": docs_state}))
     stats.seconds = time.perf_counter() - started
     return stats

@@ -81,6 +81,8 @@ class SiteContext:
     actions_for_kind: dict[str, list[tuple[str, str, str]]]
     kind_names: dict[str, str]
     _hrefs: dict[str, str] = field(default_factory=dict)
+    docs_refs: set[str] = field(default_factory=set)
+    """Entities with rendered docs: their page gets a "Docs" tab."""
 
     def href(self, root: str, ref: str) -> str:
         """Link from a page with root prefix `root` to an entity page (cached per ref)."""
@@ -244,6 +246,7 @@ def entity_page(ctx: SiteContext, ref: str, reader: YamlReader,
         "owner_href": _owner_href(ctx, ref, root),
         "scores": [{**card, "href": f"{root}scorecards/{card['name']}/index.html",
                     "rank": _rank(card)} for card in scores],
+        "docs_href": "docs/index.html" if ref in ctx.docs_refs else None,
     }
 
 

@@ -9,11 +9,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..load import FileInfo, LoadResult, catalog_files, load_files
+from ..load import FileInfo, LoadResult, catalog_files, load_files, without_docs_files
 from ..structure.entity import Entity
 from ..structure.kinds import SchemaRegistry
 from ..structure.problem import Problem
 from .actions import action_findings
+from .docs import docs_problems
 from .finding import Finding, to_problems
 from .names import name_findings
 from .references import ReferenceChecker, duplicate_findings, known_refs
@@ -130,11 +131,17 @@ def validate_catalog(root: Path | str, registry: SchemaRegistry | None = None,
     finally:
         if collecting:
             gc.enable()
+    before = len(loaded.entities)
+    loaded = without_docs_files(loaded)
+    if len(loaded.entities) != before:
+        kept = {id(entity) for entity in loaded.entities}
+        findings = [finding for finding in findings if id(finding.entity) in kept]
     references = ReferenceChecker(known_refs(loaded.entities), registry)
     for entity in loaded.entities:
         findings += references.findings(entity)
     findings += duplicate_findings(loaded.entities, root, display_root)
     found = to_problems(findings, root, display_root)
+    found += docs_problems(root, loaded.entities, display_root)
     # A value the loader refused (a YAML tag) reads as null; its schema error would only
     # repeat, at the same position, what the loader already said.
     refused = {(p.file, p.line, p.column) for p in loaded.problems}

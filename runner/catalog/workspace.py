@@ -27,6 +27,7 @@ import duckdb
 
 from generator.index.build import build_index, wal_of
 from generator.index.schema import IndexUnusable, first_line
+from generator.load import YAML_SUFFIXES
 from generator.site.config import GantryYamlError, load_config, locate_config
 from generator.structure.entity import DEFAULT_NAMESPACE, make_ref
 from generator.structure.kinds import SchemaRegistry
@@ -259,11 +260,18 @@ class Workspace:
             after = self._records_in(paths)
             changed |= {ref for ref in before.keys() | after.keys()
                         if differs(before.get(ref), after.get(ref))}
-            self.site.queue(changed)
+            self.site.queue(changed or self._docs_refs(paths))
             if any(ref.startswith("team:") for ref in before.keys() | after.keys()):
                 self._load_teams()  # memberships live in Team entities' own rows
         self._publish(before, after)
         return changed
+
+    def _docs_refs(self, paths: list[str]) -> set[str]:
+        """Any one ref when only files besides catalog YAML changed (docs pulled in): the
+        site build then re-renders just the docs folders whose content hash changed."""
+        if all(path.endswith(YAML_SUFFIXES) for path in paths):
+            return set()
+        return set(sorted(self.known_refs())[:1])
 
     def _update_index(self, paths: list[str]) -> set[str]:
         """Update the index for `paths`; a full (cached) build when the index cannot be

@@ -40,6 +40,11 @@
               a.href = d.url;
               a.textContent = (d.meta && d.meta.title) || d.url;
               li.appendChild(a);
+              if (d.meta && d.meta.entity) {
+                var owner = document.createElement("span");
+                owner.className = "muted search-entity"; owner.textContent = " in " + d.meta.entity;
+                li.appendChild(owner);
+              }
               if (d.filters && d.filters.kind) {
                 var k = document.createElement("span");
                 k.className = "pill"; k.textContent = d.filters.kind.join(", ");

@@ -94,3 +94,18 @@ def test_watch_refuses_a_missing_catalog(tmp_path):
                              "--port", "0"], capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
     assert "catalog folder not found" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_watch_rerenders_docs_on_a_markdown_edit(watch):
+    repo, base, log, process = watch
+    docs_page = "/catalog/documentation/default/payment-api-runbook/docs/alerts/index.html"
+    assert "PaymentApiErrorRateHigh" in _get(base + docs_page).text
+    first = _get(base + "/__gantry/status").json()["build"]
+    source = repo / "catalog/docs/payment-api-runbook/alerts.md"
+    source.write_text(source.read_text() + "\n## QueueStuckWhileWatched\n")
+    _wait(lambda: "QueueStuckWhileWatched" in _get(base + docs_page).text)
+    _wait(lambda: _get(base + "/__gantry/status").json()["build"] > first)  # pages reload
+    source.write_text(source.read_text() + "\n[gone](gone.md)\n")
+    status = _wait(lambda: (s := _get(base + "/__gantry/status").json())["problems"] and s)
+    assert status["problems"][0]["rule"] == "docs-link"
+    assert status["problems"][0]["file"].endswith("payment-api-runbook/alerts.md")

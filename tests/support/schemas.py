@@ -7,6 +7,8 @@ from typing import Any
 
 import yaml
 
+from generator.load import MKDOCS_FILES
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DRAFT_2020_12 = "https://json-schema.org/draft/2020-12/schema"
 
@@ -15,6 +17,8 @@ def example_documents() -> list[tuple[str, dict[str, Any]]]:
     """(file, document) of every document of the example catalog."""
     found = []
     for path in sorted((PROJECT_ROOT / "catalog").rglob("*.y*ml")):
+        if path.name in MKDOCS_FILES:
+            continue  # MkDocs settings of a docs folder, not a catalog document
         for document in yaml.safe_load_all(path.read_text(encoding="utf-8")):
             if isinstance(document, dict):
                 found.append((path.relative_to(PROJECT_ROOT).as_posix(), document))
