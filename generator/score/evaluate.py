@@ -1,10 +1,10 @@
 """Fill `scorecard_results` and `scorecard_levels`: for the whole index, or a few entities.
 
 `score_all` runs at every build; `rescore` after an incremental update, for the entities
-whose rows or edges changed (and everything again when a Scorecard itself changed). Each
-rule is one query over the scorecard's target entities; levels and scores are then one
-aggregate per scorecard. A rule whose own SQL fails or runs too long fails for every
-entity, with the reason, and does not stop the build.
+whose rows or edges changed (and everything again when a Scorecard itself changed). A
+scorecard's declarative rules are one query over its target entities and each SQL rule one
+more; levels and scores are then one aggregate. A rule whose own SQL fails or runs too long
+fails for every entity, with the reason, and does not stop the build.
 """
 
 from __future__ import annotations
