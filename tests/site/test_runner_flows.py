@@ -1,0 +1,303 @@
+"""The runner's flows in a real headless Chromium against a real `gantry serve`.
+
+The runner serves the example catalog's site (so its pages are on the runner's own origin)
+and dispatches GitHub workflows to the local fake GitHub. Users: `carol` (developer) runs
+actions, `alice` (developer, an approver of rotate-db-credentials) approves in a second
+browser context, `victor` (viewer) is never offered Execute.
+
+With `GANTRY_SCREENSHOTS=<folder>` set, each page is also saved there as a PNG (that is how
+docs/screenshots/ is made).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.github.fake_github import FakeGitHub
+from tests.site.test_browser import browser  # noqa: F401  (the shared Chromium fixture)
+from tests.support.runner_process import RunnerProcess, http, make_catalog_repo
+
+pytestmark = pytest.mark.browser
+
+PAT = "ghp_browserFlowsToken0123456789abcdefgh"
+PASSWORD = "password-123"
+SLOW = ("queued",) + ("in_progress",) * 10 + ("completed",)
+"""A workflow run in progress for 10 reads (a second or two): a page can watch it run."""
+SHOTS = os.environ.get("GANTRY_SCREENSHOTS")
+
+
+def shoot(page, name: str) -> None:
+    """Save a screenshot of the page when GANTRY_SCREENSHOTS names a folder."""
+    if SHOTS:
+        Path(SHOTS).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(SHOTS) / f"{name}.png"), full_page=True)
+
+
+@pytest.fixture(scope="module")
+def portal(tmp_path_factory):
+    root = tmp_path_factory.mktemp("runner-flows")
+    with FakeGitHub(token=PAT) as github:
+        deploy = github.add_workflow("acme", "deployments", "deploy.yml", statuses=SLOW, inputs={
+            "service": {"required": True}, "environment": {"required": True},
+            "dry_run": {}, "notes": {}})
+        rotate = github.add_workflow("acme", "infrastructure", "rotate-credentials.yml",
+                                     statuses=SLOW,
+                                     inputs={"database": {"required": True},
+                                             "reason": {"required": True}})
+        repo = make_catalog_repo(root / "repo")
+        with RunnerProcess(repo / "catalog", root / "data",
+                           env={"GANTRY_GITHUB_POLL_INTERVAL": "0.05"}) as runner:
+            for path, body in (("/api/v1/plugins/github/config",
+                                {"authMode": "pat", "personalAccessToken": PAT,
+                                 "apiUrl": github.api_url}),
+                               ("/api/v1/plugins/github/enable", {"enabled": True})):
+                answer = http.put(runner.url(path), headers=runner.auth(), json=body)
+                assert answer.status_code == 200, answer.text
+            for name, role in (("carol", "developer"), ("alice", "developer"),
+                               ("victor", "viewer")):
+                runner.create_user(name, role, PASSWORD)
+            yield runner, github, deploy, rotate
+
+
+@pytest.fixture
+def context(browser):  # noqa: F811
+    contexts = []
+    errors: list[str] = []
+
+    def make():
+        made = browser.new_context(viewport={"width": 1200, "height": 800})
+        contexts.append(made)
+        return made
+
+    def new_page(made=None):
+        tab = (made or make()).new_page()
+        tab.on("pageerror", lambda error: errors.append(str(error)))
+        return tab
+
+    yield new_page
+    for made in contexts:
+        made.close()
+    assert errors == []
+
+
+def sign_in(page, runner: RunnerProcess, username: str, next_path: str = "/") -> None:
+    page.goto(runner.url("/signin/index.html?next=" + next_path))
+    page.fill("#signin-username", username)
+    page.fill("#signin-password", PASSWORD)
+    page.click("#signin-form button[type=submit]")
+    page.locator(f'#account .who[data-user="{username}"]').wait_for(timeout=15_000)
+
+
+def run_status(page) -> str:
+    return page.locator("#run-status").get_attribute("data-status")
+
+
+def test_sign_in_shows_the_user_and_role_and_sign_out_ends_the_session(portal, context):
+    runner, *_ = portal
+    page = context()
+    page.goto(runner.url("/index.html"))
+    page.locator("#account a.signin").wait_for()
+    page.goto(runner.url("/runs/index.html"))
+    assert "needs you to be signed in" in page.locator("#runner-page").inner_text()
+    shoot(page, "signin-needed")
+    page.locator("#runner-page a", has_text="Sign in").click()
+    page.wait_for_url("**/signin/index.html?next=*")
+    page.fill("#signin-username", "carol")
+    page.fill("#signin-password", "wrong-password")
+    page.click("#signin-form button[type=submit]")
+    page.locator("#signin-status .notice.error").wait_for()
+    assert "Wrong user name or password" in page.locator("#signin-status").inner_text()
+    page.fill("#signin-username", "carol")
+    page.fill("#signin-password", PASSWORD)
+    shoot(page, "signin")
+    page.click("#signin-form button[type=submit]")
+    page.wait_for_url("**/runs/index.html*")
+    who = page.locator("#account .who")
+    who.wait_for()
+    assert who.inner_text().split() == ["carol", "developer"]
+    cookies = {c["name"]: c for c in page.context.cookies()}
+    assert cookies["gantry_session"]["httpOnly"] is True
+    token = cookies["gantry_session"]["value"]
+    assert http.get(runner.url("/api/v1/auth/me"),
+                    cookies={"gantry_session": token}).status_code == 200
+
+    page.click("#sign-out")
+    page.wait_for_url("**/signin/index.html?signedout=1")
+    assert "You are signed out" in page.locator("#signin-status").inner_text()
+    page.locator("#account a.signin").wait_for()
+    assert http.get(runner.url("/api/v1/auth/me"),
+                    cookies={"gantry_session": token}).status_code == 401
+
+
+def test_failed_sign_ins_show_the_wait(portal, context):
+    runner, *_ = portal
+    page = context()
+    page.goto(runner.url("/signin/index.html"))
+    for _ in range(12):
+        page.fill("#signin-username", "nobody-here")
+        page.fill("#signin-password", "not-the-password")
+        page.click("#signin-form button[type=submit]")
+        page.locator("#signin-status .notice.error").wait_for()
+        if "Try again in" in page.locator("#signin-status").inner_text():
+            break
+    text = page.locator("#signin-status").inner_text()
+    seconds = int(re.search(r"Try again in (\d+) second", text).group(1))
+    assert seconds > 0
+    assert page.locator("#signin-form button[type=submit]").is_disabled()
+    shoot(page, "signin-throttled")
+
+
+def test_execute_lands_on_the_run_page_which_follows_the_run_live(portal, context):
+    runner, github, deploy, _rotate = portal
+    page = context()
+    sign_in(page, runner, "carol")
+    page.goto(runner.url("/actions/deploy-service/index.html?service=payment-api"))
+    execute = page.locator("#action-form button[type=submit]")
+    execute.wait_for(state="visible")
+    page.select_option("#in-environment", "staging")
+    page.fill("#in-notes", "from the browser")
+    before = len(github.dispatches)
+    execute.click()
+    page.wait_for_url(re.compile(r".*/runs/view/index\.html\?action=deploy-service&run=.+"))
+    page.wait_for_function(
+        "['running', 'success'].includes(document.querySelector('#run-status')"
+        "?.getAttribute('data-status'))", timeout=20_000)
+    page.locator("#run-live").filter(has_text="live").wait_for(timeout=10_000)
+    shoot(page, "run-running")
+    page.locator('#run-status[data-status="success"]').wait_for(timeout=30_000)
+    [dispatch] = github.dispatches[before:]
+    assert dispatch.body["inputs"]["notes"] == "from the browser"
+    link = page.locator("#executor-link")
+    assert re.search(r"/acme/deployments/actions/runs/\d+$", link.get_attribute("href"))
+    assert page.locator("#run-triggered-by").inner_text() == "carol"
+    assert page.locator("#run-approved-by").inner_text() == "no approval needed"
+    outputs = page.locator("#run-outputs").inner_text()
+    assert "conclusion" in outputs and "success" in outputs
+    inputs = page.locator("#run-inputs").inner_text()
+    assert "payment-api" in inputs and "staging" in inputs
+    shoot(page, "run-success")
+
+    run_id = dict(part.split("=") for part in page.url.split("?")[1].split("&"))["run"]
+    page.goto(runner.url("/actions/deploy-service/index.html"))
+    page.locator(f'#recent-runs tr[data-run="{run_id}"]').wait_for()
+    page.goto(runner.url("/runs/index.html?scope=mine&status=success"))
+    page.locator(f'#runs-table tr[data-run="{run_id}"]').wait_for()
+    shoot(page, "runs")
+    page.select_option("#runs-status", "failed")
+    page.wait_for_function(f"!document.querySelector('#runs-table tr[data-run=\"{run_id}\"]')")
+    assert "status=failed" in page.url
+
+
+def test_approval_in_a_second_browser_updates_the_requesters_page(portal, context):
+    runner, github, _deploy, rotate = portal
+    requester = context()
+    sign_in(requester, runner, "carol")
+    requester.goto(runner.url("/actions/rotate-db-credentials/index.html"))
+    requester.locator("#action-form button[type=submit]").wait_for(state="visible")
+    requester.select_option("#in-database", "postgres-orders")
+    requester.fill("#in-reason", "quarterly rotation")
+    requester.click("#action-form button[type=submit]")
+    requester.wait_for_url("**/runs/view/index.html?action=rotate-db-credentials&run=*")
+    requester.locator('#run-status[data-status="pending approval"]').wait_for()
+    requester.locator("#run-live").filter(has_text="live").wait_for(timeout=10_000)
+    assert requester.locator(".decision").count() == 0  # never one's own approver
+    run_id = requester.url.rsplit("run=", 1)[1]
+
+    approver = context()
+    sign_in(approver, runner, "alice", "/approvals/index.html")
+    item = approver.locator(f'#approvals-list li[data-run="{run_id}"]')
+    item.wait_for()
+    assert "requested by carol" in item.inner_text()
+    shoot(approver, "approvals")
+    before = len(github.dispatches)
+    item.locator("button.approve").click()
+    approver.locator("#approvals-status .notice.ok").wait_for()
+
+    requester.wait_for_function(
+        "document.querySelector('#run-status').getAttribute('data-status') != 'pending approval'",
+        timeout=20_000)
+    requester.locator('#run-status[data-status="success"]').wait_for(timeout=30_000)
+    assert requester.locator("#run-approved-by").inner_text() == "alice"
+    assert len(github.dispatches) == before + 1
+    shoot(requester, "run-approved")
+
+
+def test_rejection_with_a_reason_fails_the_run_live(portal, context):
+    runner, *_ = portal
+    requester = context()
+    sign_in(requester, runner, "carol")
+    answer = http.post(runner.url("/api/v1/actions/rotate-db-credentials/execute"),
+                       cookies={"gantry_session": requester.context.cookies()[0]["value"]},
+                       headers={"X-Requested-With": "test"},
+                       json={"inputs": {"database": "postgres-users", "reason": "test"}})
+    assert answer.status_code == 201, answer.text
+    run_id = answer.json()["id"]
+    requester.goto(runner.url(f"/runs/view/index.html?action=rotate-db-credentials&run={run_id}"))
+    requester.locator("#run-live").filter(has_text="live").wait_for(timeout=10_000)
+
+    approver = context()
+    sign_in(approver, runner, "alice", "/approvals/index.html")
+    item = approver.locator(f'#approvals-list li[data-run="{run_id}"]')
+    item.locator("button.reject").click()
+    assert "Give a reason" in item.inner_text()
+    item.locator("input[name=reason]").fill("not this week")
+    item.locator("button.reject").click()
+    approver.locator("#approvals-status .notice.ok").wait_for()
+    requester.locator('#run-status[data-status="failed"]').wait_for(timeout=10_000)
+    assert "rejected by alice: not this week" in requester.locator("#run-error").inner_text()
+
+
+def test_a_viewer_is_never_offered_execute_or_approvals(portal, context):
+    runner, *_ = portal
+    page = context()
+    sign_in(page, runner, "victor")
+    page.goto(runner.url("/actions/deploy-service/index.html"))
+    page.locator(".execute .notice").wait_for()
+    assert "may not run this action" in page.locator(".execute").inner_text()
+    assert not page.locator("#action-form button[type=submit]").is_visible()
+    assert page.locator("#account a", has_text="Approvals").count() == 0
+    shoot(page, "action-viewer")
+    page.goto(runner.url("/approvals/index.html"))
+    assert "needs the developer role; you have viewer" in page.locator(
+        "#runner-page").inner_text()
+
+
+def test_signed_out_visitor_is_offered_sign_in_instead_of_execute(portal, context):
+    runner, *_ = portal
+    page = context()
+    page.goto(runner.url("/actions/deploy-service/index.html"))
+    page.locator("#execute-signin").wait_for()
+    assert not page.locator("#action-form button[type=submit]").is_visible()
+
+
+def test_api_keys_are_shown_once_and_revoked(portal, context):
+    runner, *_ = portal
+    page = context()
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    sign_in(page, runner, "carol", "/account/keys/index.html")
+    page.locator("#keys-list").filter(has_text="no API keys").wait_for()
+    page.fill("#key-name", "ci")
+    page.select_option("#key-role", "viewer")
+    assert page.locator("#key-role option").all_inner_texts() == ["viewer", "developer"]
+    page.click("#key-form button[type=submit]")
+    key = page.locator("#new-key").input_value()
+    assert key
+    page.click("#copy-key")
+    page.locator("#keys-status").filter(has_text="Copied.").wait_for()
+    assert page.evaluate("navigator.clipboard.readText()") == key
+    me = http.get(runner.url("/api/v1/auth/me"), headers={"Authorization": f"Bearer {key}"})
+    assert me.json()["username"] == "carol" and me.json()["role"] == "viewer"
+    row = page.locator("#keys-list tr", has_text="ci")
+    row.wait_for()
+    shoot(page, "api-keys")
+    page.reload()
+    assert key not in page.content()
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.locator("#keys-list tr", has_text="ci").locator("button").click()
+    page.locator("#keys-status").filter(has_text="is revoked").wait_for()
+    assert http.get(runner.url("/api/v1/auth/me"),
+                    headers={"Authorization": f"Bearer {key}"}).status_code == 401
