@@ -34,7 +34,7 @@ def shoot(page, name: str) -> None:
     """Save a screenshot of the page when GANTRY_SCREENSHOTS names a folder."""
     if SHOTS:
         Path(SHOTS).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(SHOTS) / f"{name}.png"), full_page=True)
+        page.screenshot(path=str(Path(SHOTS) / f"runner-{name}.png"), full_page=True)
 
 
 @pytest.fixture(scope="module")
@@ -301,3 +301,42 @@ def test_api_keys_are_shown_once_and_revoked(portal, context):
     page.locator("#keys-status").filter(has_text="is revoked").wait_for()
     assert http.get(runner.url("/api/v1/auth/me"),
                     headers={"Authorization": f"Bearer {key}"}).status_code == 401
+
+
+def test_sign_in_by_keyboard_alone_with_visible_focus(portal, context):
+    runner, *_ = portal
+    page = context()
+    page.goto(runner.url("/signin/index.html"))
+    page.locator("#signin-username:focus").wait_for()
+    outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline not in ("", "none")
+    page.keyboard.type("carol")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "signin-password"
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+    page.locator('#account .who[data-user="carol"]').wait_for()
+    unlabelled = page.evaluate("""() => [...document.querySelectorAll('input, select, textarea')]
+        .filter(el => el.type !== 'hidden' && !el.labels?.length && !el.getAttribute('aria-label'))
+        .map(el => el.id || el.name)""")
+    assert unlabelled == []
+
+
+def test_run_pages_fit_a_phone(portal, context, browser):  # noqa: F811
+    runner, *_ = portal
+    phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    try:
+        page = context(phone)
+        sign_in(page, runner, "carol", "/runs/index.html?scope=all")
+        page.locator("#runs-table table, #runs-table p").first.wait_for()
+        for path in ("/runs/index.html?scope=all", "/approvals/index.html",
+                     "/account/keys/index.html"):
+            page.goto(runner.url(path))
+            page.locator("#account .who").wait_for()
+            page.wait_for_load_state("networkidle")
+            assert page.evaluate("document.documentElement.scrollWidth <= innerWidth + 1"), path
+        page.goto(runner.url("/runs/index.html?scope=all"))
+        page.locator("#runs-table table, #runs-table p").first.wait_for()
+        shoot(page, "runs-phone")
+    finally:
+        phone.close()
