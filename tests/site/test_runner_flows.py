@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from pathlib import Path
 
 import pytest
 
 from tests.github.fake_github import FakeGitHub
 from tests.site.test_browser import browser  # noqa: F401  (the shared Chromium fixture)
-from tests.support.runner_process import RunnerProcess, http, make_catalog_repo
+from tests.support.runner_process import RunnerProcess, git, http, make_catalog_repo
 
 pytestmark = pytest.mark.browser
 
@@ -34,6 +35,7 @@ def shoot(page, name: str) -> None:
     """Save a screenshot of the page when GANTRY_SCREENSHOTS names a folder."""
     if SHOTS:
         Path(SHOTS).mkdir(parents=True, exist_ok=True)
+        page.evaluate("window.scrollTo(0, 0)")  # the sticky header then stays on top
         page.screenshot(path=str(Path(SHOTS) / f"runner-{name}.png"), full_page=True)
 
 
@@ -58,8 +60,9 @@ def portal(tmp_path_factory):
                 answer = http.put(runner.url(path), headers=runner.auth(), json=body)
                 assert answer.status_code == 200, answer.text
             for name, role in (("carol", "developer"), ("alice", "developer"),
-                               ("victor", "viewer")):
+                               ("victor", "viewer"), ("bob", "developer")):
                 runner.create_user(name, role, PASSWORD)
+            runner.repo = repo
             yield runner, github, deploy, rotate
 
 
@@ -340,3 +343,120 @@ def test_run_pages_fit_a_phone(portal, context, browser):  # noqa: F811
         shoot(page, "runs-phone")
     finally:
         phone.close()
+
+
+PAYMENT_API = "/catalog/service/default/payment-api/index.html"
+
+
+def open_editor(page):
+    page.locator("#entity-edit").click()
+    page.locator("#entity-editor #edit-metadata-description").wait_for()
+
+
+def test_edit_an_entity_and_find_the_commit(portal, context):
+    runner, *_ = portal
+    page = context()
+    sign_in(page, runner, "alice", PAYMENT_API)
+    open_editor(page)
+    description = page.locator("#edit-metadata-description")
+    assert description.input_value() == "Handles all payment processing"
+    assert page.locator("#edit-spec-lifecycle").input_value() == "production"
+    description.fill("Handles every payment, edited in the browser")
+    edited = "Handles every payment, edited in the browser"
+    assert edited in page.locator("#edit-yaml").input_value()
+    shoot(page, "entity-edit")
+    page.click("#edit-save")
+    commit = page.locator("#edit-commit").get_attribute("data-commit")
+    log = git(runner.repo, "log", "-1", "--format=%H%n%an%n%s")
+    head, author, _subject = log.splitlines()
+    assert commit == head and author == "alice"
+    shown = git(runner.repo, "show", "HEAD:catalog/Service/default/payment-api.yaml")
+    assert "description: Handles every payment, edited in the browser" in shown
+    assert "# Payment API — the heart of the payments system." in shown  # comments kept
+
+
+def test_validation_problems_show_at_their_fields(portal, context):
+    runner, *_ = portal
+    page = context()
+    sign_in(page, runner, "alice", PAYMENT_API)
+    open_editor(page)
+    yaml_box = page.locator("#edit-yaml")
+    yaml_box.fill(yaml_box.input_value().replace("lifecycle: production",
+                                                  "lifecycle: forever"))
+    assert page.locator("#edit-spec-lifecycle").input_value() == ""  # not one of the options
+    page.click("#edit-save")
+    problem = page.locator('[data-problem-for="spec.lifecycle"]')
+    problem.wait_for()
+    assert "forever" in problem.inner_text()
+    assert page.locator("#edit-spec-lifecycle").get_attribute("aria-invalid") == "true"
+    shoot(page, "entity-invalid")
+
+
+def test_concurrent_edit_is_a_409_that_shows_what_changed(portal, context):
+    runner, *_ = portal
+    mine, theirs = context(), context()
+    sign_in(mine, runner, "alice", PAYMENT_API)
+    sign_in(theirs, runner, "bob", PAYMENT_API)
+    open_editor(mine)
+    open_editor(theirs)
+    theirs.locator("#edit-spec-system").fill("payments-core")
+    theirs.click("#edit-save")
+    theirs.locator("#edit-commit").wait_for()
+    head = git(runner.repo, "rev-parse", "HEAD").strip()
+    mine.locator("#edit-metadata-title").fill("Payments API")
+    mine.click("#edit-save")
+    conflict = mine.locator("#edit-conflict")
+    conflict.wait_for()
+    assert "spec.system" in conflict.inner_text() and '"payments-core"' in conflict.inner_text()
+    assert git(runner.repo, "rev-parse", "HEAD").strip() == head  # nothing overwritten
+    shoot(mine, "entity-conflict")
+    mine.click("#edit-take-theirs")
+    assert mine.locator("#edit-spec-system").input_value() == "payments-core"
+    mine.locator("#edit-metadata-title").fill("Payments API")
+    mine.click("#edit-save")
+    mine.locator("#edit-commit").wait_for()
+    assert "title: Payments API" in git(runner.repo, "show",
+                                        "HEAD:catalog/Service/default/payment-api.yaml")
+
+
+def test_create_and_delete_from_the_page(portal, context):
+    runner, *_ = portal
+    page = context()
+    sign_in(page, runner, "alice", PAYMENT_API)
+    page.locator("#entity-new").click()
+    page.locator("#edit-metadata-name").fill("ledger-api")
+    page.locator("#edit-metadata-owner").fill("platform-team")
+    page.select_option("#edit-spec-type", "backend")
+    page.select_option("#edit-spec-lifecycle", "experimental")
+    page.click("#edit-save")
+    page.locator("#edit-commit").wait_for()
+    assert "ledger-api" in git(runner.repo, "show", "--stat", "HEAD")
+    new_page = runner.url("/catalog/service/default/ledger-api/index.html")
+    deadline = time.monotonic() + 30
+    while http.get(new_page).status_code != 200 and time.monotonic() < deadline:
+        time.sleep(0.1)  # the runner rebuilds the site after the commit
+    page.goto(new_page)
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.locator("#entity-delete").click()
+    commit = page.locator("#delete-commit")
+    commit.wait_for()
+    assert git(runner.repo, "rev-parse", "HEAD").startswith(commit.inner_text())
+    assert "ledger-api" not in git(runner.repo, "ls-files")
+
+
+def test_edit_is_offered_only_where_the_write_policy_allows(portal, context):
+    runner, *_ = portal
+    viewer = context()
+    sign_in(viewer, runner, "victor", PAYMENT_API)
+    viewer.wait_for_load_state("networkidle")
+    assert viewer.locator("#entity-edit").count() == 0
+    developer = context()
+    sign_in(developer, runner, "carol", PAYMENT_API)  # not in platform-team
+    developer.wait_for_load_state("networkidle")
+    assert developer.locator("#entity-edit").count() == 0
+    developer.goto(runner.url("/catalog/team/default/platform-team/index.html"))
+    developer.wait_for_load_state("networkidle")
+    assert developer.locator("#entity-edit").count() == 0  # Team needs platform-engineer
+    member = context()
+    sign_in(member, runner, "alice", PAYMENT_API)
+    member.locator("#entity-edit").wait_for()

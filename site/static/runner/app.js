@@ -74,6 +74,9 @@ async function main() {
     drawAccount(user);
     account.hidden = false;
   }
+  if (document.querySelector("article.entity[data-kind]")) {
+    (await load("entity-page")).enhance(user);
+  }
   if (document.getElementById("action-form")) {
     (await load("action-page")).enhance(user);
   }
