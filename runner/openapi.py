@@ -52,11 +52,13 @@ SCHEMAS: dict[str, Any] = {
     "User": {"type": "object", "required": ["id", "username", "role"], "properties": {
         "id": _STR, "username": _STR, "role": {"enum": list(ROLES)},
         "email": {"type": ["string", "null"]}, "teams": {"type": "array", "items": _STR},
-        "createdAt": _STR}},
+        "createdAt": _STR, "disabled": {"type": "boolean"}}},
     "LoginRequest": {"type": "object", "required": ["username", "password"], "properties": {
         "username": {"type": "string", "minLength": 1}, "password": _STR}},
     "LoginResponse": {"type": "object", "required": ["token", "user"], "properties": {
         "token": _STR, "expiresAt": _STR, "user": _ref("User")}},
+    "UserChange": {"type": "object", "minProperties": 1, "additionalProperties": False,
+                   "properties": {"role": {"enum": list(ROLES)}, "disabled": {"type": "boolean"}}},
     "NewUser": {"type": "object", "required": ["username", "password"], "properties": {
         "username": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$"},
         "password": {"type": "string", "minLength": 8},
@@ -184,6 +186,13 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
     ("get", "/api/v1/auth/users"): op("List users", "auth", response=_list_of("User")),
     ("post", "/api/v1/auth/users"): op("Create a user", "auth", ok=201, response=_ref("User"),
                                        body="NewUser", extra={409: "User name taken"}),
+    ("patch", "/api/v1/auth/users/{username}"): op(
+        "Change a user's role or disable/enable them (ends their sessions, keys above the "
+        "new role and WebSockets)", "auth", response=_ref("User"), body="UserChange",
+        extra={404: "No such user", 409: "The last enabled admin"}),
+    ("delete", "/api/v1/auth/users/{username}"): op(
+        "Remove a user with their sessions and keys", "auth", ok=204,
+        extra={404: "No such user", 409: "The last enabled admin"}),
     ("get", "/api/v1/auth/apikeys"): op(
         "The caller's API keys (admins: `all=true` for every key)", "auth",
         response=_list_of("ApiKey"), params=[_query("all", "Every user's keys (admin).",

@@ -109,6 +109,43 @@ def create_user() -> Response:
     return jsonify(_user_json(record)), 201
 
 
+@bp.patch("/users/<username>")
+@require_role("admin")
+def update_user(username: str) -> Response:
+    """Change a user's role or disable/enable them; their sessions, keys above the new
+    role (every key when disabled) and WebSockets end at once."""
+    body = json_body()
+    unknown = set(body) - {"role", "disabled"}
+    if unknown:
+        raise ApiError(400, f"only role and disabled can be changed, not {sorted(unknown)}")
+    state = current_state()
+    before = user_store.by_name(state.store, username)
+    record = accounts.update_user(state.store, username, role=body.get("role"),
+                                  disabled=body.get("disabled"), bus=state.bus)
+    audit.record(state.store, user=current_user(), action="update", resource_type="User",
+                 resource_name=record.username, ip=client_ip(),
+                 before=_audited(before), after=_audited(record))
+    return jsonify(_user_json(record))
+
+
+@bp.delete("/users/<username>")
+@require_role("admin")
+def delete_user(username: str) -> Response:
+    """Remove a user with their sessions and keys; the audit log keeps their name."""
+    state = current_state()
+    record = accounts.delete_user(state.store, username, bus=state.bus)
+    audit.record(state.store, user=current_user(), action="delete", resource_type="User",
+                 resource_name=record.username, ip=client_ip(), before=_audited(record))
+    return Response(status=204)
+
+
+def _audited(record: user_store.UserRecord | None) -> dict | None:
+    if record is None:
+        return None
+    return {"username": record.username, "role": record.role, "email": record.email,
+            "disabled": user_store.is_disabled(record)}
+
+
 @bp.get("/apikeys")
 @require_role("viewer")
 def list_apikeys() -> Response:
