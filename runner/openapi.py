@@ -260,8 +260,16 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
     ("post", "/api/v1/actions/{name}/runs/{run_id}/reject"): op(
         "Reject a pending run", "actions", response=_ref("Run"), body="DecisionRequest",
         body_required=False, extra={404: "Not found", 409: "Not pending"}),
-    ("get", "/api/v1/audit"): op("Audit log, newest first", "audit",
-                                 response=_list_of("AuditEntry"), params=PAGE),
+    ("get", "/api/v1/audit"): op(
+        "Audit log, newest first", "audit", response=_list_of("AuditEntry"),
+        params=[*PAGE, _query("user", "Only this user's entries."),
+                _query("action", "Only this action (login, create, update, execute...)."),
+                _query("resourceType", "Only this resource type (User, Service, Action...)."),
+                _query("resource", "Only this resource name."),
+                _query("since", "From this ISO 8601 date-time on.",
+                       {"type": "string", "format": "date-time"}),
+                _query("until", "Before this ISO 8601 date-time.",
+                       {"type": "string", "format": "date-time"})]),
     ("get", "/api/v1/history"): op("The caller's recently viewed entities", "history",
                                    response=_list_of("HistoryEntry"),
                                    params=[_query("limit", "How many, newest first; 20 are "

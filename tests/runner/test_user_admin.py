@@ -130,3 +130,29 @@ def test_the_last_enabled_admin_cannot_be_demoted_disabled_or_deleted(runner):
         assert answer.status_code == 409, answer.text
         assert "last enabled admin" in answer.json()["error"]
     assert me_status(runner, runner.admin_token) == 200
+
+
+def test_audit_filters_by_user_action_resource_and_time(runner, make_user):
+    name, session = make_user("developer")
+    start = http.get(runner.url("/api/v1/audit"), headers=runner.auth(),
+                     params={"limit": 1}).json()[0]["timestamp"]
+    new_key(runner, session, "viewer")
+    patch(runner, name, {"role": "viewer"})
+    mine = http.get(runner.url("/api/v1/audit"), headers=runner.auth(),
+                    params={"resource": name, "resourceType": "user"}).json()
+    assert {e["action"] for e in mine} >= {"update", "create"}
+    assert all(e["resourceName"] == name for e in mine)
+    by_user = http.get(runner.url("/api/v1/audit"), headers=runner.auth(),
+                       params={"user": name, "action": "create"}).json()
+    assert [(e["resourceType"], e["action"]) for e in by_user] == [("ApiKey", "create")]
+    later = http.get(runner.url("/api/v1/audit"), headers=runner.auth(),
+                     params={"resource": name, "since": start}).json()
+    assert "create" not in {e["action"] for e in later if e["resourceType"] == "User"}
+    assert http.get(runner.url("/api/v1/audit"), headers=runner.auth(),
+                    params={"resource": name, "until": start}).json()[0]["action"] == "create"
+    page = http.get(runner.url("/api/v1/audit"), headers=runner.auth(),
+                    params={"resource": name, "limit": 1, "offset": 1}).json()
+    assert page == mine[1:2]
+    bad = http.get(runner.url("/api/v1/audit"), headers=runner.auth(),
+                   params={"since": "yesterday"})
+    assert bad.status_code == 400 and "since must be an ISO 8601" in bad.json()["error"]
