@@ -1,4 +1,4 @@
-"""The runner's pages of the site: sign-in, API keys, runs, a run, approvals.
+"""The runner's pages of the site: sign-in, API keys, runs, a run, approvals, admin.
 
 They are written only when the site names a runner (`runnerUrl` in gantry.yaml, or the
 runner serving the site itself): a site without one stays purely static. Each page is a
@@ -37,6 +37,10 @@ RUNNER_PAGES: tuple[RunnerPage, ...] = (
                "One run of an action, followed live."),
     RunnerPage("approvals", "approvals", "Approvals", "developer",
                "Runs waiting for your decision."),
+    RunnerPage("admin/users", "users", "Users", "admin",
+               "The runner's accounts: create them, change roles, disable and delete."),
+    RunnerPage("admin/audit", "audit", "Audit log", "admin",
+               "Every sign-in, write, run and decision, newest first."),
 )
 """Every runner page, in the order the account menu lists them."""
 

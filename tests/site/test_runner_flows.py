@@ -333,7 +333,7 @@ def test_run_pages_fit_a_phone(portal, context, browser):  # noqa: F811
         sign_in(page, runner, "carol", "/runs/index.html?scope=all")
         page.locator("#runs-table table, #runs-table p").first.wait_for()
         for path in ("/runs/index.html?scope=all", "/approvals/index.html",
-                     "/account/keys/index.html"):
+                     "/account/keys/index.html", PAYMENT_API):
             page.goto(runner.url(path))
             page.locator("#account .who").wait_for()
             page.wait_for_load_state("networkidle")
@@ -460,3 +460,70 @@ def test_edit_is_offered_only_where_the_write_policy_allows(portal, context):
     member = context()
     sign_in(member, runner, "alice", PAYMENT_API)
     member.locator("#entity-edit").wait_for()
+
+
+def sign_in_admin(page, runner: RunnerProcess, next_path: str) -> None:
+    page.goto(runner.url("/signin/index.html?next=" + next_path))
+    page.fill("#signin-username", "admin")
+    page.fill("#signin-password", runner.admin_password)
+    page.click("#signin-form button[type=submit]")
+    page.locator('#account .who[data-user="admin"]').wait_for()
+
+
+def test_admin_manages_users_and_reads_the_audit_log(portal, context):
+    runner, *_ = portal
+    admin = context()
+    sign_in_admin(admin, runner, "/admin/users/index.html")
+    admin.fill("#user-name", "dora")
+    admin.fill("#user-password", PASSWORD)
+    admin.select_option("#user-role", "developer")
+    admin.click("#user-form button[type=submit]")
+    row = admin.locator('#users-list tr[data-user="dora"]')
+    row.wait_for()
+    assert row.locator("select").input_value() == "developer"
+
+    dora = context()
+    sign_in(dora, runner, "dora", "/runs/index.html")
+    token = dora.context.cookies()[0]["value"]
+    row.locator("select").select_option("viewer")
+    admin.locator("#users-status").filter(has_text="dora is now viewer").wait_for()
+    assert http.get(runner.url("/api/v1/auth/me"),
+                    cookies={"gantry_session": token}).status_code == 401
+    dora.reload()
+    dora.locator("#account a.signin").wait_for()  # her session ended with the role change
+    shoot(admin, "admin-users")
+
+    admin.locator('#users-list tr[data-user="dora"] button.toggle').click()
+    admin.locator("#users-status").filter(has_text="dora is disabled").wait_for()
+    assert admin.locator('#users-list tr[data-user="dora"]').inner_text().count("disabled") == 1
+    refused = http.post(runner.url("/api/v1/auth/login"),
+                        json={"username": "dora", "password": PASSWORD})
+    assert refused.status_code == 401
+
+    admin.goto(runner.url("/admin/audit/index.html"))
+    admin.locator("#audit-table table").wait_for()
+    admin.fill("#audit-resource", "dora")
+    admin.fill("#audit-resourceType", "User")
+    admin.click("#audit-filters button[type=submit]")
+    admin.wait_for_function("document.querySelectorAll('#audit-table tbody tr').length >= 3 &&"
+                            "[...document.querySelectorAll('#audit-table tbody tr')]"
+                            ".every(r => r.innerText.includes('dora'))")
+    actions = admin.locator("#audit-table tbody td:nth-child(3)").all_inner_texts()
+    assert actions[:3] == ["login.failed", "update", "update"]  # newest first
+    assert "create" in actions
+    assert "resource=dora" in admin.url
+    shoot(admin, "admin-audit")
+
+    admin.goto(runner.url("/admin/users/index.html"))
+    admin.on("dialog", lambda dialog: dialog.accept())
+    admin.locator('#users-list tr[data-user="dora"] button.danger').click()
+    admin.locator("#users-status").filter(has_text="dora is deleted").wait_for()
+    assert admin.locator('#users-list tr[data-user="dora"]').count() == 0
+
+
+def test_admin_pages_say_which_role_they_need(portal, context):
+    runner, *_ = portal
+    page = context()
+    sign_in(page, runner, "carol", "/admin/audit/index.html")
+    assert "needs the admin role; you have developer" in page.locator("#runner-page").inner_text()
+    assert page.locator("#account a", has_text="Audit").count() == 0

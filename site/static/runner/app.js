@@ -32,6 +32,10 @@ function drawAccount(user) {
     links.push(h("a", { href: `${siteRoot}approvals/index.html` }, "Approvals"));
   }
   links.push(h("a", { href: `${siteRoot}account/keys/index.html` }, "API keys"));
+  if (user.role === "admin") {
+    links.push(h("a", { href: `${siteRoot}admin/users/index.html` }, "Users"),
+      h("a", { href: `${siteRoot}admin/audit/index.html` }, "Audit"));
+  }
   fill(account,
     h("nav", { "aria-label": "Runner" }, links),
     h("span", { class: "who", "data-user": user.username, "data-role": user.role },
