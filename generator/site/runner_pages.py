@@ -41,6 +41,8 @@ RUNNER_PAGES: tuple[RunnerPage, ...] = (
                "The runner's accounts: create them, change roles, disable and delete."),
     RunnerPage("admin/audit", "audit", "Audit log", "admin",
                "Every sign-in, write, run and decision, newest first."),
+    RunnerPage("admin/plugins", "plugins", "Plugin settings", "platform-engineer",
+               "Settings of the bundled plugins. Secrets are write-only: never shown again."),
 )
 """Every runner page, in the order the account menu lists them."""
 

@@ -527,3 +527,41 @@ def test_admin_pages_say_which_role_they_need(portal, context):
     sign_in(page, runner, "carol", "/admin/audit/index.html")
     assert "needs the admin role; you have developer" in page.locator("#runner-page").inner_text()
     assert page.locator("#account a", has_text="Audit").count() == 0
+
+
+def test_plugin_settings_keep_secrets_write_only(portal, context):
+    runner, github, *_ = portal
+    page = context()
+    sign_in_admin(page, runner, "/admin/plugins/index.html")
+    secret = page.locator("#plugin-github-personalAccessToken")
+    secret.wait_for()
+    assert secret.input_value() == "" and secret.get_attribute("type") == "password"
+    assert "A value is stored" in page.locator("#plugin-github").inner_text()
+    assert page.locator("#plugin-github-apiUrl").input_value() == github.api_url
+    assert page.locator("#plugin-github-enabled").is_checked()
+    assert PAT not in page.content()
+    shoot(page, "admin-plugins")
+    page.click("#plugin-github button[type=submit]")  # unchanged: the stored secret stays
+    page.locator("#plugin-github-status").filter(has_text="Saved.").wait_for()
+    secret.fill(PAT)  # replaced (by the same value, so the other tests keep working)
+    page.click("#plugin-github button[type=submit]")
+    page.locator("#plugin-github-status").filter(has_text="Saved.").wait_for()
+    assert secret.input_value() == ""
+    assert PAT not in page.content()
+    stored = http.get(runner.url("/api/v1/plugins/github/config"), headers=runner.auth()).json()
+    assert stored["personalAccessToken"] == "__GANTRY_SECRET_REDACTED__"
+    [entry] = http.get(runner.url("/api/v1/audit"), headers=runner.auth(),
+                       params={"action": "plugin.config.update", "limit": 1}).json()
+    assert PAT not in str(entry)
+    answer = http.post(runner.url("/api/v1/actions/deploy-service/execute"),
+                       headers=runner.auth(),
+                       json={"inputs": {"service": "payment-api", "environment": "staging"}})
+    run_id = answer.json()["id"]
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        run = http.get(runner.url(f"/api/v1/actions/deploy-service/runs/{run_id}"),
+                       headers=runner.auth()).json()
+        if run["status"] in ("success", "failed"):
+            break
+        time.sleep(0.1)
+    assert run["status"] == "success", run  # the kept and the retyped secret both work

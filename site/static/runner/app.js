@@ -32,6 +32,9 @@ function drawAccount(user) {
     links.push(h("a", { href: `${siteRoot}approvals/index.html` }, "Approvals"));
   }
   links.push(h("a", { href: `${siteRoot}account/keys/index.html` }, "API keys"));
+  if (atLeast(user.role, "platform-engineer")) {
+    links.push(h("a", { href: `${siteRoot}admin/plugins/index.html` }, "Plugins"));
+  }
   if (user.role === "admin") {
     links.push(h("a", { href: `${siteRoot}admin/users/index.html` }, "Users"),
       h("a", { href: `${siteRoot}admin/audit/index.html` }, "Audit"));
