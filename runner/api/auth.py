@@ -48,10 +48,17 @@ def login() -> Response:
                  resource_name=record.username, ip=ip)
     resp = jsonify({"token": session.token, "expiresAt": session.expires_at,
                     "user": _user_json(record)})
-    resp.set_cookie(SESSION_COOKIE, session.token, httponly=True, samesite="Lax",
+    resp.set_cookie(SESSION_COOKIE, session.token, httponly=True, samesite=_same_site(),
                     secure=request.is_secure, path="/",
                     max_age=int(accounts.SESSION_LIFETIME.total_seconds()))
     return resp
+
+
+def _same_site() -> str:
+    """`Lax`, or `None` over HTTPS when GANTRY_CORS_ORIGINS lists sites of other domains:
+    a browser sends a Lax cookie to same-site origins only. The cross-site checks on cookie
+    writes (trusted Origin, or X-Requested-With) apply either way."""
+    return "None" if current_state().settings.cors_origins and request.is_secure else "Lax"
 
 
 @bp.post("/logout")
@@ -68,7 +75,7 @@ def logout() -> Response:
     audit.record(state.store, user=user, action="logout", resource_type="User",
                  resource_name=user.username, ip=client_ip())
     resp = jsonify({"status": "logged out"})
-    resp.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="Lax",
+    resp.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite=_same_site(),
                        secure=request.is_secure)
     return resp
 
