@@ -553,9 +553,15 @@ def test_plugin_settings_keep_secrets_write_only(portal, context):
     [entry] = http.get(runner.url("/api/v1/audit"), headers=runner.auth(),
                        params={"action": "plugin.config.update", "limit": 1}).json()
     assert PAT not in str(entry)
+    assert finished_run(runner)["status"] == "success"  # the kept and retyped secret work
+
+
+def finished_run(runner: RunnerProcess) -> dict:
+    """Run deploy-service as the admin through the API and wait for its end."""
     answer = http.post(runner.url("/api/v1/actions/deploy-service/execute"),
                        headers=runner.auth(),
                        json={"inputs": {"service": "payment-api", "environment": "staging"}})
+    assert answer.status_code == 201, answer.text
     run_id = answer.json()["id"]
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -564,4 +570,64 @@ def test_plugin_settings_keep_secrets_write_only(portal, context):
         if run["status"] in ("success", "failed"):
             break
         time.sleep(0.1)
-    assert run["status"] == "success", run  # the kept and the retyped secret both work
+    return run
+
+
+CONTRAST = """() => {
+  const rgb = (text) => (text.match(/[\\d.]+/g) || []).map(Number);
+  const lum = ([r, g, b]) => [r, g, b].map((c) => { c /= 255;
+    return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4; })
+    .reduce((sum, c, i) => sum + c * [0.2126, 0.7152, 0.0722][i], 0);
+  const background = (el) => { for (; el; el = el.parentElement) {
+      const c = rgb(getComputedStyle(el).backgroundColor);
+      if (c.length === 3 || (c.length === 4 && c[3] > 0.5)) return c.slice(0, 3); }
+    return [255, 255, 255]; };
+  const low = [];
+  for (const el of document.querySelectorAll(
+      '#account a, #account button, #runner-page button, #runner-page a, .badge, .notice, '
+      + 'label, .entity-tools button, th, td')) {
+    if (!el.offsetParent || !el.textContent.trim()) continue;
+    const fg = rgb(getComputedStyle(el).color).slice(0, 3);
+    const [a, b] = [lum(fg), lum(background(el))].sort((x, y) => y - x);
+    const ratio = (a + 0.05) / (b + 0.05);
+    if (ratio < 4.5) low.push(`${el.tagName}.${el.className} "${el.textContent.trim()
+      .slice(0, 30)}" ${ratio.toFixed(2)}`);
+  }
+  return low;
+}"""
+UNLABELLED = """() => [...document.querySelectorAll('input, select, textarea')]
+  .filter(el => el.type !== 'hidden' && !el.labels?.length && !el.getAttribute('aria-label'))
+  .map(el => el.id || el.name)"""
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_every_runner_page_has_labels_and_aa_contrast(portal, context, browser,  # noqa: F811
+                                                      scheme):
+    runner, *_ = portal
+    finished_run(runner)
+    made = browser.new_context(color_scheme=scheme)
+    try:
+        page = context(made)
+        sign_in_admin(page, runner, "/index.html")
+        pages = {"/runs/index.html?scope=all": "#runs-table table",
+                 "/approvals/index.html": "#approvals-list > *",
+                 "/account/keys/index.html": "#keys-list > *",
+                 "/admin/users/index.html": "#users-list table",
+                 "/admin/audit/index.html": "#audit-table table",
+                 "/admin/plugins/index.html": "#plugin-github",
+                 "/actions/deploy-service/index.html": "#recent-runs > *",
+                 PAYMENT_API: "#entity-edit"}
+        for path, ready in pages.items():
+            page.goto(runner.url(path))
+            page.locator(ready).first.wait_for()
+            if path == PAYMENT_API:
+                open_editor(page)
+            assert page.evaluate(UNLABELLED) == [], path
+            assert page.evaluate(CONTRAST) == [], (scheme, path)
+        page.goto(runner.url("/runs/index.html?scope=all"))
+        page.locator("#runs-table table").wait_for()
+        page.locator("#runs-table a").first.click()
+        page.locator("#run-status").wait_for()
+        assert page.evaluate(CONTRAST) == [], (scheme, "run page")
+    finally:
+        made.close()
