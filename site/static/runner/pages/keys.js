@@ -31,13 +31,15 @@ export async function render(holder, user) {
 
   async function revoke(key) {
     if (!window.confirm(`Revoke the key "${key.name}"? Scripts using it stop working at once.`)) return;
+    let outcome;
     try {
       await api(`/api/v1/auth/apikeys/${encodeURIComponent(key.id)}`, { method: "DELETE" });
-      fill(status, notice("ok", `The key "${key.name}" is revoked.`));
+      outcome = notice("ok", `The key "${key.name}" is revoked.`);
     } catch (error) {
-      fill(status, notice("error", `Cannot revoke the key: ${error.message}`));
+      outcome = notice("error", `Cannot revoke the key: ${error.message}`);
     }
     await refresh();
+    fill(status, outcome);
   }
 
   async function create(event) {

@@ -12,24 +12,29 @@ export async function render(holder, user) {
   const role = h("select", { id: "user-role", name: "role" },
     ROLES.map((r) => h("option", { value: r, selected: r === "viewer" }, r)));
 
+  /* Each outcome is announced after the table is redrawn, so what it says is on screen. */
   async function change(target, body, done) {
+    let outcome;
     try {
       await api(`/api/v1/auth/users/${encodeURIComponent(target.username)}`, { method: "PATCH", body });
-      fill(status, notice("ok", done));
+      outcome = notice("ok", done);
     } catch (error) {
-      fill(status, notice("error", `${target.username}: ${error.message}`));
+      outcome = notice("error", `${target.username}: ${error.message}`);
     }
     await refresh();
+    fill(status, outcome);
   }
   async function remove(target) {
     if (!window.confirm(`Delete ${target.username}? Their sessions and keys end now.`)) return;
+    let outcome;
     try {
       await api(`/api/v1/auth/users/${encodeURIComponent(target.username)}`, { method: "DELETE" });
-      fill(status, notice("ok", `${target.username} is deleted.`));
+      outcome = notice("ok", `${target.username} is deleted.`);
     } catch (error) {
-      fill(status, notice("error", `${target.username}: ${error.message}`));
+      outcome = notice("error", `${target.username}: ${error.message}`);
     }
     await refresh();
+    fill(status, outcome);
   }
 
   function row(target) {
@@ -73,14 +78,16 @@ export async function render(holder, user) {
     if (!event.target.reportValidity()) return;
     const body = { username: name.value, password: password.value, role: role.value };
     if (email.value) body.email = email.value;
+    let outcome;
     try {
       await api("/api/v1/auth/users", { method: "POST", body });
-      fill(status, notice("ok", `${name.value} is created as ${role.value}.`));
+      outcome = notice("ok", `${name.value} is created as ${role.value}.`);
       event.target.reset();
     } catch (error) {
-      fill(status, notice("error", `Cannot create ${name.value}: ${error.message}`));
+      outcome = notice("error", `Cannot create ${name.value}: ${error.message}`);
     }
     await refresh();
+    fill(status, outcome);
   }
 
   fill(holder,
