@@ -18,7 +18,7 @@ from flask import Flask, Response, send_from_directory
 from werkzeug.routing import PathConverter
 from werkzeug.security import safe_join
 
-from . import events, metrics
+from . import cors, events, metrics
 from .actions.engine import Engine, Sealer
 from .actions.placeholders import Placeholders
 from .api import (
@@ -114,6 +114,7 @@ def create_app(settings: Settings | None = None, *, start_workspace: bool = True
     )
     app.extensions["gantry"] = state
     errors.register(app)
+    cors.install(app, settings.cors_origins)
     for module in BLUEPRINTS:
         app.register_blueprint(module.bp)
     _register_site(app)

@@ -11,6 +11,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from .actions.placeholders import parse_allow_list
 
@@ -40,6 +41,10 @@ class Settings:
     healthcheck_allowed_networks: tuple[IPNetwork, ...] = field(default_factory=tuple)
     action_env: tuple[str, ...] = ()
     """`GANTRY_ACTION_ENV`: the variables an action's `${NAME}` may read (names, `PREFIX*`)."""
+    cors_origins: tuple[str, ...] = ()
+    """`GANTRY_CORS_ORIGINS`: origins (`https://portal.acme.com`) whose pages may call the
+    API with the session cookie: CORS with credentials, and trusted like the runner's own
+    origin by the cross-site checks."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -62,6 +67,7 @@ class Settings:
                 env.get("GANTRY_HEALTHCHECK_ALLOWED_NETWORKS") or "",
                 "GANTRY_HEALTHCHECK_ALLOWED_NETWORKS"),
             action_env=_parse_action_env(env.get("GANTRY_ACTION_ENV") or ""),
+            cors_origins=parse_origins(env.get("GANTRY_CORS_ORIGINS") or ""),
         )
 
     @property
@@ -93,6 +99,23 @@ def parse_networks(text: str, variable: str = "GANTRY_TRUSTED_PROXIES") -> tuple
                 f"{variable}: {item!r} is not an IP address or CIDR block"
             ) from exc
     return tuple(networks)
+
+
+def parse_origins(text: str, variable: str = "GANTRY_CORS_ORIGINS") -> tuple[str, ...]:
+    """Comma-separated origins (`scheme://host[:port]`), lower-cased; no wildcard, no path."""
+    origins = []
+    for item in (part.strip() for part in text.split(",")):
+        if not item:
+            continue
+        parts = urlsplit(item)
+        if item == "*" or parts.scheme not in ("http", "https") or not parts.hostname \
+                or parts.path not in ("", "/") or parts.query or parts.fragment \
+                or parts.username or parts.password:
+            raise ConfigError(f"{variable}: {item!r} is not an origin like "
+                              "https://portal.example.com (scheme and host, an optional port, "
+                              "no path; '*' is refused since credentials are allowed)")
+        origins.append(f"{parts.scheme}://{parts.netloc.lower()}")
+    return tuple(origins)
 
 
 def _parse_action_env(text: str) -> tuple[str, ...]:

@@ -52,11 +52,13 @@ SCHEMAS: dict[str, Any] = {
     "User": {"type": "object", "required": ["id", "username", "role"], "properties": {
         "id": _STR, "username": _STR, "role": {"enum": list(ROLES)},
         "email": {"type": ["string", "null"]}, "teams": {"type": "array", "items": _STR},
-        "createdAt": _STR}},
+        "createdAt": _STR, "disabled": {"type": "boolean"}}},
     "LoginRequest": {"type": "object", "required": ["username", "password"], "properties": {
         "username": {"type": "string", "minLength": 1}, "password": _STR}},
     "LoginResponse": {"type": "object", "required": ["token", "user"], "properties": {
         "token": _STR, "expiresAt": _STR, "user": _ref("User")}},
+    "UserChange": {"type": "object", "minProperties": 1, "additionalProperties": False,
+                   "properties": {"role": {"enum": list(ROLES)}, "disabled": {"type": "boolean"}}},
     "NewUser": {"type": "object", "required": ["username", "password"], "properties": {
         "username": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$"},
         "password": {"type": "string", "minLength": 8},
@@ -215,6 +217,13 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
     ("get", "/api/v1/auth/users"): op("List users", "auth", response=_list_of("User")),
     ("post", "/api/v1/auth/users"): op("Create a user", "auth", ok=201, response=_ref("User"),
                                        body="NewUser", extra={409: "User name taken"}),
+    ("patch", "/api/v1/auth/users/{username}"): op(
+        "Change a user's role or disable/enable them (ends their sessions, keys above the "
+        "new role and WebSockets)", "auth", response=_ref("User"), body="UserChange",
+        extra={404: "No such user", 409: "The last enabled admin"}),
+    ("delete", "/api/v1/auth/users/{username}"): op(
+        "Remove a user with their sessions and keys", "auth", ok=204,
+        extra={404: "No such user", 409: "The last enabled admin"}),
     ("get", "/api/v1/auth/apikeys"): op(
         "The caller's API keys (admins: `all=true` for every key)", "auth",
         response=_list_of("ApiKey"), params=[_query("all", "Every user's keys (admin).",
@@ -292,8 +301,16 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
     ("post", "/api/v1/actions/{name}/runs/{run_id}/reject"): op(
         "Reject a pending run", "actions", response=_ref("Run"), body="DecisionRequest",
         body_required=False, extra={404: "Not found", 409: "Not pending"}),
-    ("get", "/api/v1/audit"): op("Audit log, newest first", "audit",
-                                 response=_list_of("AuditEntry"), params=PAGE),
+    ("get", "/api/v1/audit"): op(
+        "Audit log, newest first", "audit", response=_list_of("AuditEntry"),
+        params=[*PAGE, _query("user", "Only this user's entries."),
+                _query("action", "Only this action (login, create, update, execute...)."),
+                _query("resourceType", "Only this resource type (User, Service, Action...)."),
+                _query("resource", "Only this resource name."),
+                _query("since", "From this ISO 8601 date-time on.",
+                       {"type": "string", "format": "date-time"}),
+                _query("until", "Before this ISO 8601 date-time.",
+                       {"type": "string", "format": "date-time"})]),
     ("get", "/api/v1/history"): op("The caller's recently viewed entities", "history",
                                    response=_list_of("HistoryEntry"),
                                    params=[_query("limit", "How many, newest first; 20 are "

@@ -33,7 +33,7 @@ from ..docs import output as docs_output
 from ..resources import schemas_dir, site_dir
 from ..score import read as read_scores
 from ..structure.bundle import CATALOG_FILE
-from . import pages
+from . import pages, runner_pages
 from .model import SiteData, fingerprint, load_site_data
 from .output import WriteTally, remove_page, write_if_changed, write_new_page
 from .render import environment, script_json
@@ -295,6 +295,12 @@ def _write_list_pages(ctx: pages.SiteContext, env: Environment, site_root: Path,
     for folder in (out_dir / "scorecards").glob("*/"):
         if folder.is_dir() and folder.name not in card_names:
             stats.pages_removed += remove_page(folder)
+    for page in runner_pages.RUNNER_PAGES:
+        if ctx.runner_url:
+            _write_page(env, "runner.html", runner_pages.runner_page(ctx, page), out_dir,
+                        page.folder, tally)
+        elif (out_dir / page_file(page.folder)).is_file():
+            stats.pages_removed += remove_page(out_dir / page.folder)
     (out_dir / ".nojekyll").touch()
 
 

@@ -48,10 +48,17 @@ def login() -> Response:
                  resource_name=record.username, ip=ip)
     resp = jsonify({"token": session.token, "expiresAt": session.expires_at,
                     "user": _user_json(record)})
-    resp.set_cookie(SESSION_COOKIE, session.token, httponly=True, samesite="Lax",
+    resp.set_cookie(SESSION_COOKIE, session.token, httponly=True, samesite=_same_site(),
                     secure=request.is_secure, path="/",
                     max_age=int(accounts.SESSION_LIFETIME.total_seconds()))
     return resp
+
+
+def _same_site() -> str:
+    """`Lax`, or `None` over HTTPS when GANTRY_CORS_ORIGINS lists sites of other domains:
+    a browser sends a Lax cookie to same-site origins only. The cross-site checks on cookie
+    writes (trusted Origin, or X-Requested-With) apply either way."""
+    return "None" if current_state().settings.cors_origins and request.is_secure else "Lax"
 
 
 @bp.post("/logout")
@@ -68,7 +75,7 @@ def logout() -> Response:
     audit.record(state.store, user=user, action="logout", resource_type="User",
                  resource_name=user.username, ip=client_ip())
     resp = jsonify({"status": "logged out"})
-    resp.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="Lax",
+    resp.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite=_same_site(),
                        secure=request.is_secure)
     return resp
 
@@ -107,6 +114,43 @@ def create_user() -> Response:
                  after={"username": record.username, "role": record.role,
                         "email": record.email})
     return jsonify(_user_json(record)), 201
+
+
+@bp.patch("/users/<username>")
+@require_role("admin")
+def update_user(username: str) -> Response:
+    """Change a user's role or disable/enable them; their sessions, keys above the new
+    role (every key when disabled) and WebSockets end at once."""
+    body = json_body()
+    unknown = set(body) - {"role", "disabled"}
+    if unknown:
+        raise ApiError(400, f"only role and disabled can be changed, not {sorted(unknown)}")
+    state = current_state()
+    before = user_store.by_name(state.store, username)
+    record = accounts.update_user(state.store, username, role=body.get("role"),
+                                  disabled=body.get("disabled"), bus=state.bus)
+    audit.record(state.store, user=current_user(), action="update", resource_type="User",
+                 resource_name=record.username, ip=client_ip(),
+                 before=_audited(before), after=_audited(record))
+    return jsonify(_user_json(record))
+
+
+@bp.delete("/users/<username>")
+@require_role("admin")
+def delete_user(username: str) -> Response:
+    """Remove a user with their sessions and keys; the audit log keeps their name."""
+    state = current_state()
+    record = accounts.delete_user(state.store, username, bus=state.bus)
+    audit.record(state.store, user=current_user(), action="delete", resource_type="User",
+                 resource_name=record.username, ip=client_ip(), before=_audited(record))
+    return Response(status=204)
+
+
+def _audited(record: user_store.UserRecord | None) -> dict | None:
+    if record is None:
+        return None
+    return {"username": record.username, "role": record.role, "email": record.email,
+            "disabled": user_store.is_disabled(record)}
 
 
 @bp.get("/apikeys")

@@ -57,6 +57,16 @@ def _entity_response(record: EntityRecord | None, status: int = 200,
     return resp
 
 
+COMMIT_HEADER = "X-Gantry-Commit"
+"""The commit a write made, on its answer (absent when nothing changed)."""
+
+
+def _with_commit(resp: Response, commit: str | None) -> Response:
+    if commit:
+        resp.headers[COMMIT_HEADER] = commit
+    return resp
+
+
 def _audit(action: str, kind: str, name: str, namespace: str, before: dict | None,
            after: dict | None, commit: str | None, **details: Any) -> None:
     audit.record(current_state().store, user=current_user(), action=action,
@@ -109,7 +119,7 @@ def create_entity() -> Response:
     _audit("create", kind, name, namespace, None, created and created.as_json(), commit)
     resp = _entity_response(created, 201, body)
     resp.headers["Location"] = f"{bp.url_prefix}/{kind.lower()}/{name}?namespace={namespace}"
-    return resp
+    return _with_commit(resp, commit)
 
 
 @bp.put("/<kind>/<name>")
@@ -133,7 +143,7 @@ def update_entity(kind: str, name: str) -> Response:
         after = ws.record(kind, name, namespace)
     _audit("update", kind, name, namespace, before, after and after.as_json(), commit,
            **({"unchanged": True} if commit is None else {}))
-    return _entity_response(after, 200, body)
+    return _with_commit(_entity_response(after, 200, body), commit)
 
 
 @bp.delete("/<kind>/<name>")
@@ -149,5 +159,5 @@ def delete_entity(kind: str, name: str) -> Response:
         commit = writer.delete(ws, kind, name, namespace, current_user(),
                                if_match=request.headers.get("If-Match"))
     _audit("delete", kind, name, namespace, before, None, commit)
-    return Response(status=204)
+    return _with_commit(Response(status=204), commit)
 

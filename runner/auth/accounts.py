@@ -293,3 +293,72 @@ def create_api_key(store: Store, owner: user_store.UserRecord, name: object,
                                  key_hash=tokens.token_hash(key),
                                  prefix=tokens.display_prefix(key))
     return NewApiKey(key, record)
+
+
+def _end_access(store: Store, user: user_store.UserRecord, key_ceiling: str | None,
+                bus: events.EventBus | None) -> None:
+    """End every session of `user` and revoke their keys above `key_ceiling` (None: all
+    keys); requests stop at once, and so do open WebSockets on `bus`."""
+    for digest in session_store.hashes_of(store, user.id):
+        _cache.evict(store, digest)
+        session_store.revoke(store, digest)
+        if bus is not None:
+            bus.revoke(f"session:{digest}", "the account changed: log in again")
+    for key in apikey_store.list_for(store, user.id):
+        if key_ceiling is None or not roles.at_least(key_ceiling, key.role):
+            revoke_api_key(store, key.id, bus)
+    _cache.evict_where(store, lambda value: (
+        getattr(value, "id", None) == user.id
+        or (isinstance(value, tuple) and getattr(value[0], "id", None) == user.id)))
+
+
+def _keep_an_admin(store: Store, user: user_store.UserRecord) -> None:
+    if user.role == "admin" and not user_store.is_disabled(user) and sum(
+            1 for other in user_store.list_all(store)
+            if other.role == "admin" and not user_store.is_disabled(other)) <= 1:
+        raise AccountError(f"{user.username} is the last enabled admin: make another admin "
+                           "first", status=409)
+
+
+def update_user(store: Store, username: str, *, role: object = None, disabled: object = None,
+                bus: events.EventBus | None = None) -> user_store.UserRecord:
+    """Change a user's role and/or disable or enable the account.
+
+    A role change ends the user's sessions and revokes their keys above the new role; a
+    disabled account loses every session and key. Open WebSockets on `bus` close at once.
+    The last enabled admin can be neither demoted nor disabled (409).
+    """
+    record = user_store.by_name(store, username)
+    if record is None:
+        raise AccountError(f"user {username!r} not found", status=404)
+    if role is None and disabled is None:
+        raise AccountError("give role and/or disabled")
+    new_role = record.role if role is None else check_role(role)
+    if disabled is not None and not isinstance(disabled, bool):
+        raise AccountError("disabled must be true or false")
+    disabling = disabled is True and not user_store.is_disabled(record)
+    if (new_role != "admin" or disabling) and record.role == "admin":
+        _keep_an_admin(store, record)
+    if new_role != record.role:
+        user_store.set_role(store, record.id, new_role)
+        _end_access(store, record, new_role, bus)
+    if disabled is not None:
+        user_store.set_disabled(store, record.id, disabled)
+        if disabling:
+            _end_access(store, record, None, bus)
+    updated = user_store.by_id(store, record.id)
+    assert updated is not None
+    return updated
+
+
+def delete_user(store: Store, username: str,
+                bus: events.EventBus | None = None) -> user_store.UserRecord:
+    """Remove a user with their sessions and keys (WebSockets close at once); the last
+    enabled admin cannot be removed (409)."""
+    record = user_store.by_name(store, username)
+    if record is None:
+        raise AccountError(f"user {username!r} not found", status=404)
+    _keep_an_admin(store, record)
+    _end_access(store, record, None, bus)
+    user_store.delete(store, record.id)
+    return record

@@ -184,18 +184,24 @@ def check_same_origin() -> None:
     """Cross-site protection for cookie-authenticated unsafe requests.
 
     The `Origin` header (or `Referer` when no Origin is sent) must name this runner's own
-    scheme and host. When a client sends neither, the request must carry
-    `X-Requested-With`, a header a cross-site form cannot set without a CORS preflight that
-    the runner never grants.
+    scheme and host, or an origin listed in `GANTRY_CORS_ORIGINS`. When a client sends
+    neither, the request must carry `X-Requested-With`, a header a cross-site form cannot
+    set without a CORS preflight, which the runner grants to listed origins only.
     """
     source = request.headers.get("Origin") or request.headers.get("Referer")
     if source and source != "null":
-        if _origin_of(source) != _own_origin():
+        origin = _origin_of(source)
+        if origin != _own_origin() and not _listed(origin):
             raise ApiError(403, "cross-site request refused: Origin does not match this runner")
         return
     if source == "null" or not request.headers.get("X-Requested-With"):
         raise ApiError(403, "cross-site request refused: cookie-authenticated writes need a "
                             "same-origin Origin or Referer header, or X-Requested-With")
+
+
+def _listed(origin: tuple[str, str] | None) -> bool:
+    """Whether an origin is one of `GANTRY_CORS_ORIGINS` (trusted like the runner's own)."""
+    return origin is not None and f"{origin[0]}://{origin[1]}" in _state().settings.cors_origins
 
 
 def client_ip() -> str | None:

@@ -61,23 +61,53 @@ def entries(store: Store, *, limit: int = 50, offset: int = 0) -> list[dict[str,
     """Entries newest first, in the API's shape."""
     rows = store.connection().execute(
         "SELECT * FROM audit ORDER BY seq DESC LIMIT ? OFFSET ?", (limit, offset)).fetchall()
-    return [
-        {
-            "id": row["id"],
-            "timestamp": row["timestamp"],
-            "userName": row["user_name"],
-            "action": row["action"],
-            "resourceType": row["resource_type"],
-            "resourceName": row["resource_name"],
-            "source": row["source"],
-            "ipAddress": row["ip_address"],
-            "before": _load(row["before_json"]),
-            "after": _load(row["after_json"]),
-            "commit": row["commit_id"],
-            "details": _load(row["details_json"]),
-        }
-        for row in rows
-    ]
+    return [_shape(row) for row in rows]
+
+
+FILTER_COLUMNS = {"user": "user_name", "action": "action", "resource_type": "resource_type",
+                  "resource_name": "resource_name"}
+"""Filters of `matching` compared for equality (case-insensitively), and their columns."""
+
+
+def matching(store: Store, *, limit: int = 50, offset: int = 0, since: str | None = None,
+             until: str | None = None, **equal: str | None) -> list[dict[str, Any]]:
+    """Entries newest first whose `FILTER_COLUMNS` equal the given values and whose time
+    stamp is in [since, until) (ISO 8601 UTC text, compared as stored)."""
+    clauses: list[str] = []
+    values: list[Any] = []
+    for name, value in equal.items():
+        if value:
+            clauses.append(f"{FILTER_COLUMNS[name]} = ? COLLATE NOCASE")
+            values.append(value)
+    if since:
+        clauses.append("timestamp >= ?")
+        values.append(since)
+    if until:
+        clauses.append("timestamp < ?")
+        values.append(until)
+    where = f"WHERE {' AND '.join(clauses)} " if clauses else ""
+    rows = store.connection().execute(
+        f"SELECT * FROM audit {where}ORDER BY seq DESC LIMIT ? OFFSET ?",
+        (*values, limit, offset)).fetchall()
+    return [_shape(row) for row in rows]
+
+
+def _shape(row: Any) -> dict[str, Any]:
+    """One row in the API's shape."""
+    return {
+        "id": row["id"],
+        "timestamp": row["timestamp"],
+        "userName": row["user_name"],
+        "action": row["action"],
+        "resourceType": row["resource_type"],
+        "resourceName": row["resource_name"],
+        "source": row["source"],
+        "ipAddress": row["ip_address"],
+        "before": _load(row["before_json"]),
+        "after": _load(row["after_json"]),
+        "commit": row["commit_id"],
+        "details": _load(row["details_json"]),
+    }
 
 
 def count(store: Store) -> int:

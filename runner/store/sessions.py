@@ -66,3 +66,10 @@ def purge_expired(store: Store) -> int:
     with store.transaction() as conn:
         cur = conn.execute("DELETE FROM sessions WHERE expires_at <= ?", (now_iso(),))
     return cur.rowcount
+
+
+def hashes_of(store: Store, user_id: str) -> list[str]:
+    """The token hashes of every session of one user (live or not)."""
+    rows = store.connection().execute(
+        "SELECT token_hash FROM sessions WHERE user_id = ?", (user_id,)).fetchall()
+    return [row[0] for row in rows]

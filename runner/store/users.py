@@ -20,6 +20,11 @@ CREATE TABLE IF NOT EXISTS users (
 """
 
 
+DISABLED_PREFIX = "disabled$"
+"""Put before a disabled account's password hash: no password matches it any more, and
+enabling the account again restores the hash as it was."""
+
+
 class UserExists(ValueError):
     """A user with that name already exists."""
 
@@ -41,6 +46,7 @@ class UserRecord:
             "role": self.role,
             "email": self.email,
             "createdAt": self.created_at,
+            "disabled": self.password_hash.startswith(DISABLED_PREFIX),
         }
 
 
@@ -85,3 +91,33 @@ def count_with_role(store: Store, role: str) -> int:
     row = store.connection().execute(
         "SELECT count(*) FROM users WHERE role = ?", (role,)).fetchone()
     return int(row[0])
+
+
+
+def is_disabled(record: UserRecord) -> bool:
+    return record.password_hash.startswith(DISABLED_PREFIX)
+
+
+def set_role(store: Store, user_id: str, role: str) -> None:
+    with store.transaction() as conn:
+        conn.execute("UPDATE users SET role = ? WHERE id = ?", (role, user_id))
+
+
+def set_disabled(store: Store, user_id: str, disabled: bool) -> None:
+    """Disable (no password matches) or enable an account, keeping its password hash."""
+    with store.transaction() as conn:
+        if disabled:
+            conn.execute("UPDATE users SET password_hash = ? || password_hash WHERE id = ?"
+                         " AND password_hash NOT LIKE ?",
+                         (DISABLED_PREFIX, user_id, DISABLED_PREFIX + "%"))
+        else:
+            conn.execute("UPDATE users SET password_hash = substr(password_hash, ?)"
+                         " WHERE id = ? AND password_hash LIKE ?",
+                         (len(DISABLED_PREFIX) + 1, user_id, DISABLED_PREFIX + "%"))
+
+
+def delete(store: Store, user_id: str) -> bool:
+    """Remove a user (their sessions and keys go with them: foreign keys cascade)."""
+    with store.transaction() as conn:
+        cur = conn.execute("DELETE FROM users WHERE id = ?", (user_id,))
+    return cur.rowcount > 0

@@ -74,6 +74,9 @@
         }
         result.className = "result ok";
         result.textContent = "Run " + (body.id || "") + " is " + (body.status || "created") + ".";
+        if (body.id) {
+          form.dispatchEvent(new CustomEvent("gantry:run-started", { detail: body }));
+        }
       });
     }).catch(function (err) {
       result.className = "result error";

@@ -128,7 +128,7 @@ def test_proxy_headers_are_believed_only_from_trusted_addresses(
 def test_served_action_forms_submit_to_this_runner(runner: RunnerProcess) -> None:
     page = http.get(runner.url("/actions/deploy-service/index.html"))
     assert page.status_code == 200
-    assert '<button type="submit">Execute</button>' in page.text
+    assert '<button type="submit" hidden>Execute</button>' in page.text  # shown by the script
     assert '"runnerUrl": "/"' in page.text or '"runnerUrl":"/"' in page.text
     # What the form's script sends: the session cookie, the page's own Origin, the header.
     session = httpx.Client(timeout=10)

@@ -124,6 +124,25 @@ class _FakeRunner(BaseHTTPRequestHandler):
         self._cors()
         self.end_headers()
 
+    def do_GET(self) -> None:
+        answers = {
+            "/api/v1/auth/me": {"username": "carol", "role": "developer", "teams": []},
+            "/api/v1/actions/deploy-service": {"metadata": {"name": "deploy-service"},
+                                               "spec": {"type": "github-action"}},
+        }
+        answer = answers.get(self.path.split("?")[0])
+        if answer is None and self.path.startswith("/api/v1/actions/deploy-service/runs"):
+            answer = [] if self.path.split("?")[0].endswith("/runs") else {
+                "id": "run-1", "actionName": "deploy-service", "status": "pending",
+                "inputs": {}, "outputs": {}, "triggeredBy": "carol", "approvals": []}
+        body = json.dumps(answer if answer is not None else {"error": "no such page"}).encode()
+        self.send_response(200 if answer is not None else 404)
+        self._cors()
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
     def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         self.received.append({"path": self.path, "body": body,
@@ -151,8 +170,8 @@ def test_action_form_executes_on_the_configured_runner(page, tmp_path, serve_und
         page.select_option("#in-environment", "production")
         page.fill("#in-notes", "ship it")
         page.click("button[type=submit]")
-        page.locator("#result.ok").wait_for(timeout=10_000)
-        assert "run-1" in page.locator("#result").inner_text()
+        page.wait_for_url("**/runs/view/index.html?action=deploy-service&run=run-1")
+        page.locator('#run-status[data-status="pending"]').wait_for(timeout=10_000)
         call = _FakeRunner.received[-1]
         assert call["path"] == "/api/v1/actions/deploy-service/execute"
         assert call["body"] == {"inputs": {"service": "payment-api", "environment": "production",
