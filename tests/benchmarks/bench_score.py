@@ -133,8 +133,7 @@ def base_seconds(catalog: Path, out: Path) -> float:
     laps = []
     try:
         victim.write_text(original.replace("description: ", "description: changed ", 1))
-        subprocess.run([str(GANTRY), "build", "--catalog", str(catalog), "--out", str(out)],
-                       check=True, capture_output=True)
+        build_index(catalog, out)  # up to date with the change, as after `gantry build`
         for _ in range(3):
             started = time.perf_counter()
             done = subprocess.run([str(GANTRY), "score", str(catalog), "--out", str(out),
