@@ -81,3 +81,14 @@ def test_loader_skips_mkdocs_files_and_yaml_inside_docs_folders(tmp_path: Path) 
     assert "api-docs/example.yaml" not in loaded.files
     result = validate_catalog(tmp_path)
     assert result.problems == [], result.problems
+
+
+def test_symbolic_links_in_a_docs_folder_are_not_published(tmp_path: Path) -> None:
+    secret = tmp_path / "outside" / "id_rsa"
+    secret.parent.mkdir()
+    secret.write_text("PRIVATE KEY")
+    write(tmp_path, "catalog/docs/index.md", "# Home\n")
+    (tmp_path / "catalog/docs/key.png").symlink_to(secret)
+    (tmp_path / "catalog/docs/notes.md").symlink_to(secret)
+    site = read_site(tmp_path / "catalog", "docs")
+    assert site is not None and site.files == ["index.md"]
