@@ -362,8 +362,9 @@ def load_catalog(root: Path, display_root: str | None = None) -> LoadResult:
 
 
 def without_docs_files(result: LoadResult) -> LoadResult:
-    """Drop what was read from YAML inside the docs folders entities point at (examples in
-    the docs are not catalog entries); the files of the pointing entities themselves stay."""
+    """Drop the entities and problems read from YAML inside the docs folders entities point
+    at (examples in the docs are not catalog entries); the files of the pointing entities
+    themselves stay. The files stay listed, so the index's file cache still matches a scan."""
     from .docs.sources import pointer_of
 
     owners: set[str] = set()
@@ -383,7 +384,6 @@ def without_docs_files(result: LoadResult) -> LoadResult:
     if not dropped:
         return result
     result.entities = [e for e in result.entities if e.path not in dropped]
-    result.files = {path: info for path, info in result.files.items() if path not in dropped}
     result.problems = [p for p in result.problems if not any(
         p.file == path or p.file.endswith("/" + path) for path in dropped)]
     return result

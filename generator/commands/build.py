@@ -82,6 +82,9 @@ def _site(index: Path, catalog: Path, out: Path, stats: IndexStats,
         return f"site: {site_out} unchanged"
     pages = getattr(result, "pages_written", None)
     detail = f", {pages} pages written" if pages is not None else ""
+    docs = getattr(result, "docs_rendered", None)
+    if docs:
+        detail += f", docs of {len(docs)} entit{'y' if len(docs) == 1 else 'ies'} rendered"
     return f"site: {site_out}{detail}"
 
 

@@ -160,9 +160,11 @@ def _plain(children: list[Token] | None) -> str:
         "text", "code_inline"))
 
 
-def render_page(text: str, page_file: str, markdown: set[str], files: set[str]) -> RenderedPage:
+def render_page(text: str, page_file: str, markdown: set[str], files: set[str], *,
+                html: bool = True) -> RenderedPage:
     """Render the Markdown `text` of `page_file` (relative to the docs' Markdown root);
-    `markdown` and `files` name what exists there, for link rewriting and checks."""
+    `markdown` and `files` name what exists there, for link rewriting and checks.
+    `html=False` only parses (title, contents, references): what validation needs."""
     env: dict = {}
     tokens = _MD.parse(text, env)
     lines = text.splitlines()
@@ -204,8 +206,10 @@ def render_page(text: str, page_file: str, markdown: set[str], files: set[str]) 
             else:
                 href = file_href(slug, found)
             child.attrSet(attr, href + (f"#{fragment}" if fragment else ""))
-    html = _MD.renderer.render(tokens, _MD.options, env)
-    return RenderedPage(sanitise(html), title, toc, references)
+    if not html:
+        return RenderedPage("", title, toc, references)
+    rendered = _MD.renderer.render(tokens, _MD.options, env)
+    return RenderedPage(sanitise(rendered), title, toc, references)
 
 
 def pygments_css(scope: str = ".docs-body") -> str:

@@ -98,12 +98,14 @@ def inside_catalog(folder: str) -> bool:
 
 
 def _walk_files(base: Path) -> list[str]:
+    """Regular files under `base`, hidden ones and symbolic links left out: a link could
+    publish a file from outside the repository (a key, a password file) with the site."""
     found: list[str] = []
     for dirpath, dirnames, filenames in os.walk(base):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         rel = os.path.relpath(dirpath, base)
         for name in sorted(filenames):
-            if not name.startswith("."):
+            if not name.startswith(".") and not os.path.islink(os.path.join(dirpath, name)):
                 found.append(name if rel == "." else f"{rel}/{name}".replace(os.sep, "/"))
     return found
 

@@ -73,7 +73,8 @@ def _page_problems(root: Path, markdown_root: str, markdown: set[str], files: se
         except OSError:
             continue
         display = display_path(root, display_root, f"{markdown_root}/{name}")
-        for reference in render_page(text, name, markdown, files).references:
+        for reference in render_page(text, name, markdown, files,
+                                     html=False).references:
             if reference.found is not None:
                 continue
             if reference.kind == "image":

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from generator.docs.sources import pointer_of, read_site
+from generator.index.build import build_index
 from generator.load import load_catalog
 from generator.validate.catalog import validate_catalog
 
@@ -78,6 +79,19 @@ def test_loader_skips_mkdocs_files_and_yaml_inside_docs_folders(tmp_path: Path) 
     loaded = load_catalog(tmp_path)
     assert sorted(e.name for e in loaded.entities) == ["api", "orders", "platform-team"]
     assert loaded.problems == []
-    assert "api-docs/example.yaml" not in loaded.files
     result = validate_catalog(tmp_path)
     assert result.problems == [], result.problems
+    build_index(tmp_path, tmp_path.parent / "catalog.duckdb")
+    again = build_index(tmp_path, tmp_path.parent / "catalog.duckdb")
+    assert again.unchanged  # the docs' YAML does not make every build a full one
+
+
+def test_symbolic_links_in_a_docs_folder_are_not_published(tmp_path: Path) -> None:
+    secret = tmp_path / "outside" / "id_rsa"
+    secret.parent.mkdir()
+    secret.write_text("PRIVATE KEY")
+    write(tmp_path, "catalog/docs/index.md", "# Home\n")
+    (tmp_path / "catalog/docs/key.png").symlink_to(secret)
+    (tmp_path / "catalog/docs/notes.md").symlink_to(secret)
+    site = read_site(tmp_path / "catalog", "docs")
+    assert site is not None and site.files == ["index.md"]

@@ -68,7 +68,7 @@ def test_entity_page_draws_relations_and_links_work(page, site_url):
 def test_search_finds_payment_api_by_typing_pay(page, site_url):
     page.goto(site_url + "search/index.html")
     page.locator("#search-input").type("pay", delay=30)
-    result = page.locator('#search-results a[href*="payment-api"]').first
+    result = page.locator('#search-results a[href*="/service/default/payment-api/"]').first
     result.wait_for(timeout=20_000)
     assert "Payment API" in page.locator("#search-results").inner_text()
     href = result.get_attribute("href")

@@ -1,5 +1,6 @@
 """In Chromium: a docs page opens under a sub-path, a relative link leads to the next page,
-and the search box finds a docs page and names the entity it belongs to."""
+the search box finds a docs page and names the entity it belongs to, and the same pages
+work from file://."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ pytestmark = pytest.mark.browser
 RUNBOOK = "catalog/documentation/default/payment-api-runbook"
 
 
-def test_docs_page_link_and_search(page, site_url):  # noqa: F811
+def test_docs_page_link_and_search(page, site_url, example):  # noqa: F811
     page.goto(site_url + RUNBOOK + "/index.html")
     page.locator(".entity-tabs a", has_text="Docs").click()
     page.wait_for_url(f"**/{RUNBOOK}/docs/index.html")
@@ -34,3 +35,8 @@ def test_docs_page_link_and_search(page, site_url):  # noqa: F811
     assert result.inner_text() == "Recovery steps"
     result.click()
     page.wait_for_url(f"**/{RUNBOOK}/docs/recovery/index.html*")
+
+    page.goto((example.site / RUNBOOK / "docs" / "index.html").as_uri())
+    page.locator(".docs-nav a", has_text="Alerts").click()
+    page.wait_for_url(f"**/{RUNBOOK}/docs/alerts/index.html")
+    assert page.locator(".docs-body h1").inner_text() == "Alerts"
