@@ -145,12 +145,8 @@ def _apply(con: duckdb.DuckDBPyConnection, paths: list[str], loaded: list[Entity
     old_refs = {r for (r,) in con.execute(
         f"DELETE FROM entities WHERE {_in_list('path', paths)} RETURNING ref",
         _bind(paths)).fetchall()}
-    old_edges: set[Edge] = set()
     if old_refs:
         gone = sorted(old_refs)
-        old_edges = set(con.execute(
-            f"DELETE FROM relations WHERE {_in_list('source', gone)} "
-            "RETURNING source, type, target", _bind(gone)).fetchall())
         con.execute(f"DELETE FROM declared_refs WHERE {_in_list('source', gone)}", _bind(gone))
     for table in ("files", "file_commits"):
         con.execute(f"DELETE FROM {table} WHERE {_in_list('path', paths)}", _bind(paths))
@@ -179,19 +175,28 @@ def _apply(con: duckdb.DuckDBPyConnection, paths: list[str], loaded: list[Entity
 
     appeared_or_gone = (new_refs - old_refs) | (old_refs - new_refs)
     affected = _referrers(con, appeared_or_gone) - new_refs
-    before = set(old_edges)
-    if affected:
-        sources = sorted(affected)
-        before |= set(con.execute(
-            f"DELETE FROM relations WHERE {_in_list('source', sources)} "
-            "RETURNING source, type, target", _bind(sources)).fetchall())
-    rows = declared + _declared_by(con, affected)
+    # Every edge touching a changed or affected entity is derived again. An edge may be
+    # declared by either of its ends (Backstage's inverse relations: `children` on a Group
+    # gives the child its `childOf`), so the other ends' declarations are read too, and
+    # only the edges touching the re-derived entities are kept from them.
+    redo = old_refs | affected
+    before: set[Edge] = set()
+    if redo:
+        ends = sorted(redo)
+        before = set(con.execute(
+            f"DELETE FROM relations WHERE {_in_list('source', ends)} OR "
+            f"{_in_list('target', ends)} RETURNING source, type, target",
+            _bind(ends) + _bind(ends)).fetchall())
+    touching = redo | new_refs
+    others = {ref for edge in before for ref in (edge[0], edge[2])} - touching
+    rows = declared + _declared_by(con, (affected | others) - new_refs)
     asked = sorted({ref for row in rows for ref in candidates(row)})
     known: set[str] = set()
     if asked:
         known = {r for (r,) in con.execute(
             f"SELECT ref FROM entities WHERE {_in_list('ref', asked)}", _bind(asked)).fetchall()}
-    after = set(resolve_rows(rows, known))
+    after = {edge for edge in resolve_rows(rows, known)
+             if edge[0] in touching or edge[2] in touching}
     bulk_insert(con, "relations", COLUMNS["relations"], sorted(after), folder)
     return _Change(old_refs, new_refs, before - after, after - before)
 

@@ -54,7 +54,12 @@ class ReferenceChecker:
         found = []
         for reference in references_of(entity):
             kind = self.registry.canonical(reference.kind)
-            if kind is None:
+            if not reference.kind:
+                path = reference.path
+                message = (f"'{reference.name}' needs a kind: write e.g. "
+                           f"'component:{reference.name}' or 'resource:{reference.name}' "
+                           "(Backstage gives this field no default kind)")
+            elif kind is None:
                 path = reference.path + ("kind",)
                 message = unknown_kind_message(reference.kind, self.registry)
             else:
