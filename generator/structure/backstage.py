@@ -20,9 +20,11 @@ UNSUPPORTED_KINDS = {
 
 
 def is_backstage(entity: Entity) -> bool:
-    """Whether the document is written in Backstage's format (its apiVersion says so)."""
+    """Whether the document is written in Backstage's format: its apiVersion is
+    `backstage.io/...` or one of Backstage's own groups (`scaffolder.backstage.io/...`)."""
     version = entity.data.get("apiVersion")
-    return isinstance(version, str) and version.startswith(API_VERSION_PREFIX)
+    return isinstance(version, str) and (version.startswith(API_VERSION_PREFIX)
+                                         or f".{API_VERSION_PREFIX}" in version)
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,7 @@ from ..structure.kinds import SchemaRegistry
 from ..structure.problem import Problem
 from .actions import action_findings
 from .finding import Finding, to_problems
+from .locations import location_findings
 from .names import name_findings
 from .references import ReferenceChecker, duplicate_findings, known_refs
 from .schema import schema_findings
@@ -132,6 +133,7 @@ def validate_catalog(root: Path | str, registry: SchemaRegistry | None = None,
     for entity in loaded.entities:
         findings += references.findings(entity)
     findings += duplicate_findings(loaded.entities, root, display_root)
+    findings += location_findings(loaded.entities, root)
     found = to_problems(findings, root, display_root)
     # A value the loader refused (a YAML tag) reads as null; its schema error would only
     # repeat, at the same position, what the loader already said.

@@ -1,0 +1,239 @@
+"""Backstage descriptors: schemas, refs, relations both ways, Locations, mixed catalogs."""
+
+from __future__ import annotations
+
+import shutil
+import textwrap
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from generator.index.build import build_index
+from generator.index.incremental import update_files
+from generator.structure.kinds import SchemaRegistry
+from generator.validate import validate_catalog
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "backstage"
+
+
+@pytest.fixture(scope="module")
+def registry() -> SchemaRegistry:
+    return SchemaRegistry()
+
+
+def write(root: Path, rel: str, text: str) -> None:
+    path = root / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+
+
+def problems(root: Path, registry: SchemaRegistry) -> list[tuple]:
+    result = validate_catalog(root, registry, display_root="c")
+    return [(p.file, p.line, p.column, p.severity, p.rule, p.message) for p in result.problems]
+
+
+def relations(index: Path) -> set[tuple[str, str, str]]:
+    with duckdb.connect(str(index), read_only=True) as con:
+        return set(con.execute("SELECT source, type, target FROM relations").fetchall())
+
+
+def test_the_example_catalog_is_valid(registry: SchemaRegistry) -> None:
+    result = validate_catalog(EXAMPLE, registry)
+    assert result.problems == []
+    assert len(result.entities) == 13
+
+
+PAIRS = [
+    ("component:default/artist-lookup", "ownedBy", "ownerOf", "group:default/team-a"),
+    ("component:default/artist-lookup", "partOf", "hasPart",
+     "system:default/artist-engagement-portal"),
+    ("system:default/artist-engagement-portal", "partOf", "hasPart", "domain:default/artists"),
+    ("api:default/artist-api", "partOf", "hasPart", "system:default/artist-engagement-portal"),
+    ("resource:default/artists-db", "partOf", "hasPart",
+     "system:default/artist-engagement-portal"),
+    ("domain:default/artist-royalties", "partOf", "hasPart", "domain:default/artists"),
+    ("component:default/artist-lookup-cache", "partOf", "hasPart",
+     "component:default/artist-lookup"),
+    ("component:default/artist-lookup", "providesApi", "apiProvidedBy", "api:default/artist-api"),
+    ("component:default/artist-lookup-cache", "consumesApi", "apiConsumedBy",
+     "api:default/artist-api"),
+    ("component:default/artist-lookup", "dependsOn", "dependencyOf", "resource:default/artists-db"),
+    ("user:default/breanna.davison", "memberOf", "hasMember", "group:default/team-a"),
+    ("group:default/team-a", "childOf", "parentOf", "group:default/music"),
+    ("component:default/artist-lookup-cache", "ownedBy", "ownerOf",
+     "user:default/breanna.davison"),
+]
+
+
+def test_relations_are_stored_in_both_directions(tmp_path: Path) -> None:
+    index = tmp_path / "catalog.duckdb"
+    build_index(EXAMPLE, index)
+    edges = relations(index)
+    for source, forward, inverse, target in PAIRS:
+        assert (source, forward, target) in edges
+        assert (target, inverse, source) in edges
+
+
+def test_bad_descriptors_are_reported_at_their_lines(tmp_path: Path,
+                                                      registry: SchemaRegistry) -> None:
+    write(tmp_path, "bad.yaml", """\
+        apiVersion: backstage.io/v1alpha1
+        kind: Component
+        metadata:
+          name: bad..name
+          namespace: Upper
+          tags: [Java]
+          labels:
+            "bad key!": x
+        spec:
+          type: service
+          owner: nobody
+          dependsOn: [artists-db]
+          providesApis: [api:other/ghost]
+        ---
+        apiVersion: backstage.io/v1alpha1
+        kind: API
+        metadata:
+          name: no-definition
+        spec:
+          type: openapi
+          lifecycle: production
+          owner: group:nobody
+        """)
+    found = problems(tmp_path, registry)
+    rules = [(line, column, rule) for _file, line, column, _sev, rule, _msg in found]
+    assert (4, 9, "name") in rules
+    assert (5, 14, "name") in rules
+    assert (6, 10, "schema") in rules  # tag
+    assert (7, 3, "schema") in rules or (8, 5, "schema") in rules  # label key
+    assert (9, 1, "schema") in rules  # spec lacks lifecycle
+    assert (11, 10, "reference") in rules  # owner defaults to a Group
+    assert (12, 15, "reference") in rules  # dependsOn needs a kind
+    assert (13, 18, "reference") in rules  # explicit namespace
+    assert (19, 1, "schema") in rules  # Backstage API needs definition
+    assert (22, 10, "reference") in rules
+    messages = {line: msg for _f, line, _c, _s, _r, msg in found}
+    # The namespace defaults to the entity's own, as in Backstage.
+    assert "Group 'Upper/nobody' does not exist" in messages[11]
+    assert "needs a kind" in messages[12]
+    assert "API 'other/ghost' does not exist" in messages[13]
+
+
+def test_gantry_and_backstage_api_coexist_and_refer_across(tmp_path: Path,
+                                                         registry: SchemaRegistry) -> None:
+    write(tmp_path, "mixed.yaml", """\
+        apiVersion: backstage.io/v1alpha1
+        kind: Group
+        metadata: {name: payments}
+        spec: {type: team, children: []}
+        ---
+        apiVersion: gantry.io/v1
+        kind: Service
+        metadata: {name: payment-api, owner: payments}
+        spec: {type: backend, lifecycle: production, providesApis: [charge-api]}
+        ---
+        apiVersion: gantry.io/v1
+        kind: API
+        metadata: {name: charge-api, owner: payments}
+        spec: {type: rest, lifecycle: production}
+        ---
+        apiVersion: backstage.io/v1alpha1
+        kind: API
+        metadata: {name: refund-api}
+        spec: {type: openapi, lifecycle: production, owner: payments, definition: "x"}
+        ---
+        apiVersion: backstage.io/v1alpha1
+        kind: Component
+        metadata: {name: refunds}
+        spec: {type: service, lifecycle: production, owner: payments,
+               consumesApis: [charge-api], dependsOn: ["service:payment-api"]}
+        """)
+    assert problems(tmp_path, registry) == []
+    index = tmp_path / "out" / "catalog.duckdb"
+    build_index(tmp_path, index)
+    edges = relations(index)
+    assert ("service:default/payment-api", "ownedBy", "group:default/payments") in edges
+    assert ("group:default/payments", "ownerOf", "service:default/payment-api") not in edges
+    assert ("component:default/refunds", "consumesApi", "api:default/charge-api") in edges
+    assert ("api:default/charge-api", "apiConsumedBy", "component:default/refunds") in edges
+    assert ("service:default/payment-api", "dependencyOf", "component:default/refunds") in edges
+    # Each API is checked by its own format's schema: Gantry's needs no owner in spec.
+    write(tmp_path, "mixed.yaml", (tmp_path / "mixed.yaml").read_text().replace(
+        'definition: "x"', "definition: 3"))
+    assert [r[4] for r in problems(tmp_path, registry)] == ["schema"]
+
+
+def test_a_removed_child_loses_both_edges_on_incremental_update(tmp_path: Path) -> None:
+    catalog = tmp_path / "catalog"
+    shutil.copytree(EXAMPLE, catalog)
+    index = tmp_path / "catalog.duckdb"
+    build_index(catalog, index)
+    groups = catalog / "org" / "groups.yaml"
+    groups.write_text(groups.read_text().replace("  children: [team-a]", "  children: []"))
+    update_files(index, catalog, ["org/groups.yaml"])
+    edges = relations(index)
+    # team-a still names music as its parent, so childOf/parentOf stay (declared by team-a).
+    assert ("group:default/team-a", "childOf", "group:default/music") in edges
+    assert ("group:default/music", "parentOf", "group:default/team-a") in edges
+    rebuilt = tmp_path / "rebuilt.duckdb"
+    build_index(catalog, rebuilt)
+    assert edges == relations(rebuilt)
+    users = catalog / "org" / "users.yaml"
+    users.write_text(users.read_text().replace("memberOf: [team-a]", "memberOf: []"))
+    update_files(index, catalog, ["org/users.yaml"])
+    edges = relations(index)
+    assert ("group:default/team-a", "hasMember", "user:default/breanna.davison") in edges
+    team = catalog / "org" / "groups.yaml"
+    team.write_text(team.read_text().replace("members: [breanna.davison]", "members: []"))
+    update_files(index, catalog, ["org/groups.yaml"])
+    edges = relations(index)
+    assert ("group:default/team-a", "hasMember", "user:default/breanna.davison") not in edges
+    assert ("user:default/breanna.davison", "memberOf", "group:default/team-a") not in edges
+    build_index(catalog, rebuilt)
+    assert edges == relations(rebuilt)
+
+
+def test_unreadable_location_targets_are_warnings_at_their_lines(
+        tmp_path: Path, registry: SchemaRegistry) -> None:
+    write(tmp_path, "sub/one.yaml", """\
+        apiVersion: backstage.io/v1alpha1
+        kind: Group
+        metadata: {name: one}
+        spec: {type: team, children: []}
+        """)
+    write(tmp_path, "catalog-info.yaml", """\
+        apiVersion: backstage.io/v1alpha1
+        kind: Location
+        metadata:
+          name: root
+        spec:
+          target: ./catalog-info.yaml
+          targets:
+            - ./sub/*.yaml
+            - ./missing.yaml
+            - https://github.com/acme/other/blob/main/catalog-info.yaml
+            - ../outside.yaml
+        """)
+    found = [(line, column, severity, rule) for _f, line, column, severity, rule, _m
+             in problems(tmp_path, registry)]
+    assert found == [(9, 7, "warning", "location-unreachable"),
+                     (10, 7, "warning", "location-unreachable"),
+                     (11, 7, "warning", "location-unreachable")]
+
+
+def test_a_template_is_a_warning_not_an_error(tmp_path: Path, registry: SchemaRegistry) -> None:
+    write(tmp_path, "t.yaml", """\
+        apiVersion: scaffolder.backstage.io/v1beta3
+        kind: Template
+        metadata: {name: t}
+        spec: {}
+        ---
+        apiVersion: backstage.io/v1beta2
+        kind: Template
+        metadata: {name: u}
+        spec: {}
+        """)
+    found = [(line, severity, rule) for _f, line, _c, severity, rule, _m
+             in problems(tmp_path, registry)]
+    assert found == [(2, "warning", "unsupported-kind"), (7, "warning", "unsupported-kind")]
