@@ -76,13 +76,14 @@ def _load_and_check(relpaths: list[str]) -> tuple[LoadResult, list[Finding]]:
 
 
 def _load_checked(root: Path, registry: SchemaRegistry, display_root: str | None,
-                  workers: int) -> tuple[LoadResult, list[Finding]]:
+                  workers: int, files: list[str] | None = None
+                  ) -> tuple[LoadResult, list[Finding]]:
     """Load every file and run the per-entity checks, across `workers` forked processes.
 
     Forking is used only where the caller says it is safe (a single-threaded command);
     the pool inherits the compiled schemas, and results come back in file order.
     """
-    relpaths = catalog_files(root)
+    relpaths = catalog_files(root) if files is None else files
     can_fork = "fork" in multiprocessing.get_all_start_methods()
     if workers < 2 or len(relpaths) < PARALLEL_MIN_FILES or not can_fork:
         loaded = load_files(root, relpaths, display_root)
@@ -110,9 +111,11 @@ def _load_checked(root: Path, registry: SchemaRegistry, display_root: str | None
 def validate_catalog(root: Path | str, registry: SchemaRegistry | None = None,
                      display_root: str | None = None,
                      extra_schema_dirs: Iterable[Path | str] = (),
-                     workers: int = 1) -> ValidationResult:
+                     workers: int = 1, files: list[str] | None = None) -> ValidationResult:
     """Load and validate every YAML file under `root`, reporting every problem at once.
 
+    `files` (relative posix paths) reads only those files instead: a catalog given as a
+    file and the files its Locations reach (`generator.selection.reachable_files`).
     `workers` > 1 loads and checks large catalogs in forked processes: only for callers
     with no other threads (the CLI), since forking a threaded process is unsafe.
     Raises FileNotFoundError when `root` is not a folder, and `SchemaError` when a schema
@@ -125,7 +128,7 @@ def validate_catalog(root: Path | str, registry: SchemaRegistry | None = None,
     collecting = gc.isenabled()
     gc.disable()  # millions of new objects and no cyclic garbage: collections only cost time
     try:
-        loaded, findings = _load_checked(root, registry, display_root, workers)
+        loaded, findings = _load_checked(root, registry, display_root, workers, files)
     finally:
         if collecting:
             gc.enable()

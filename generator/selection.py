@@ -1,0 +1,193 @@
+"""Which files of a catalog are read.
+
+A folder catalog reads every YAML file under it except paths matched by the `exclude` globs
+of `gantry.yaml` (gitignore syntax, relative to the folder holding gantry.yaml). A catalog
+given as a file (a `catalog-info.yaml`, a Backstage `all.yaml`) reads that file and the files
+its Backstage Locations name, followed from Location to Location, each file once.
+"""
+
+from __future__ import annotations
+
+import glob
+import posixpath
+import re
+from collections import deque
+from dataclasses import dataclass
+from pathlib import Path
+
+from .structure.backstage import is_backstage
+from .structure.entity import Entity
+
+
+@dataclass(frozen=True, slots=True)
+class _Rule:
+    regex: re.Pattern[str]
+    negated: bool
+    folders_only: bool
+
+
+def _translate(glob_text: str) -> str:
+    """A gitignore glob (without `!`, leading or trailing `/`) as a regex body."""
+    out, i = [], 0
+    while i < len(glob_text):
+        if glob_text.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+        elif glob_text.startswith("/**", i) and i + 3 == len(glob_text):
+            out.append("/.*")
+            i += 3
+        elif glob_text.startswith("**", i):
+            out.append(".*")
+            i += 2
+        elif glob_text[i] == "*":
+            out.append("[^/]*")
+            i += 1
+        elif glob_text[i] == "?":
+            out.append("[^/]")
+            i += 1
+        elif glob_text[i] == "[":
+            end = glob_text.find("]", i + 1)
+            if end == -1:
+                out.append(re.escape("["))
+                i += 1
+            else:
+                body = glob_text[i + 1:end].replace("\\", "\\\\")
+                out.append("[" + ("^" + body[1:] if body.startswith("!") else body) + "]")
+                i = end + 1
+        else:
+            out.append(re.escape(glob_text[i]))
+            i += 1
+    return "".join(out)
+
+
+class Exclusions:
+    """gitignore-style rules; the last rule that matches a path decides, and a path inside an
+    excluded folder stays excluded (as in Git)."""
+
+    def __init__(self, patterns: list[str], prefix: str = ""):
+        self.prefix = prefix.strip("/")
+        self.rules: list[_Rule] = []
+        for raw in patterns:
+            text = raw.strip()
+            if not text or text.startswith("#"):
+                continue
+            negated = text.startswith("!")
+            text = text[1:] if negated else text
+            folders_only = text.endswith("/")
+            text = text.rstrip("/")
+            anchored = "/" in text
+            body = _translate(text.lstrip("/"))
+            regex = re.compile(("" if anchored else "(?:.*/)?") + body + "$")
+            self.rules.append(_Rule(regex, negated, folders_only))
+
+    def __bool__(self) -> bool:
+        return bool(self.rules)
+
+    def _decide(self, path: str, is_folder: bool) -> bool:
+        excluded = False
+        for rule in self.rules:
+            if rule.folders_only and not is_folder:
+                continue
+            if rule.regex.match(path):
+                excluded = not rule.negated
+        return excluded
+
+    def excluded(self, relpath: str, is_folder: bool = False) -> bool:
+        """Whether a catalog path (relative to the catalog folder) is excluded."""
+        if not self.rules:
+            return False
+        path = f"{self.prefix}/{relpath}" if self.prefix else relpath
+        parts = path.split("/")
+        for depth in range(1, len(parts)):
+            if self._decide("/".join(parts[:depth]), True):
+                return True
+        return self._decide(path, is_folder)
+
+
+NO_EXCLUSIONS = Exclusions([])
+
+
+def exclusions_for(root: Path) -> Exclusions:
+    """The `exclude` rules of the gantry.yaml that governs the catalog folder `root`; that
+    gantry.yaml itself is never a catalog file when it sits inside the folder.
+
+    A gantry.yaml that cannot be read excludes nothing here: `gantry build` reports it.
+    """
+    from .site.config import GantryYamlError, load_config, locate_config
+
+    path = locate_config(root)
+    try:
+        prefix = Path(root).resolve().relative_to(path.parent.resolve()).as_posix()
+    except ValueError:
+        prefix = None
+    patterns: list[str] = []
+    if prefix == ".":
+        prefix = ""
+        patterns.append(f"/{path.name}")
+    try:
+        config = load_config(path)
+    except GantryYamlError:
+        config = {}
+    excluded = config.get("exclude") if isinstance(config, dict) else None
+    if isinstance(excluded, list):
+        patterns += [pattern for pattern in excluded if isinstance(pattern, str)]
+    if not patterns or prefix is None:
+        return NO_EXCLUSIONS
+    return Exclusions(patterns, prefix)
+
+
+def location_targets(entity: Entity) -> list[tuple[tuple, str]]:
+    """A Backstage Location's targets with their document paths (`target`, `targets[i]`)."""
+    if entity.kind != "Location" or not is_backstage(entity):
+        return []
+    spec = entity.spec
+    found: list[tuple[tuple, str]] = []
+    if isinstance(spec.get("target"), str):
+        found.append((("spec", "target"), spec["target"]))
+    targets = spec.get("targets")
+    if isinstance(targets, list):
+        found += [(("spec", "targets", i), t) for i, t in enumerate(targets) if isinstance(t, str)]
+    return found
+
+
+def target_files(root: Path, location_path: str, target: str,
+                 exclusions: Exclusions = NO_EXCLUSIONS) -> list[str] | str:
+    """The catalog files (relative posix paths) a Location target names, relative to the
+    Location's own file (globs allowed), or the reason it cannot be read."""
+    if "://" in target or target.startswith("url:"):
+        return "a URL is not followed: Gantry reads only files inside the repository"
+    joined = target.lstrip("/") if target.startswith("/") else \
+        posixpath.join(posixpath.dirname(location_path), target)
+    relative = posixpath.normpath(joined)
+    if relative == ".." or relative.startswith("../"):
+        return "it points outside the catalog folder"
+    root = Path(root)
+    matched = sorted(Path(match).relative_to(root).as_posix()
+                     for match in glob.glob(glob.escape(str(root)) + "/" + relative,
+                                            recursive=True)
+                     if Path(match).is_file())
+    matched = [rel for rel in matched if not exclusions.excluded(rel)]
+    return matched or "no file inside the catalog matches it"
+
+
+def reachable_files(root: Path, entry: str) -> list[str]:
+    """`entry` (a file relative to `root`) and every file its Locations reach, each once
+    (cycles and files named twice are read once), in the order they are reached."""
+    from .load import load_file
+
+    exclusions = exclusions_for(root)
+    seen = {entry}
+    order: list[str] = []
+    queue = deque([entry])
+    while queue:
+        relpath = queue.popleft()
+        order.append(relpath)
+        entities, _problems, _info = load_file(root, relpath, "")
+        for entity in entities:
+            for _path, target in location_targets(entity):
+                files = target_files(root, relpath, target, exclusions)
+                for found in files if isinstance(files, list) else ():
+                    if found not in seen:
+                        seen.add(found)
+                        queue.append(found)
+    return order
