@@ -237,3 +237,20 @@ def test_a_template_is_a_warning_not_an_error(tmp_path: Path, registry: SchemaRe
     found = [(line, severity, rule) for _f, line, _c, severity, rule, _m
              in problems(tmp_path, registry)]
     assert found == [(2, "warning", "unsupported-kind"), (7, "warning", "unsupported-kind")]
+
+
+def test_the_synthetic_backstage_catalog_is_valid_and_seeded(tmp_path: Path,
+                                                             registry: SchemaRegistry) -> None:
+    from tests.benchmarks.synth import generate
+
+    generate(tmp_path / "a", 300, seed=3, fmt="backstage")
+    generate(tmp_path / "b", 300, seed=3, fmt="backstage")
+    files_a = sorted(p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*.yaml"))
+    assert files_a == sorted(p.relative_to(tmp_path / "b")
+                             for p in (tmp_path / "b").rglob("*.yaml"))
+    assert all((tmp_path / "a" / f).read_bytes() == (tmp_path / "b" / f).read_bytes()
+               for f in files_a)
+    result = validate_catalog(tmp_path / "a", registry)
+    assert result.problems == []
+    assert len(result.entities) == 300
+    assert {e.data["apiVersion"] for e in result.entities} == {"backstage.io/v1alpha1"}

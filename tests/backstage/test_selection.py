@@ -92,3 +92,20 @@ def test_gitignore_rules() -> None:
     assert not rules.excluded("keep/deploy/x.yaml")
     prefixed = Exclusions(["catalog/skip/"], prefix="catalog")
     assert prefixed.excluded("skip/x.yaml") and not prefixed.excluded("other/x.yaml")
+
+
+@pytest.mark.parametrize("fmt, expected", [
+    ("text", "services/api/catalog-info.yaml:8:11: spec.parent: Group 'default/nobody' "
+             "does not exist [reference]"),
+    ("json", '"line": 8'),
+    ("github", "::error file=services/api/catalog-info.yaml,line=8,col=11"),
+    ("sarif", '"startLine": 8'),
+])
+def test_backstage_problems_in_every_format(monorepo: Path, fmt: str, expected: str) -> None:
+    write(monorepo, "services/api/catalog-info.yaml", group("team-b") + "  parent: nobody\n")
+    write(monorepo, "all.yaml", location("all", "./services/**/catalog-info.yaml",
+                                         "./missing.yaml"))
+    done = run("validate", "all.yaml", "--format", fmt, cwd=monorepo)
+    assert done.returncode == 1
+    assert expected in done.stdout
+    assert "location-unreachable" in done.stdout
