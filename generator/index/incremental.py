@@ -18,6 +18,7 @@ from pathlib import Path, PurePosixPath
 import duckdb
 
 from ..load import YAML_SUFFIXES, FileInfo, load_file
+from ..selection import exclusions_for
 from ..structure.entity import Entity, parse_ref
 from . import gitmeta
 from .build import index_path_for
@@ -76,7 +77,8 @@ def update_files(index_path: Path, catalog_root: Path, changed: list[str],
     paths = sorted({p for p in map(_normalise, changed) if p is not None})
     if not paths:
         return set()
-    present = [rel for rel in paths if _indexable(root, rel)]
+    excluded = exclusions_for(root)  # gantry.yaml's `exclude`: read as a deleted file
+    present = [rel for rel in paths if _indexable(root, rel) and not excluded.excluded(rel)]
     loaded: list[Entity] = []
     infos: dict[str, FileInfo] = {}
     for rel in present:

@@ -109,3 +109,17 @@ def test_backstage_problems_in_every_format(monorepo: Path, fmt: str, expected: 
     assert done.returncode == 1
     assert expected in done.stdout
     assert "location-unreachable" in done.stdout
+
+
+def test_an_excluded_file_stays_out_of_an_incremental_update(monorepo: Path) -> None:
+    from generator.index.build import build_index
+    from generator.index.incremental import update_files
+
+    (monorepo / ".git").mkdir()
+    write(monorepo, "gantry.yaml", "exclude:\n  - charts/\n  - '**/deploy/'\n")
+    index = monorepo / "out" / "catalog.duckdb"
+    build_index(monorepo, index)
+    write(monorepo, "charts/extra.yaml", group("sneaky"))
+    write(monorepo, "org/more.yaml", group("team-c"))
+    changed = update_files(index, monorepo, ["charts/extra.yaml", "org/more.yaml"])
+    assert changed == {"group:default/team-c"}
