@@ -9,9 +9,11 @@ its Backstage Locations name, followed from Location to Location, each file once
 from __future__ import annotations
 
 import glob
+import os
 import posixpath
 import re
 from collections import deque
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -150,10 +152,18 @@ def location_targets(entity: Entity) -> list[tuple[tuple, str]]:
     return found
 
 
+_GLOB_CHARS = re.compile(r"[*?\[]")
+
+
 def target_files(root: Path, location_path: str, target: str,
-                 exclusions: Exclusions = NO_EXCLUSIONS) -> list[str] | str:
+                 exclusions: Exclusions = NO_EXCLUSIONS,
+                 known: Collection[str] | None = None) -> list[str] | str:
     """The catalog files (relative posix paths) a Location target names, relative to the
-    Location's own file (globs allowed), or the reason it cannot be read."""
+    Location's own file (globs allowed), or the reason it cannot be read.
+
+    `known` is the catalog's files when they are already listed (a folder catalog): the
+    target is then matched against them, with no file system walk per Location.
+    """
     if "://" in target or target.startswith("url:"):
         return "a URL is not followed: Gantry reads only files inside the repository"
     joined = target.lstrip("/") if target.startswith("/") else \
@@ -161,11 +171,16 @@ def target_files(root: Path, location_path: str, target: str,
     relative = posixpath.normpath(joined)
     if relative == ".." or relative.startswith("../"):
         return "it points outside the catalog folder"
-    root = Path(root)
-    matched = sorted(Path(match).relative_to(root).as_posix()
-                     for match in glob.glob(glob.escape(str(root)) + "/" + relative,
-                                            recursive=True)
-                     if Path(match).is_file())
+    if known is not None:
+        if not _GLOB_CHARS.search(relative):
+            matched = [relative] if relative in known else []
+        else:
+            pattern = re.compile(_translate(relative) + "$")
+            matched = sorted(rel for rel in known if pattern.match(rel))
+    else:
+        matched = sorted(match.replace(os.sep, "/") for match in
+                         glob.glob(relative, root_dir=root, recursive=True)
+                         if os.path.isfile(os.path.join(root, match)))
     matched = [rel for rel in matched if not exclusions.excluded(rel)]
     return matched or "no file inside the catalog matches it"
 

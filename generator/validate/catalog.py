@@ -136,7 +136,7 @@ def validate_catalog(root: Path | str, registry: SchemaRegistry | None = None,
     for entity in loaded.entities:
         findings += references.findings(entity)
     findings += duplicate_findings(loaded.entities, root, display_root)
-    findings += location_findings(loaded.entities, root)
+    findings += location_findings(loaded.entities, root, loaded.files.keys())
     found = to_problems(findings, root, display_root)
     # A value the loader refused (a YAML tag) reads as null; its schema error would only
     # repeat, at the same position, what the loader already said.
