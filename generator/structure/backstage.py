@@ -37,6 +37,11 @@ class RefField:
     default_kind: str | None
     many: bool
 
+    @property
+    def declared(self) -> str:
+        """The declared reference type: `forward|inverse`."""
+        return f"{self.forward}{INVERSE_SEPARATOR}{self.inverse}"
+
 
 _OWNER = RefField("owner", "ownedBy", "ownerOf", "Group", False)
 _SYSTEM = RefField("system", "partOf", "hasPart", "System", False)

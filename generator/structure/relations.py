@@ -69,17 +69,19 @@ def _backstage_refs(entity: Entity) -> list[Reference]:
     with no default kind (`dependsOn`) and no kind written gives a Reference with kind ''."""
     refs: list[Reference] = []
     spec = entity.spec
+    own_namespace = entity.namespace
     for ref_field in REF_FIELDS.get(entity.kind, ()):
         value = spec.get(ref_field.field)
+        if value is None:
+            continue
         items = value if ref_field.many and isinstance(value, list) else [value]
         for i, item in enumerate(items):
             if not isinstance(item, str) or not item:
                 continue
             kind, namespace, name = split_ref(item)
             path = ("spec", ref_field.field, i) if ref_field.many else ("spec", ref_field.field)
-            refs.append(Reference(f"{ref_field.forward}{INVERSE_SEPARATOR}{ref_field.inverse}",
-                                  kind or ref_field.default_kind or "", name,
-                                  namespace or entity.namespace, path))
+            refs.append(Reference(ref_field.declared, kind or ref_field.default_kind or "",
+                                  name, namespace or own_namespace, path))
     return refs
 
 
