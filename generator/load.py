@@ -22,6 +22,7 @@ import yaml
 from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from .selection import exclusions_for
 from .structure.entity import Entity
 from .structure.problem import Problem
 
@@ -335,8 +336,6 @@ def catalog_files(root: Path) -> list[str]:
     A folder that cannot be listed raises OSError: skipping it silently would let files go
     unchecked.
     """
-    from .selection import exclusions_for
-
     excluded = exclusions_for(Path(root))
     found: list[str] = []
     root_str = str(root)

@@ -17,6 +17,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
+from .site.config import GantryYamlError, load_config, locate_config
 from .structure.backstage import is_backstage
 from .structure.entity import Entity
 
@@ -115,8 +116,6 @@ def exclusions_for(root: Path) -> Exclusions:
 
     A gantry.yaml that cannot be read excludes nothing here: `gantry build` reports it.
     """
-    from .site.config import GantryYamlError, load_config, locate_config
-
     path = locate_config(root)
     try:
         prefix = Path(root).resolve().relative_to(path.parent.resolve()).as_posix()
@@ -188,7 +187,7 @@ def target_files(root: Path, location_path: str, target: str,
 def reachable_files(root: Path, entry: str) -> list[str]:
     """`entry` (a file relative to `root`) and every file its Locations reach, each once
     (cycles and files named twice are read once), in the order they are reached."""
-    from .load import load_file
+    from .load import load_file  # load.py reads this module's exclusions: imported late
 
     exclusions = exclusions_for(root)
     seen = {entry}
