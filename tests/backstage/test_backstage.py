@@ -271,3 +271,28 @@ def test_the_any_kind_schema_chooses_by_kind_and_api_version(registry: SchemaReg
     assert not any_kind.is_valid(backstage_api)  # needs owner and definition
     assert any_kind.is_valid({**backstage_api, "spec": {
         "type": "openapi", "lifecycle": "production", "owner": "team-a", "definition": "x"}})
+
+
+def test_one_identity_whatever_the_api_version(tmp_path: Path, registry: SchemaRegistry) -> None:
+    write(tmp_path, "gantry.yaml.d/api.yaml", """\
+        apiVersion: gantry.io/v1
+        kind: API
+        metadata: {name: orders-api}
+        spec: {type: rest, lifecycle: production}
+        """)
+    write(tmp_path, "catalog-info.yaml", """\
+        apiVersion: backstage.io/v1alpha1
+        kind: API
+        metadata:
+          name: orders-api
+        spec: {type: openapi, lifecycle: production, owner: user:nobody, definition: x}
+        """)
+    found = [(file, line, rule, message) for file, line, _c, _s, rule, message
+             in problems(tmp_path, registry)]
+    assert ("c/catalog-info.yaml", 4, "duplicate",
+            "duplicate API 'default/orders-api': also defined at c/gantry.yaml.d/api.yaml:3"
+            ) in found
+    assert ("c/gantry.yaml.d/api.yaml", 3, "duplicate",
+            "duplicate API 'default/orders-api': also defined at c/catalog-info.yaml:4") in found
+    assert ("c/catalog-info.yaml", 5, "reference",
+            "spec.owner: User 'default/nobody' does not exist") in found
