@@ -296,3 +296,34 @@ def test_one_identity_whatever_the_api_version(tmp_path: Path, registry: SchemaR
             "duplicate API 'default/orders-api': also defined at c/catalog-info.yaml:4") in found
     assert ("c/catalog-info.yaml", 5, "reference",
             "spec.owner: User 'default/nobody' does not exist") in found
+
+
+def test_an_api_definition_may_be_a_placeholder(tmp_path: Path, registry: SchemaRegistry) -> None:
+    write(tmp_path, "api.yaml", """\
+        apiVersion: backstage.io/v1alpha1
+        kind: API
+        metadata: {name: petstore}
+        spec:
+          type: openapi
+          lifecycle: experimental
+          owner: user:default/someone
+          definition:
+            $text: ./petstore.oas.yaml
+        ---
+        apiVersion: backstage.io/v1alpha1
+        kind: User
+        metadata: {name: someone}
+        spec: {memberOf: []}
+        ---
+        apiVersion: backstage.io/v1alpha1
+        kind: API
+        metadata: {name: broken}
+        spec:
+          type: openapi
+          lifecycle: experimental
+          owner: user:someone
+          definition:
+            $python: evil
+        """)
+    found = [(line, rule) for _f, line, _c, _s, rule, _m in problems(tmp_path, registry)]
+    assert found == [(24, "schema")]
