@@ -19,6 +19,7 @@ import duckdb
 
 from ..load import YAML_SUFFIXES, FileInfo, load_file
 from ..selection import exclusions_for
+from ..structure.backstage import INVERSE_TYPES
 from ..structure.entity import Entity, parse_ref
 from . import gitmeta
 from .build import index_path_for
@@ -177,18 +178,19 @@ def _apply(con: duckdb.DuckDBPyConnection, paths: list[str], loaded: list[Entity
 
     appeared_or_gone = (new_refs - old_refs) | (old_refs - new_refs)
     affected = _referrers(con, appeared_or_gone) - new_refs
-    # Every edge touching a changed or affected entity is derived again. An edge may be
-    # declared by either of its ends (Backstage's inverse relations: `children` on a Group
-    # gives the child its `childOf`), so the other ends' declarations are read too, and
-    # only the edges touching the re-derived entities are kept from them.
+    # The edges of a changed or affected entity are derived again: those it is the source
+    # of, and those pointing at it that may come from its own references (Backstage's
+    # inverse relations: `children` on a Group gives the child its `childOf`). The other
+    # ends' declarations are read too, and only edges touching these entities kept.
     redo = old_refs | affected
     before: set[Edge] = set()
     if redo:
-        ends = sorted(redo)
+        ends, inverse = sorted(redo), sorted(INVERSE_TYPES)
         before = set(con.execute(
             f"DELETE FROM relations WHERE {_in_list('source', ends)} OR "
-            f"{_in_list('target', ends)} RETURNING source, type, target",
-            _bind(ends) + _bind(ends)).fetchall())
+            f"({_in_list('target', ends)} AND {_in_list('type', inverse)}) "
+            "RETURNING source, type, target",
+            _bind(ends) + _bind(ends) + _bind(inverse)).fetchall())
     touching = redo | new_refs
     others = {ref for edge in before for ref in (edge[0], edge[2])} - touching
     rows = declared + _declared_by(con, (affected | others) - new_refs)
@@ -197,8 +199,8 @@ def _apply(con: duckdb.DuckDBPyConnection, paths: list[str], loaded: list[Entity
     if asked:
         known = {r for (r,) in con.execute(
             f"SELECT ref FROM entities WHERE {_in_list('ref', asked)}", _bind(asked)).fetchall()}
-    after = {edge for edge in resolve_rows(rows, known)
-             if edge[0] in touching or edge[2] in touching}
+    after = {edge for edge in resolve_rows(rows, known)  # the shape of what was deleted
+             if edge[0] in touching or (edge[2] in touching and edge[1] in INVERSE_TYPES)}
     bulk_insert(con, "relations", COLUMNS["relations"], sorted(after), folder)
     return _Change(old_refs, new_refs, before - after, after - before)
 

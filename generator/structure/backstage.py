@@ -72,6 +72,8 @@ REF_FIELDS: dict[str, tuple[RefField, ...]] = {
 
 INVERSE_SEPARATOR = "|"
 """A declared reference's type `forward|inverse` asks for the edge in both directions."""
+INVERSE_TYPES = frozenset(f.inverse for fields in REF_FIELDS.values() for f in fields)
+"""Edge types an entity may get from a reference written by the entity the edge points at."""
 
 
 def split_ref(text: str) -> tuple[str | None, str | None, str]:

@@ -35,7 +35,9 @@ def problems(root: Path, registry: SchemaRegistry) -> list[tuple]:
 
 def relations(index: Path) -> set[tuple[str, str, str]]:
     with duckdb.connect(str(index), read_only=True) as con:
-        return set(con.execute("SELECT source, type, target FROM relations").fetchall())
+        rows = con.execute("SELECT source, type, target FROM relations").fetchall()
+    assert len(rows) == len(set(rows)), "an edge is stored twice"
+    return set(rows)
 
 
 def test_the_example_catalog_is_valid(registry: SchemaRegistry) -> None:
@@ -179,6 +181,11 @@ def test_a_removed_child_loses_both_edges_on_incremental_update(tmp_path: Path) 
     rebuilt = tmp_path / "rebuilt.duckdb"
     build_index(catalog, rebuilt)
     assert edges == relations(rebuilt)
+    # A Group's own change re-derives the edges its owned entities declare, once each.
+    groups.write_text(groups.read_text().replace("Looks after artists", "Artists"))
+    update_files(index, catalog, ["org/groups.yaml"])
+    assert ("component:default/artist-lookup", "ownedBy", "group:default/team-a") in \
+        relations(index)
     users = catalog / "org" / "users.yaml"
     users.write_text(users.read_text().replace("memberOf: [team-a]", "memberOf: []"))
     update_files(index, catalog, ["org/users.yaml"])
@@ -187,6 +194,10 @@ def test_a_removed_child_loses_both_edges_on_incremental_update(tmp_path: Path) 
     team = catalog / "org" / "groups.yaml"
     team.write_text(team.read_text().replace("members: [breanna.davison]", "members: []"))
     update_files(index, catalog, ["org/groups.yaml"])
+    system = catalog / "systems" / "artists" / "catalog-info.yaml"
+    system.write_text(system.read_text().replace(
+        "  owner: team-a\n  system:", "  owner: music\n  system:", 1))
+    update_files(index, catalog, ["systems/artists/catalog-info.yaml"])
     edges = relations(index)
     assert ("group:default/team-a", "hasMember", "user:default/breanna.davison") not in edges
     assert ("user:default/breanna.davison", "memberOf", "group:default/team-a") not in edges
