@@ -111,30 +111,24 @@ NO_EXCLUSIONS = Exclusions([])
 
 
 def exclusions_for(root: Path) -> Exclusions:
-    """The `exclude` rules of the gantry.yaml that governs the catalog folder `root`; that
-    gantry.yaml itself is never a catalog file when it sits inside the folder.
+    """The `exclude` rules of the gantry.yaml that governs the catalog folder `root`.
 
     A gantry.yaml that cannot be read excludes nothing here: `gantry build` reports it.
     """
     path = locate_config(root)
     try:
-        prefix = Path(root).resolve().relative_to(path.parent.resolve()).as_posix()
-    except ValueError:
-        prefix = None
-    patterns: list[str] = []
-    if prefix == ".":
-        prefix = ""
-        patterns.append(f"/{path.name}")
-    try:
         config = load_config(path)
     except GantryYamlError:
-        config = {}
-    excluded = config.get("exclude") if isinstance(config, dict) else None
-    if isinstance(excluded, list):
-        patterns += [pattern for pattern in excluded if isinstance(pattern, str)]
-    if not patterns or prefix is None:
         return NO_EXCLUSIONS
-    return Exclusions(patterns, prefix)
+    patterns = config.get("exclude") if isinstance(config, dict) else None
+    if not isinstance(patterns, list) or not patterns:
+        return NO_EXCLUSIONS
+    try:
+        prefix = Path(root).resolve().relative_to(path.parent.resolve()).as_posix()
+    except ValueError:
+        return NO_EXCLUSIONS
+    return Exclusions([p for p in patterns if isinstance(p, str)],
+                      "" if prefix == "." else prefix)
 
 
 def location_targets(entity: Entity) -> list[tuple[tuple, str]]:

@@ -77,6 +77,8 @@ def test_a_file_catalog_reports_problems_at_their_lines(monorepo: Path) -> None:
 def test_exclude_globs_in_gantry_yaml(monorepo: Path) -> None:
     (monorepo / ".git").mkdir()
     write(monorepo, "gantry.yaml", "exclude:\n  - charts/\n  - '**/deploy/'\n")
+    assert "gantry.yaml" in catalog_files(monorepo)  # at the catalog's top: a YAML file
+    write(monorepo, "gantry.yaml", "exclude:\n  - charts/\n  - '**/deploy/'\n  - /gantry.yaml\n")
     assert catalog_files(monorepo) == [
         "all.yaml", "org/teams.yaml", "services/api/catalog-info.yaml"]
     assert run("validate", ".", cwd=monorepo).returncode == 0
@@ -116,7 +118,7 @@ def test_an_excluded_file_stays_out_of_an_incremental_update(monorepo: Path) -> 
     from generator.index.incremental import update_files
 
     (monorepo / ".git").mkdir()
-    write(monorepo, "gantry.yaml", "exclude:\n  - charts/\n  - '**/deploy/'\n")
+    write(monorepo, "gantry.yaml", "exclude:\n  - charts/\n  - '**/deploy/'\n  - /gantry.yaml\n")
     index = monorepo / "out" / "catalog.duckdb"
     build_index(monorepo, index)
     write(monorepo, "charts/extra.yaml", group("sneaky"))
