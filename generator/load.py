@@ -22,6 +22,7 @@ import yaml
 from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from .selection import exclusions_for
 from .structure.entity import Entity
 from .structure.problem import Problem
 
@@ -331,11 +332,13 @@ def load_file(root: Path, relpath: str, display_root: str | None = None
 
 
 def catalog_files(root: Path) -> list[str]:
-    """Relative posix paths of every YAML file under `root`, sorted; hidden folders skipped.
+    """Relative posix paths of every YAML file under `root`, sorted; hidden folders and
+    paths matched by gantry.yaml's `exclude` globs skipped.
 
     A folder that cannot be listed raises OSError: skipping it silently would let files go
     unchecked.
     """
+    excluded = exclusions_for(Path(root))
     found: list[str] = []
     root_str = str(root)
 
@@ -345,11 +348,15 @@ def catalog_files(root: Path) -> list[str]:
     for dirpath, dirnames, filenames in os.walk(root_str, onerror=refuse):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         rel_dir = os.path.relpath(dirpath, root_str)
+        if excluded:
+            prefix = "" if rel_dir == "." else rel_dir.replace(os.sep, "/") + "/"
+            dirnames[:] = [d for d in dirnames if not excluded.excluded(prefix + d, True)]
         for filename in sorted(filenames):
             if (filename.endswith(YAML_SUFFIXES) and not filename.startswith(".")
                     and filename not in MKDOCS_FILES):
-                rel = filename if rel_dir == "." else f"{rel_dir}/{filename}"
-                found.append(rel.replace(os.sep, "/"))
+                rel = (filename if rel_dir == "." else f"{rel_dir}/{filename}").replace(os.sep, "/")
+                if not excluded or not excluded.excluded(rel):
+                    found.append(rel)
     return found
 
 

@@ -1,5 +1,8 @@
 """`gantry build [--catalog DIR] [--out DIR]`: validate, then write the index and the site.
 
+`--catalog` may also name a YAML file (`all.yaml`, `catalog-info.yaml`): then that file and
+the files its Backstage Locations reach are read, nothing else.
+
 Exit status: 0 built (or already current), 1 the catalog has problems (the validator's
 report is printed and the previous index and site stay as they were), 2 a usage or I/O
 error (missing catalog folder, unwritable output folder, unreadable gantry.yaml).
@@ -16,6 +19,8 @@ from typing import Any
 import click
 
 from ..index.build import IndexStats, build_index, current_index, index_path_for
+from ..load import YAML_SUFFIXES
+from ..selection import reachable_files
 from ..site.build import build_site
 from ..site.config import GantryYamlError, load_config, locate_config
 from ..site.search import SearchIndexError
@@ -52,7 +57,7 @@ def _config(catalog: Path) -> dict[str, Any] | None:
     return None
 
 
-def _validate(catalog: Path) -> Any:
+def _validate(catalog: Path, files: list[str] | None = None) -> Any:
     """The validator's result; its report is printed and the command ends on problems."""
     from ..structure.kinds import SchemaError
     from ..validate import validate_catalog
@@ -60,7 +65,7 @@ def _validate(catalog: Path) -> Any:
 
     try:
         result = validate_catalog(catalog, display_root=_display(catalog),
-                                  workers=os.cpu_count() or 1)
+                                  workers=os.cpu_count() or 1, files=files)
     except SchemaError as exc:
         _fail(str(exc))
     if not result.ok:
@@ -90,16 +95,23 @@ def _site(index: Path, catalog: Path, out: Path, stats: IndexStats,
 
 @click.command(name="build")
 @click.option("--catalog", default="catalog", show_default=True, metavar="DIR",
-              help="The catalog folder to read.")
+              help="The catalog folder to read, or a catalog file and its Locations.")
 @click.option("--out", default="dist", show_default=True, metavar="DIR",
               help="Where catalog.duckdb and site/ are written.")
 def command(catalog: str, out: str) -> None:
     """Validate the catalog, then write OUT/catalog.duckdb and OUT/site/."""
     started = time.perf_counter()
     root, out_dir = Path(catalog), Path(out)
-    if not root.is_dir():
+    files: list[str] | None = None
+    if root.is_file() and root.name.endswith(YAML_SUFFIXES):
+        try:
+            files = reachable_files(root.parent, root.name)
+        except OSError as exc:
+            _fail(f"cannot read {exc.filename or catalog}: {exc.strerror or exc}")
+        root = root.parent
+    elif not root.is_dir():
         _fail(f"catalog folder not found: {catalog}" if not root.exists()
-              else f"not a folder: {catalog} (give the catalog folder)")
+              else f"not a folder or a YAML file: {catalog} (give the catalog folder)")
     if out_dir.exists() and not out_dir.is_dir():
         _fail(f"the output folder {out} is a file")
     index = index_path_for(out_dir)
@@ -107,7 +119,7 @@ def command(catalog: str, out: str) -> None:
     try:
         stats = current_index(root, index)
         if stats is None:
-            validation = _validate(root)
+            validation = _validate(root, files)
             _make_folder(out_dir)
             stats = build_index(root, index, validation=validation)
         site_line = _site(index, root, out_dir, stats, config)

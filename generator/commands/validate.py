@@ -1,5 +1,8 @@
 """`gantry validate [CATALOG]`: check the catalog and report every problem in one run.
 
+CATALOG is a folder (every YAML file under it) or a YAML file (that file and the files its
+Backstage Locations reach: `gantry validate catalog-info.yaml`).
+
 Exit status: 0 when the catalog is valid, 1 when problems were found, 2 for a usage or I/O
 error (a missing folder, a broken schema file).
 """
@@ -12,6 +15,8 @@ from pathlib import Path
 
 import click
 
+from ..load import YAML_SUFFIXES
+from ..selection import reachable_files
 from ..structure.kinds import SchemaError, SchemaRegistry
 from ..validate import validate_catalog
 from ..validate.report import FORMATS, render, step_summary, summary_line
@@ -52,12 +57,21 @@ def command(catalog: str, fmt: str, schema_dirs: tuple[str, ...]) -> None:
     root = Path(catalog)
     if not root.exists():
         _fail(f"catalog folder not found: {catalog}")
+    files: list[str] | None = None
     if not root.is_dir():
-        _fail(f"not a folder: {catalog} (give the catalog folder)")
+        if not root.name.endswith(YAML_SUFFIXES):
+            _fail(f"not a folder or a YAML file: {catalog} (give the catalog folder, or a "
+                  "catalog file such as catalog-info.yaml)")
+        entry, root = root.name, root.parent
+        catalog = str(root)
+        try:
+            files = reachable_files(root, entry)
+        except OSError as exc:
+            _fail(f"cannot read {exc.filename or entry}: {exc.strerror or exc}")
     try:
         registry = SchemaRegistry(schema_dirs)
         result = validate_catalog(root, registry, display_root=display_root_for(catalog, fmt),
-                                  workers=os.cpu_count() or 1)
+                                  workers=os.cpu_count() or 1, files=files)
     except SchemaError as exc:
         _fail(str(exc))
     except OSError as exc:

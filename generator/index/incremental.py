@@ -19,6 +19,8 @@ import duckdb
 
 from ..load import MKDOCS_FILES, YAML_SUFFIXES, FileInfo, load_file
 from ..score.evaluate import rescore
+from ..selection import exclusions_for
+from ..structure.backstage import INVERSE_TYPES
 from ..structure.entity import Entity, parse_ref
 from . import gitmeta
 from .build import index_path_for
@@ -77,7 +79,8 @@ def update_files(index_path: Path, catalog_root: Path, changed: list[str],
     paths = sorted({p for p in map(_normalise, changed) if p is not None})
     if not paths:
         return set()
-    present = [rel for rel in paths if _indexable(root, rel)]
+    excluded = exclusions_for(root)  # gantry.yaml's `exclude`: read as a deleted file
+    present = [rel for rel in paths if _indexable(root, rel) and not excluded.excluded(rel)]
     loaded: list[Entity] = []
     infos: dict[str, FileInfo] = {}
     for rel in present:
@@ -147,12 +150,8 @@ def _apply(con: duckdb.DuckDBPyConnection, paths: list[str], loaded: list[Entity
     old_refs = {r for (r,) in con.execute(
         f"DELETE FROM entities WHERE {_in_list('path', paths)} RETURNING ref",
         _bind(paths)).fetchall()}
-    old_edges: set[Edge] = set()
     if old_refs:
         gone = sorted(old_refs)
-        old_edges = set(con.execute(
-            f"DELETE FROM relations WHERE {_in_list('source', gone)} "
-            "RETURNING source, type, target", _bind(gone)).fetchall())
         con.execute(f"DELETE FROM declared_refs WHERE {_in_list('source', gone)}", _bind(gone))
     for table in ("files", "file_commits"):
         con.execute(f"DELETE FROM {table} WHERE {_in_list('path', paths)}", _bind(paths))
@@ -181,19 +180,29 @@ def _apply(con: duckdb.DuckDBPyConnection, paths: list[str], loaded: list[Entity
 
     appeared_or_gone = (new_refs - old_refs) | (old_refs - new_refs)
     affected = _referrers(con, appeared_or_gone) - new_refs
-    before = set(old_edges)
-    if affected:
-        sources = sorted(affected)
-        before |= set(con.execute(
-            f"DELETE FROM relations WHERE {_in_list('source', sources)} "
-            "RETURNING source, type, target", _bind(sources)).fetchall())
-    rows = declared + _declared_by(con, affected)
+    # The edges of a changed or affected entity are derived again: those it is the source
+    # of, and those pointing at it that may come from its own references (Backstage's
+    # inverse relations: `children` on a Group gives the child its `childOf`). The other
+    # ends' declarations are read too, and only edges touching these entities kept.
+    redo = old_refs | affected
+    before: set[Edge] = set()
+    if redo:
+        ends, inverse = sorted(redo), sorted(INVERSE_TYPES)
+        before = set(con.execute(
+            f"DELETE FROM relations WHERE {_in_list('source', ends)} OR "
+            f"({_in_list('target', ends)} AND {_in_list('type', inverse)}) "
+            "RETURNING source, type, target",
+            _bind(ends) + _bind(ends) + _bind(inverse)).fetchall())
+    touching = redo | new_refs
+    others = {ref for edge in before for ref in (edge[0], edge[2])} - touching
+    rows = declared + _declared_by(con, (affected | others) - new_refs)
     asked = sorted({ref for row in rows for ref in candidates(row)})
     known: set[str] = set()
     if asked:
         known = {r for (r,) in con.execute(
             f"SELECT ref FROM entities WHERE {_in_list('ref', asked)}", _bind(asked)).fetchall()}
-    after = set(resolve_rows(rows, known))
+    after = {edge for edge in resolve_rows(rows, known)  # the shape of what was deleted
+             if edge[0] in touching or (edge[2] in touching and edge[1] in INVERSE_TYPES)}
     bulk_insert(con, "relations", COLUMNS["relations"], sorted(after), folder)
     return _Change(old_refs, new_refs, before - after, after - before)
 

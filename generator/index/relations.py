@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Container, Iterable
 
 from ..structure.entity import Entity, parse_ref
-from ..structure.relations import Reference, references_of, resolve
+from ..structure.relations import Reference, edge_types, references_of, resolve
 
 Declared = tuple[str, str, str, str | None, str]
 """A `declared_refs` row: (source, type, kind as written, namespace or None, name)."""
@@ -40,10 +40,12 @@ def resolve_rows(rows: Iterable[Declared], known: Container[str]) -> list[Edge]:
         target = resolve(_reference(row), parse_ref(row[0])[1], known)
         if target is None:
             continue
-        edge = (row[0], row[1], target)
-        if edge not in seen:
-            seen.add(edge)
-            edges.append(edge)
+        forward, inverse = edge_types(row[1])
+        for edge in ((row[0], forward, target),
+                     *(((target, inverse, row[0]),) if inverse else ())):
+            if edge not in seen:
+                seen.add(edge)
+                edges.append(edge)
     return edges
 
 

@@ -46,7 +46,8 @@ _ENVELOPE = '{"kind": "VARCHAR", "metadata": "JSON", "spec": "JSON"}'
 _METADATA = ('{"name": "VARCHAR", "namespace": "VARCHAR", "title": "VARCHAR", '
              '"description": "VARCHAR", "owner": "VARCHAR", "tags": ["VARCHAR"], '
              '"labels": "JSON", "annotations": "JSON"}')
-_SPEC = '{"lifecycle": "VARCHAR", "type": "VARCHAR"}'
+_SPEC = '{"lifecycle": "VARCHAR", "type": "VARCHAR", "owner": "VARCHAR"}'
+"""Backstage writes the owner in `spec.owner`; Gantry in `metadata.owner`."""
 
 
 def _object(expression: str) -> str:
@@ -60,7 +61,7 @@ def _word_text(expression: str) -> str:
 
 ENTITY_SELECT = f"""
     SELECT ref, e.kind, coalesce(nullif(m.namespace, ''), 'default') AS namespace, m.name,
-           m.title, m.description, m.owner, s.lifecycle, s.type,
+           m.title, m.description, coalesce(m.owner, s.owner) AS owner, s.lifecycle, s.type,
            coalesce(m.tags, []::VARCHAR[]) AS tags,
            {_object('m.labels')} AS labels, {_object('m.annotations')} AS annotations,
            {_object('e.spec')} AS spec, {_object('e.metadata')} AS metadata,

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import backstage
 from .actions import form_fields, target_input
 from .graph import Node, relations_svg
 from .model import EntityRow, SiteData
@@ -41,6 +42,7 @@ EDGE_LABELS = {
     "consumesApi": ("consumes API", "consumed by"),
     "ownedBy": ("owned by", "owns"),
     "documents": ("documents", "documented by"),
+    **backstage.EDGE_LABELS,
 }
 
 
@@ -149,7 +151,8 @@ def _neighbours(ctx: SiteContext, ref: str, root: str) -> tuple[list[Node], list
     incoming: list[Node] = []
     outgoing: list[Node] = []
     sides = (("out", data.outgoing.get(ref, ()), outgoing, 0),
-             ("in", data.incoming.get(ref, ()), incoming, 1))
+             ("in", backstage.new_incoming(data.incoming.get(ref, ()),
+                                           data.outgoing.get(ref, ())), incoming, 1))
     for direction, edges, nodes, wording in sides:
         for type_, other in edges:
             row = data.entities.get(other)
@@ -169,9 +172,9 @@ def _neighbours(ctx: SiteContext, ref: str, root: str) -> tuple[list[Node], list
 
 
 def _argocd(annotations: dict[str, Any]) -> list[tuple[str, str, str | None]] | None:
-    if not any(str(key).startswith("argocd.io/") for key in annotations):
+    card = backstage.argocd_rows(annotations)
+    if not card and not any(str(key).startswith("argocd.io/") for key in annotations):
         return None
-    card = []
     for label, key in ARGOCD_FIELDS:
         value = annotations.get(key)
         if value not in (None, ""):
@@ -211,20 +214,13 @@ def entity_page(ctx: SiteContext, ref: str, reader: YamlReader,
             url = link.get("url")
             links.append({"title": str(link.get("title") or url or ""), "url": safe_url(url),
                           "raw": "" if url is None else str(url)})
+    links = backstage.source_links(annotations) + links
     yaml_text = reader.lines(row.path, row.line, row.end_line)
     truncated = len(yaml_text) > MAX_YAML_CHARS
     commits = data.commits.get(row.path) or data.commits.get(ctx.repo.catalog_prefix + row.path)
-    owns = None
-    if row.kind.lower() == "team":
-        by_kind: dict[str, list[tuple[str, str]]] = defaultdict(list)
-        for type_, source in data.incoming.get(ref, ()):
-            if type_ == "ownedBy":
-                owned = data.entities.get(source)
-                label = owned.display_name if owned else source
-                by_kind[ctx.kind_of(source)].append((label, ctx.href(root, source)))
-        owns = [{"kind": kind, "entries": items[:MAX_LISTED], "more": max(
-            len(items) - MAX_LISTED, 0), "count": len(items)}
-            for kind, items in sorted(by_kind.items())]
+    kind = row.kind.lower()
+    owns = _sources(ctx, ref, root, "ownedBy") if kind in backstage.OWNER_KINDS else None
+    parts = _sources(ctx, ref, root, "partOf") if kind in backstage.PART_KINDS else None
     members = spec.get("members") if isinstance(spec.get("members"), list) else []
     suited = [
         {"name": name, "title": title, "field": input_name,
@@ -240,7 +236,7 @@ def entity_page(ctx: SiteContext, ref: str, reader: YamlReader,
         "svg": relations_svg(row.display_name, row.kind, incoming, outgoing),
         "relations": listed, "yaml": yaml_text[:MAX_YAML_CHARS], "yaml_truncated": truncated,
         "file_url": ctx.repo.file_url(row.path), "commits": commits or [],
-        "argocd": _argocd(annotations), "owns": owns,
+        "argocd": _argocd(annotations), "owns": owns, "parts": parts,
         "members": [_member(m) for m in members if isinstance(m, dict)],
         "actions": suited,
         "owner_href": _owner_href(ctx, ref, root),
@@ -254,6 +250,19 @@ def _rank(card: dict[str, Any]) -> int:
     """1 for the first level, 0 below it: the badge's class, besides its text."""
     return card["levels"].index(card["level"]) + 1 if card.get("level") in card["levels"] \
         else 0
+
+
+def _sources(ctx: SiteContext, ref: str, root: str, edge_type: str) -> list[dict[str, Any]]:
+    """The entities with an `edge_type` edge to `ref` (what it owns, its parts), by kind."""
+    by_kind: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for type_, source in ctx.data.incoming.get(ref, ()):
+        if type_ == edge_type:
+            found = ctx.data.entities.get(source)
+            label = found.display_name if found else source
+            by_kind[ctx.kind_of(source)].append((label, ctx.href(root, source)))
+    return [{"kind": kind, "entries": items[:MAX_LISTED], "more": max(
+        len(items) - MAX_LISTED, 0), "count": len(items)}
+        for kind, items in sorted(by_kind.items())]
 
 
 _EMAIL = re.compile(r"[^@\s<>\"'()]+@[A-Za-z0-9.-]+")

@@ -192,9 +192,13 @@ def kind_file(kind: str) -> str:
 
 
 def published_schemas(registry: SchemaRegistry) -> dict[str, dict[str, Any]]:
-    """File name → self-contained schema: one per kind, `catalog.json` for any kind, and
+    """File name → self-contained schema: one per kind (Backstage's kinds also as
+    `backstage-<kind>.json`), `catalog.json` for any kind, and
     `gantry-yaml.json` when the schemas folder has it."""
     files = {kind_file(kind): registry.bundled(kind) for kind in registry.kinds()}
+    for entry in registry.entries():  # another format's kinds, under their own file names
+        if entry.api_versions:
+            files[entry.path.name] = registry.bundled_entry(entry)
     files[CATALOG_FILE] = registry.bundled_catalog()
     settings = registry.bundled_document(GANTRY_YAML_FILE)
     if settings is not None:

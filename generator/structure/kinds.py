@@ -48,6 +48,15 @@ class KindSchema:
     path: Path
     schema: dict[str, Any]
     validator: Draft202012Validator
+    api_versions: tuple[str, ...] = ()
+    """The apiVersions this schema is chosen for (`x-gantry-api-versions`); empty for a
+    schema of Gantry's own format, chosen for any other apiVersion."""
+
+    @property
+    def key(self) -> str:
+        """What tells this schema apart from another one for the same kind name."""
+        return f"{self.kind.lower()}@{self.api_versions[0]}" if self.api_versions \
+            else self.kind.lower()
 
 
 def _kind_of(schema: dict[str, Any]) -> str | None:
@@ -58,6 +67,13 @@ def _kind_of(schema: dict[str, Any]) -> str | None:
     if isinstance(kind, dict) and isinstance(kind.get("const"), str):
         return kind["const"]
     return None
+
+
+def _api_versions(schema: dict[str, Any]) -> tuple[str, ...]:
+    declared = schema.get("x-gantry-api-versions")
+    if isinstance(declared, list):
+        return tuple(value for value in declared if isinstance(value, str))
+    return ()
 
 
 class SchemaRegistry:
@@ -84,6 +100,8 @@ class SchemaRegistry:
                      for uri, schema in self._documents.items()]
         self.registry: Registry = Registry().with_resources(resources)
         self._kinds: dict[str, KindSchema] = {}
+        self._versioned: dict[tuple[str, str], KindSchema] = {}
+        self._versioned_kinds: dict[str, KindSchema] = {}
         for path, uri, schema in documents:
             kind = _kind_of(schema)
             if kind is None:
@@ -94,12 +112,22 @@ class SchemaRegistry:
             except InvalidSchema as exc:
                 raise SchemaError(f"{path}: not a valid JSON Schema: {exc.message}") from exc
             validator = Draft202012Validator(anchored, registry=self.registry)
-            self._kinds[kind.lower()] = KindSchema(kind, path, anchored, validator)
+            entry = KindSchema(kind, path, anchored, validator, _api_versions(schema))
+            if entry.api_versions:
+                # Another format's kind (Backstage's): chosen by apiVersion, and by kind name
+                # alone only when Gantry's own format has no kind of that name.
+                for version in entry.api_versions:
+                    self._versioned[(kind.lower(), version)] = entry
+                self._versioned_kinds.setdefault(kind.lower(), entry)
+            else:
+                self._kinds[kind.lower()] = entry
+        for key, entry in self._versioned_kinds.items():
+            self._kinds.setdefault(key, entry)
         self._fast: dict[str, Callable[[Any], bool]] = {}
         self._bundled: dict[str, dict[str, Any]] = {}
-        for entry in self._kinds.values():
+        for entry in self.entries():
             try:
-                self._bundled[entry.kind.lower()] = bundle(entry.schema, self.registry)
+                self._bundled[entry.key] = bundle(entry.schema, self.registry)
             except BundleError as exc:
                 raise SchemaError(f"{entry.path}: {exc}") from exc
 
@@ -109,14 +137,35 @@ class SchemaRegistry:
         entry = self.get(kind)
         if entry is None:
             raise KeyError(kind)
-        return self._bundled[entry.kind.lower()]
+        return self._bundled[entry.key]
+
+    def bundled_entry(self, entry: KindSchema) -> dict[str, Any]:
+        """`bundled()` for one schema among several of the same kind name (Backstage's API)."""
+        return self._bundled[entry.key]
+
+    def entries(self) -> list[KindSchema]:
+        """Every kind schema once, Gantry's own and other formats' alike."""
+        unique = {entry.key: entry for entry in (*self._kinds.values(),
+                                                 *self._versioned.values())}
+        return [unique[key] for key in sorted(unique)]
+
+    def for_document(self, data: dict[str, Any]) -> KindSchema | None:
+        """The schema for a document: chosen by its kind and apiVersion together, so that
+        Backstage's `API` and Gantry's `API` each get their own."""
+        kind, version = data.get("kind"), data.get("apiVersion")
+        if not isinstance(kind, str):
+            return None
+        if isinstance(version, str):
+            entry = self._versioned.get((kind.lower(), version))
+            if entry is not None:
+                return entry
+        return self.get(kind)
 
     def bundled_catalog(self) -> dict[str, Any]:
         """One self-contained schema for a document of any known kind (`catalog.json`): the
         `kind` picks the kind's schema, so one editor setting covers every catalog file."""
-        branches = [{"if": {"properties": {"kind": {"const": entry.kind}}, "required": ["kind"]},
-                     "then": {"$ref": entry.schema["$id"]}}
-                    for entry in sorted(self._kinds.values(), key=lambda e: e.kind)]
+        branches = [{"if": self._selects(entry), "then": {"$ref": entry.schema["$id"]}}
+                    for entry in self.entries()]
         root_id = SCHEMA_BASE + "catalog.json"
         if root_id in self._documents:  # a schema file has that name: keep the two apart
             root_id = "urn:gantry:schemas:catalog.json"
@@ -131,6 +180,19 @@ class SchemaRegistry:
             "allOf": branches,
         }
         return bundle(root, self.registry)
+
+    def _selects(self, entry: KindSchema) -> dict[str, Any]:
+        """The condition under which a document takes `entry`'s schema (kind and apiVersion)."""
+        condition: dict[str, Any] = {"properties": {"kind": {"const": entry.kind}},
+                                     "required": ["kind"]}
+        if entry.api_versions:
+            condition["properties"]["apiVersion"] = {"enum": list(entry.api_versions)}
+            condition["required"] = ["kind", "apiVersion"]
+            return condition
+        others = [version for (kind, version) in self._versioned if kind == entry.kind.lower()]
+        if others:
+            condition["properties"]["apiVersion"] = {"not": {"enum": sorted(others)}}
+        return condition
 
     def bundled_document(self, filename: str) -> dict[str, Any] | None:
         """A schema file that declares no kind (`gantry-yaml.json`), made self-contained;
@@ -183,15 +245,15 @@ class SchemaRegistry:
             raise KeyError(kind)
         return entry.validator
 
-    def is_valid(self, kind: str) -> Callable[[Any], bool]:
+    def is_valid(self, kind: str | KindSchema) -> Callable[[Any], bool]:
         """A fast yes/no check for a whole document of this kind (no error details)."""
-        key = kind.lower()
-        check = self._fast.get(key)
+        entry = kind if isinstance(kind, KindSchema) else self.get(kind)
+        if entry is None:
+            raise KeyError(kind)
+        check = self._fast.get(entry.key)
         if check is None:
-            check = self._compile(self.get(kind)) if self.get(kind) else None
-            if check is None:
-                check = self.validator(kind).is_valid
-            self._fast[key] = check
+            check = self._compile(entry) or entry.validator.is_valid
+            self._fast[entry.key] = check
         return check
 
     def _compile(self, entry: KindSchema) -> Callable[[Any], bool] | None:

@@ -1,7 +1,10 @@
 """The typed edges an entity declares, and how a written reference finds its target.
 
 Edge types (DESIGN.md): dependsOn, deployedIn, providesApi, consumesApi, ownedBy, documents.
-Only forward edges are produced; reverse walks are queries over the same edges.
+For Gantry's own format only forward edges are produced; reverse walks are queries over the
+same edges. Backstage documents get Backstage's relations in both directions (ownedBy and
+ownerOf, partOf and hasPart, ...), as Backstage stores them: their declared type is
+`forward|inverse` (see backstage.py).
 """
 
 from __future__ import annotations
@@ -9,7 +12,12 @@ from __future__ import annotations
 from collections.abc import Container
 from dataclasses import dataclass
 
+from .backstage import INVERSE_SEPARATOR, REF_FIELDS, is_backstage, split_ref
 from .entity import DEFAULT_NAMESPACE, Entity, make_ref
+
+_OWNER_KINDS = {"team": "group", "group": "team"}
+"""An owner written without the other format's kind may be a Team or a Group: a Gantry
+Service owned by a Backstage Group, a Backstage Component owned by a Gantry Team."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,8 +63,38 @@ def _name_refs(items: object, edge: str, field: str, kind: str) -> list[Referenc
     return refs
 
 
+def _backstage_refs(entity: Entity) -> list[Reference]:
+    """A Backstage document's references: strings `[kind:][namespace/]name`, the kind
+    defaulted by field and the namespace by the entity's own, as Backstage does. A field
+    with no default kind (`dependsOn`) and no kind written gives a Reference with kind ''."""
+    refs: list[Reference] = []
+    spec = entity.spec
+    own_namespace = entity.namespace
+    for ref_field in REF_FIELDS.get(entity.kind, ()):
+        value = spec.get(ref_field.field)
+        if value is None:
+            continue
+        items = value if ref_field.many and isinstance(value, list) else [value]
+        for i, item in enumerate(items):
+            if not isinstance(item, str) or not item:
+                continue
+            kind, namespace, name = split_ref(item)
+            path = ("spec", ref_field.field, i) if ref_field.many else ("spec", ref_field.field)
+            refs.append(Reference(ref_field.declared, kind or ref_field.default_kind or "",
+                                  name, namespace or own_namespace, path))
+    return refs
+
+
+def edge_types(declared: str) -> tuple[str, str | None]:
+    """A declared type's forward edge type, and its inverse when both are stored."""
+    forward, _, inverse = declared.partition(INVERSE_SEPARATOR)
+    return forward, inverse or None
+
+
 def references_of(entity: Entity) -> list[Reference]:
     """Every reference the entity makes, with the document path it was written at."""
+    if is_backstage(entity):
+        return _backstage_refs(entity)
     refs: list[Reference] = []
     owner = entity.metadata.get("owner")
     if isinstance(owner, str) and owner:
@@ -77,10 +115,14 @@ def resolve(reference: Reference, source_namespace: str, known: Container[str]) 
         candidates = [reference.namespace]
     else:
         candidates = [source_namespace, DEFAULT_NAMESPACE]
-    for namespace in candidates:
-        ref = make_ref(reference.kind, namespace, reference.name)
-        if ref in known:
-            return ref
+    kinds = [reference.kind]
+    if edge_types(reference.type)[0] == "ownedBy" and reference.kind.lower() in _OWNER_KINDS:
+        kinds.append(_OWNER_KINDS[reference.kind.lower()])
+    for kind in kinds:
+        for namespace in candidates:
+            ref = make_ref(kind, namespace, reference.name)
+            if ref in known:
+                return ref
     return None
 
 
@@ -91,5 +133,8 @@ def relations_of(entity: Entity, known: Container[str]) -> list[tuple[str, str, 
     for reference in references_of(entity):
         target = resolve(reference, entity.namespace, known)
         if target is not None:
-            edges.append((source, reference.type, target))
+            forward, inverse = edge_types(reference.type)
+            edges.append((source, forward, target))
+            if inverse:
+                edges.append((target, inverse, source))
     return edges

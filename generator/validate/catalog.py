@@ -16,6 +16,7 @@ from ..structure.problem import Problem
 from .actions import action_findings
 from .docs import docs_problems
 from .finding import Finding, to_problems
+from .locations import location_findings
 from .names import name_findings
 from .references import ReferenceChecker, duplicate_findings, known_refs
 from .schema import schema_findings
@@ -78,13 +79,14 @@ def _load_and_check(relpaths: list[str]) -> tuple[LoadResult, list[Finding]]:
 
 
 def _load_checked(root: Path, registry: SchemaRegistry, display_root: str | None,
-                  workers: int) -> tuple[LoadResult, list[Finding]]:
+                  workers: int, files: list[str] | None = None
+                  ) -> tuple[LoadResult, list[Finding]]:
     """Load every file and run the per-entity checks, across `workers` forked processes.
 
     Forking is used only where the caller says it is safe (a single-threaded command);
     the pool inherits the compiled schemas, and results come back in file order.
     """
-    relpaths = catalog_files(root)
+    relpaths = catalog_files(root) if files is None else files
     can_fork = "fork" in multiprocessing.get_all_start_methods()
     if workers < 2 or len(relpaths) < PARALLEL_MIN_FILES or not can_fork:
         loaded = load_files(root, relpaths, display_root)
@@ -112,9 +114,11 @@ def _load_checked(root: Path, registry: SchemaRegistry, display_root: str | None
 def validate_catalog(root: Path | str, registry: SchemaRegistry | None = None,
                      display_root: str | None = None,
                      extra_schema_dirs: Iterable[Path | str] = (),
-                     workers: int = 1) -> ValidationResult:
+                     workers: int = 1, files: list[str] | None = None) -> ValidationResult:
     """Load and validate every YAML file under `root`, reporting every problem at once.
 
+    `files` (relative posix paths) reads only those files instead: a catalog given as a
+    file and the files its Locations reach (`generator.selection.reachable_files`).
     `workers` > 1 loads and checks large catalogs in forked processes: only for callers
     with no other threads (the CLI), since forking a threaded process is unsafe.
     Raises FileNotFoundError when `root` is not a folder, and `SchemaError` when a schema
@@ -127,7 +131,7 @@ def validate_catalog(root: Path | str, registry: SchemaRegistry | None = None,
     collecting = gc.isenabled()
     gc.disable()  # millions of new objects and no cyclic garbage: collections only cost time
     try:
-        loaded, findings = _load_checked(root, registry, display_root, workers)
+        loaded, findings = _load_checked(root, registry, display_root, workers, files)
     finally:
         if collecting:
             gc.enable()
@@ -140,6 +144,7 @@ def validate_catalog(root: Path | str, registry: SchemaRegistry | None = None,
     for entity in loaded.entities:
         findings += references.findings(entity)
     findings += duplicate_findings(loaded.entities, root, display_root)
+    findings += location_findings(loaded.entities, root, loaded.files.keys())
     found = to_problems(findings, root, display_root)
     found += docs_problems(root, loaded.entities, display_root)
     # A value the loader refused (a YAML tag) reads as null; its schema error would only

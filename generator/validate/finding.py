@@ -28,6 +28,7 @@ class Finding:
     message: str
     rule: str
     key: bool = False
+    severity: str = "error"
 
 
 def dotted(path: tuple) -> str:
@@ -77,12 +78,14 @@ def to_problems(findings: list[Finding], root: Path | None, display_root: str | 
         seen: set[tuple] = set()
         unique = []
         for finding in group:
-            identity = (finding.path, finding.key, finding.message, finding.rule)
+            identity = (finding.path, finding.key, finding.message, finding.rule,
+                        finding.severity)
             if identity not in seen:
                 seen.add(identity)
                 unique.append(finding)
         positions = locate_many(root, entity, [(f.path, f.key) for f in unique])
         file = display_path(root, display_root, entity.path)
         for finding, (line, column) in zip(unique, positions, strict=True):
-            problems.append(Problem(file, line, column, finding.message, finding.rule))
+            problems.append(Problem(file, line, column, finding.message, finding.rule,
+                                    finding.severity))
     return problems

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from ..structure.backstage import is_backstage
 from ..structure.entity import Entity
 from .finding import Finding, show
 
@@ -33,12 +34,39 @@ def name_error(value: str, field: str) -> str | None:
     return f"{show(value)} is not a valid {field}: use {NAME_RULE}"
 
 
+BACKSTAGE_NAME = re.compile(r"[a-zA-Z0-9]+([-_.][a-zA-Z0-9]+)*")
+BACKSTAGE_NAME_RULE = ("letters, digits and single '-', '_' or '.' between them, at most 63 "
+                       "characters (Backstage's rule)")
+
+
+def backstage_name_error(value: str) -> str | None:
+    """Why `value` is not a valid Backstage entity name, or None when it is."""
+    if BACKSTAGE_NAME.fullmatch(value) and len(value) <= 63:
+        return None
+    if not value:
+        return "must not be empty"
+    if len(value) > 63:
+        return f"{show(value)} is {len(value)} characters long; the limit is 63"
+    return f"{show(value)} is not a valid name: use {BACKSTAGE_NAME_RULE}"
+
+
 def name_findings(entity: Entity) -> list[Finding]:
     """Problems with metadata.name and metadata.namespace (type errors are the schema's)."""
     metadata = entity.data.get("metadata")
     if not isinstance(metadata, dict):
         return []
     findings = []
+    if is_backstage(entity):
+        name, namespace = metadata.get("name"), metadata.get("namespace")
+        error = backstage_name_error(name) if isinstance(name, str) else None
+        if error:
+            findings.append(Finding(entity, ("metadata", "name"), f"metadata.name: {error}",
+                                    "name"))
+        error = name_error(namespace, "namespace") if isinstance(namespace, str) else None
+        if error:
+            findings.append(Finding(entity, ("metadata", "namespace"),
+                                    f"metadata.namespace: {error}", "name"))
+        return findings
     for field in ("name", "namespace"):
         value = metadata.get(field)
         if isinstance(value, str):

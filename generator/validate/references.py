@@ -52,14 +52,22 @@ class ReferenceChecker:
 
     def findings(self, entity: Entity) -> list[Finding]:
         found = []
+        namespace = entity.namespace
         for reference in references_of(entity):
+            if reference.kind and resolve(reference, namespace, self.known) is not None:
+                continue  # the common case, answered before any message is considered
             kind = self.registry.canonical(reference.kind)
-            if kind is None:
+            if not reference.kind:
+                path = reference.path
+                message = (f"'{reference.name}' needs a kind: write e.g. "
+                           f"'component:{reference.name}' or 'resource:{reference.name}' "
+                           "(Backstage gives this field no default kind)")
+            elif kind is None:
                 path = reference.path + ("kind",)
                 message = unknown_kind_message(reference.kind, self.registry)
             else:
                 path = reference.path
-                message = self._check(kind, reference, entity.namespace)
+                message = self._check(kind, reference, namespace)
             if message:
                 found.append(Finding(entity, path, f"{dotted(path)}: {message}", "reference"))
         return found

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 
+from ..structure.backstage import UNSUPPORTED_KINDS, is_backstage
 from ..structure.entity import Entity
 from ..structure.kinds import SchemaRegistry
 from .finding import Finding, show
@@ -27,15 +28,19 @@ def schema_findings(entity: Entity, registry: SchemaRegistry) -> list[Finding]:
     """Every schema problem of one document; nothing at all when the fast check passes."""
     data = entity.data
     kind = data.get("kind")
-    entry = registry.get(kind) if isinstance(kind, str) else None
+    entry = registry.for_document(data)
     findings: list[Finding] = []
+    if entry is None and is_backstage(entity) and kind in UNSUPPORTED_KINDS:
+        message = (f"kind: Backstage kind {show(kind)} is not read by Gantry "
+                   f"({UNSUPPORTED_KINDS[kind]}); the document is skipped")
+        return [Finding(entity, ("kind",), message, "unsupported-kind", severity="warning")]
     if entry is None:
         validator = registry.envelope_validator()
         if isinstance(kind, str) and kind:
             message = f"kind: {unknown_kind_message(kind, registry)}"
             findings.append(Finding(entity, ("kind",), message, "unknown-kind"))
     else:
-        if registry.is_valid(entry.kind)(data):
+        if registry.is_valid(entry)(data):
             return findings
         validator = entry.validator
     if validator is None:

@@ -9,8 +9,9 @@ On a synthetic catalog of 10k entities (seed 1) it measures, in one run:
 and on 100k entities, the `gantry validate` command's time and peak memory (ru_maxrss of a
 dedicated child process). In-process figures are the best of three runs.
 
-`python -m tests.benchmarks.bench_validate [--entities N] [--large N]`; `--large 0` skips the
-large catalog.
+`python -m tests.benchmarks.bench_validate [--entities N] [--large N] [--format backstage]`;
+`--large 0` skips the large catalog; `--format backstage` measures a catalog in Backstage's
+descriptor format instead.
 """
 
 from __future__ import annotations
@@ -119,10 +120,10 @@ def run_command(root: Path) -> None:
         raise RuntimeError(f"gantry validate failed: {done.stdout[-500:]}{done.stderr[-500:]}")
 
 
-def large(root: Path, entities: int) -> dict:
+def large(root: Path, entities: int, fmt: str = "gantry") -> dict:
     """Validate a large catalog in a child process and read its peak memory."""
     started = time.perf_counter()
-    generate(root, entities, seed=1)
+    generate(root, entities, seed=1, fmt=fmt)
     generated = time.perf_counter() - started
     done = subprocess.run([sys.executable, "-c", _CHILD, str(root)], capture_output=True,
                           text=True, cwd=Path(__file__).resolve().parents[2])
@@ -133,13 +134,13 @@ def large(root: Path, entities: int) -> dict:
     return figures
 
 
-def run(entities: int = 10_000, large_entities: int = 100_000) -> dict:
+def run(entities: int = 10_000, large_entities: int = 100_000, fmt: str = "gantry") -> dict:
     """Every figure, as a dict (also printed)."""
-    figures: dict = {"entities": entities, "cpus": os.cpu_count()}
+    figures: dict = {"entities": entities, "cpus": os.cpu_count(), "format": fmt}
     with tempfile.TemporaryDirectory(prefix="gantry-bench-") as tmp:
         root = Path(tmp) / "catalog"
         started = time.perf_counter()
-        generate(root, entities, seed=1)
+        generate(root, entities, seed=1, fmt=fmt)
         figures["generate_seconds"] = time.perf_counter() - started
         files = catalog_files(root)
         schema = Path(tmp) / "catalog.schema.json"
@@ -152,7 +153,7 @@ def run(entities: int = 10_000, large_entities: int = 100_000) -> dict:
                                                                                schema)
         figures["check_jsonschema"] = (wall, cpu)
         if large_entities:
-            figures["large"] = large(Path(tmp) / "large", large_entities)
+            figures["large"] = large(Path(tmp) / "large", large_entities, fmt)
     figures["ratio_to_parse"] = tuple(v / p for v, p in zip(figures["validate"],
                                                             figures["parse"], strict=True))
     figures["speedup_vs_check_jsonschema"] = tuple(
@@ -167,7 +168,7 @@ def _pair(figure: tuple[float, float], unit: str = "s") -> str:
 
 def report(figures: dict) -> None:
     n = figures["entities"]
-    print(f"catalog: {n} synthetic entities (seed 1), generated in "
+    print(f"catalog: {n} synthetic entities ({figures['format']} format, seed 1), generated in "
           f"{figures['generate_seconds']:.1f}s; {figures['cpus']} CPUs")
     print(f"read+parse (CSafeLoader, in process): {_pair(figures['parse'])}")
     print(f"validate_catalog (in process):        {_pair(figures['validate'])}")
@@ -189,8 +190,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.benchmarks.bench_validate")
     parser.add_argument("--entities", type=int, default=10_000)
     parser.add_argument("--large", type=int, default=100_000)
+    parser.add_argument("--format", dest="fmt", choices=("gantry", "backstage"),
+                        default="gantry")
     args = parser.parse_args(argv)
-    report(run(args.entities, args.large))
+    report(run(args.entities, args.large, args.fmt))
     return 0
 
 

@@ -7,7 +7,13 @@ several namespaces, with every reference (owner, dependsOn, deployedIn, provides
 consumesApis, relatedTo) pointing at an entity that exists. The same seed gives the same
 catalog byte for byte.
 
-Command line: `python -m tests.benchmarks.synth OUT --entities N [--seed S]`.
+With `fmt="backstage"` the catalog is in Backstage's format instead (`backstage.io/v1alpha1`):
+about 2% Groups, 4% Users, a few Domains, 3% Systems, 10% APIs, 15% Resources, one Location
+whose glob targets name every file, and Components for the rest; references are strings
+(`[kind:][namespace/]name`) in the short and long forms, every one resolving.
+
+Command line: `python -m tests.benchmarks.synth OUT --entities N [--seed S]
+[--format gantry|backstage]`.
 """
 
 from __future__ import annotations
@@ -362,14 +368,197 @@ def documents(entities: int, seed: int = 1) -> list[dict]:
     return docs
 
 
-def generate(out_dir: Path, entities: int, seed: int = 1) -> None:
-    """Write a valid catalog of exactly `entities` entities under `out_dir`."""
+BACKSTAGE_VERSION = "backstage.io/v1alpha1"
+BACKSTAGE_DEFAULTS = {"owner": "Group", "system": "System", "domain": "Domain",
+                      "providesApis": "API", "consumesApis": "API", "memberOf": "Group",
+                      "parent": "Group", "subcomponentOf": "Component"}
+
+
+def _backstage_counts(total: int) -> dict[str, int]:
+    counts = {"Location": 1 if total >= 2 else 0, "Group": max(1, round(total * 0.02)),
+              "User": round(total * 0.04), "Domain": max(1, round(total * 0.005)),
+              "System": round(total * 0.03), "API": round(total * 0.10),
+              "Resource": round(total * 0.15)}
+    for kind in ("Resource", "API", "System", "User", "Domain", "Location", "Group"):
+        excess = sum(counts.values()) - total
+        if excess <= 0:
+            break
+        counts[kind] = max(0, counts[kind] - excess)
+    counts["Component"] = total - sum(counts.values())
+    return counts
+
+
+class _BackstageBuilder:
+    """Backstage documents whose every reference resolves, in several written forms."""
+
+    def __init__(self, total: int, seed: int):
+        self.rng = random.Random(seed)
+        self.plan = _Plan(self.rng)
+        self.namespaces = NAMESPACES[: max(1, min(len(NAMESPACES), 2 + total // 800))]
+
+    def namespace(self) -> str:
+        return "default" if self.rng.random() < 0.3 else self.rng.choice(self.namespaces)
+
+    def ref(self, target: _Ref, field_name: str | None, namespace: str) -> str:
+        """A written reference: the kind left out where the field defaults to it (sometimes
+        written anyway), the namespace left out when it is the entity's own."""
+        kind_written = (field_name is None or BACKSTAGE_DEFAULTS.get(field_name) != target.kind
+                        or self.rng.random() < 0.2)
+        text = target.name if target.namespace == namespace else \
+            f"{target.namespace}/{target.name}"
+        return f"{target.kind.lower()}:{text}" if kind_written else text
+
+    def pick(self, kind: str) -> _Ref | None:
+        refs = self.plan.refs.get(kind)
+        return self.rng.choice(refs) if refs else None
+
+    def document(self, ref: _Ref, description: str, spec: dict) -> dict:
+        rng = self.rng
+        meta: dict = {"name": ref.name}
+        if ref.namespace != "default":
+            meta["namespace"] = ref.namespace
+        meta["title"] = _title(ref.name.replace(".", "-"))
+        meta["description"] = description
+        meta["tags"] = sorted(set(rng.sample(TAGS, rng.randint(1, 3))))
+        meta["labels"] = {"tier": rng.choice(["1", "2", "3"]),
+                          "acme.example.com/cost-center": f"cc-{rng.randint(100, 999)}"}
+        if rng.random() < 0.4:
+            meta["annotations"] = {"github.com/project-slug": f"acme/{ref.name}",
+                                   "backstage.io/techdocs-ref": "dir:."}
+        if rng.random() < 0.3:
+            meta["links"] = [{"title": "Dashboard", "icon": "dashboard",
+                              "url": f"https://grafana.example.com/d/{ref.name}"}]
+        return {"apiVersion": BACKSTAGE_VERSION, "kind": ref.kind, "metadata": meta,
+                "spec": spec}
+
+    def owned(self, kind: str, base: str, description: str, spec: dict) -> dict:
+        namespace = self.namespace()
+        ref = self.plan.claim(kind, namespace, base)
+        owner = self.pick("Group") if self.rng.random() < 0.9 or not self.plan.refs.get(
+            "User") else self.pick("User")
+        spec = {**spec, "owner": self.ref(owner, "owner", namespace)} if owner else spec
+        return self.document(ref, description, spec)
+
+    def group(self, index: int) -> dict:
+        namespace = self.namespaces[index % len(self.namespaces)]
+        ref = self.plan.claim("Group", namespace, f"{TEAM_WORDS[index % len(TEAM_WORDS)]}")
+        spec: dict = {"type": "team" if index else "organization", "children": [],
+                      "profile": {"displayName": _title(ref.name),
+                                  "email": f"{ref.name}@example.com"}}
+        if index:
+            spec["parent"] = self.ref(self.plan.refs["Group"][0], "parent", namespace)
+        return self.document(ref, f"The {_title(ref.name)} group.", spec)
+
+    def user(self) -> dict:
+        rng = self.rng
+        person = rng.choice(PEOPLE)
+        ref = self.plan.claim("User", self.namespace(), f"{person}.{rng.choice(PEOPLE)}")
+        groups = rng.sample(self.plan.refs["Group"], min(2, len(self.plan.refs["Group"])))
+        spec = {"profile": {"displayName": _title(ref.name.replace(".", "-")),
+                            "email": f"{ref.name}@example.com"},
+                "memberOf": [self.ref(g, "memberOf", ref.namespace) for g in groups]}
+        return self.document(ref, f"{_title(person)} works at acme.", spec)
+
+    def domain(self) -> dict:
+        name = self.rng.choice(DOMAINS)
+        return self.owned("Domain", name, f"Everything about {name}.", {})
+
+    def system(self) -> dict:
+        name = f"{self.rng.choice(DOMAINS)}-platform"
+        made = self.owned("System", name, f"The {name} system.", {})
+        domain = self.pick("Domain")
+        if domain:
+            made["spec"]["domain"] = self.ref(domain, "domain", made_namespace(made))
+        return made
+
+    def api(self) -> dict:
+        rng = self.rng
+        domain = rng.choice(DOMAINS)
+        made = self.owned("API", f"{domain}-{rng.choice(API_SUFFIXES)}",
+                          f"The {domain} interface.",
+                          {"type": rng.choice(["openapi", "grpc", "graphql", "asyncapi"]),
+                           "lifecycle": rng.choice(LIFECYCLES),
+                           "definition": f"openapi: 3.0.0\ninfo:\n  title: {domain}\n"})
+        system = self.pick("System")
+        if system:
+            made["spec"]["system"] = self.ref(system, "system", made_namespace(made))
+        return made
+
+    def resource(self) -> dict:
+        rng = self.rng
+        infra_type, engines = rng.choice(INFRA)
+        made = self.owned("Resource", f"{rng.choice(engines)}-{rng.choice(DOMAINS)}",
+                          f"A {infra_type}.", {"type": infra_type})
+        system = self.pick("System")
+        if system:
+            made["spec"]["system"] = self.ref(system, "system", made_namespace(made))
+        return made
+
+    def component(self, unprovided: list[_Ref]) -> dict:
+        rng = self.rng
+        domain = rng.choice(DOMAINS)
+        made = self.owned("Component", f"{domain}-{rng.choice(SERVICE_SUFFIXES)}",
+                          f"Handles {domain}.",
+                          {"type": rng.choice(["service", "website", "library"]),
+                           "lifecycle": rng.choice(LIFECYCLES)})
+        spec, namespace = made["spec"], made_namespace(made)
+        system = self.pick("System")
+        if system:
+            spec["system"] = self.ref(system, "system", namespace)
+        provides = [unprovided.pop() for _ in range(min(len(unprovided), rng.randint(0, 2)))]
+        if provides:
+            spec["providesApis"] = [self.ref(api, "providesApis", namespace) for api in provides]
+        apis = self.plan.refs.get("API", [])
+        consumes = rng.sample(apis, min(len(apis), rng.randint(0, 3)))
+        if consumes:
+            spec["consumesApis"] = [self.ref(api, "consumesApis", namespace) for api in consumes]
+        depends = rng.sample(self.plan.refs.get("Resource", []),
+                             min(len(self.plan.refs.get("Resource", [])), rng.randint(0, 2)))
+        earlier = self.plan.refs["Component"][:-1]
+        depends += rng.sample(earlier, min(len(earlier), rng.randint(0, 2)))
+        if depends:
+            spec["dependsOn"] = [self.ref(target, None, namespace) for target in depends]
+        if earlier and rng.random() < 0.05:
+            spec["subcomponentOf"] = self.ref(rng.choice(earlier), "subcomponentOf", namespace)
+        return made
+
+
+def made_namespace(document: dict) -> str:
+    return document["metadata"].get("namespace", "default")
+
+
+def backstage_documents(entities: int, seed: int = 1) -> list[dict]:
+    """A Backstage-format catalog's documents, targets before the entities naming them."""
+    counts = _backstage_counts(entities)
+    builder = _BackstageBuilder(entities, seed)
+    docs = [builder.group(i) for i in range(counts["Group"])]
+    docs += [builder.user() for _ in range(counts["User"])]
+    docs += [builder.domain() for _ in range(counts["Domain"])]
+    docs += [builder.system() for _ in range(counts["System"])]
+    docs += [builder.resource() for _ in range(counts["Resource"])]
+    docs += [builder.api() for _ in range(counts["API"])]
+    unprovided = list(builder.plan.refs.get("API", []))
+    builder.rng.shuffle(unprovided)
+    docs += [builder.component(unprovided) for _ in range(counts["Component"])]
+    if counts["Location"]:
+        ref = builder.plan.claim("Location", "default", "all")
+        docs.append(builder.document(ref, "Every file of the catalog.", {
+            "targets": [f"../../{kind}/**/*.yaml" for kind in sorted(counts)
+                        if counts[kind] and kind != "Location"]}))
+    return docs
+
+
+def generate(out_dir: Path, entities: int, seed: int = 1, fmt: str = "gantry") -> None:
+    """Write a valid catalog of exactly `entities` entities under `out_dir`, in Gantry's
+    format or (`fmt="backstage"`) in Backstage's."""
     if entities < 0:
         raise ValueError("entities must be zero or more")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     made: set[Path] = set()
-    for document in documents(entities, seed):
+    produced = backstage_documents(entities, seed) if fmt == "backstage" else \
+        documents(entities, seed)
+    for document in produced:
         meta = document["metadata"]
         folder = out_dir / document["kind"] / meta.get("namespace", "default")
         if folder not in made:
@@ -384,9 +573,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("out", type=Path, help="folder to write the catalog into")
     parser.add_argument("--entities", type=int, default=1000, help="how many entities")
     parser.add_argument("--seed", type=int, default=1, help="random seed")
+    parser.add_argument("--format", dest="fmt", choices=("gantry", "backstage"),
+                        default="gantry", help="the descriptor format to write")
     args = parser.parse_args(argv)
     started = time.perf_counter()
-    generate(args.out, args.entities, args.seed)
+    generate(args.out, args.entities, args.seed, args.fmt)
     print(f"wrote {args.entities} entities to {args.out} in "
           f"{time.perf_counter() - started:.2f}s", file=sys.stderr)
     return 0

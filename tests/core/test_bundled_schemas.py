@@ -227,9 +227,13 @@ def test_a_kind_named_like_a_published_file_does_not_take_its_address(tmp_path: 
     any_kind = Draft202012Validator(files["catalog.json"])
     assert any_kind.is_valid(cluster() | {"kind": "Catalog"})
     assert not any_kind.is_valid(cluster() | {"kind": "Catalog", "spec": []})
+    backstage = {"api", "component", "domain", "environment", "group", "location", "resource",
+                 "system", "user"}
     assert set(files) == {"action.json", "api.json", "documentation.json", "environment.json",
-                          "infrastructure.json", "scorecard.json", "service.json",
-                          "team.json", "kind-catalog.json", "catalog.json", "gantry-yaml.json"}
+                          "infrastructure.json", "scorecard.json", "service.json", "team.json",
+                          "kind-catalog.json", "catalog.json", "gantry-yaml.json",
+                          *(f"backstage-{kind}.json" for kind in backstage),
+                          *(f"{kind}.json" for kind in backstage - {"api", "environment"})}
 
 
 GANTRY_YAML = schemas_dir() / "gantry-yaml.json"
@@ -239,8 +243,9 @@ def test_the_settings_schema_is_not_a_kind(tmp_path: Path) -> None:
     schema = json.loads(GANTRY_YAML.read_text(encoding="utf-8"))
     Draft202012Validator.check_schema(schema)
     registry = SchemaRegistry()
-    assert registry.kinds() == ["API", "Action", "Documentation", "Environment",
-                                "Infrastructure", "Scorecard", "Service", "Team"]
+    assert registry.kinds() == ["API", "Action", "Component", "Documentation", "Domain",
+                                "Environment", "Group", "Infrastructure", "Location",
+                                "Resource", "Scorecard", "Service", "System", "Team", "User"]
     for spelling in ("gantry-yaml", "gantry.yaml", "gantry_yaml", "GantryYaml"):
         assert registry.get(spelling) is None
     assert registry.bundled_document("gantry-yaml.json") == schema  # nothing to bundle

@@ -63,10 +63,10 @@ def test_missing_folder_exits_2(tmp_path: Path) -> None:
 
 
 def test_file_instead_of_folder_exits_2(tmp_path: Path) -> None:
-    write(tmp_path, "entity.yaml", "a: 1")
-    done = run_gantry("validate", "entity.yaml", cwd=tmp_path)
+    write(tmp_path, "notes.txt", "a: 1")
+    done = run_gantry("validate", "notes.txt", cwd=tmp_path)
     assert done.returncode == 2
-    assert "not a folder: entity.yaml" in done.stderr
+    assert "not a folder or a YAML file: notes.txt" in done.stderr
 
 
 def test_usage_error_exits_2(tmp_path: Path, catalog: Path) -> None:

@@ -151,9 +151,9 @@ def test_unknown_kind_lists_the_known_ones(tmp_path: Path, registry: SchemaRegis
     """)
     assert found(tmp_path, registry) == [
         (2, 7, "unknown-kind", "kind: unknown kind 'Servce' (did you mean 'Service'?); known "
-         "kinds: API, Action, Documentation, Environment, Infrastructure, Scorecard, Service, "
-         "Team (a "
-         "schema file in schemas/ adds a kind)"),
+         "kinds: API, Action, Component, Documentation, Domain, Environment, Group, "
+         "Infrastructure, Location, Resource, Scorecard, Service, System, Team, User (a schema "
+         "file in schemas/ adds a kind)"),
         # The envelope still applies to a document of an unknown kind.
         (5, 15, "schema", 'metadata.labels.a: expected a string, got the number 1; quote it '
          '("1") to make it a string'),
@@ -253,8 +253,9 @@ def test_references_must_resolve(tmp_path: Path, registry: SchemaRegistry) -> No
          "(found elsewhere: write 'shop/orders-api')"),
         (15, 7, "reference", "spec.dependsOn[1]: Service 'shop/ghost' does not exist"),
         (16, 14, "reference", "spec.dependsOn[2].kind: unknown kind 'Servce' (did you mean "
-         "'Service'?); known kinds: API, Action, Documentation, Environment, Infrastructure, "
-         "Scorecard, Service, Team (a schema file in schemas/ adds a kind)"),
+         "'Service'?); known kinds: API, Action, Component, Documentation, Domain, Environment, "
+         "Group, Infrastructure, Location, Resource, Scorecard, Service, System, Team, User (a "
+         "schema file in schemas/ adds a kind)"),
     ]
 
 
