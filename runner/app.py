@@ -85,7 +85,7 @@ def create_app(settings: Settings | None = None, *, start_workspace: bool = True
     """
     settings = settings or Settings.from_env()
     settings.check_secret_key()
-    store = open_store(settings.db_path)
+    store = open_store(settings.store_location)
     accounts.ensure_admin(store, settings.admin_password)
     secrets = SecretBox(settings.secret_key)
     bus = bus or events.EventBus()

@@ -40,6 +40,8 @@ class Settings:
     healthcheck_allowed_networks: tuple[IPNetwork, ...] = field(default_factory=tuple)
     action_env: tuple[str, ...] = ()
     """`GANTRY_ACTION_ENV`: the variables an action's `${NAME}` may read (names, `PREFIX*`)."""
+    database_url: str | None = None
+    """`GANTRY_DATABASE_URL`: a `postgresql://` database shared by replicas (None: SQLite)."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -62,12 +64,18 @@ class Settings:
                 env.get("GANTRY_HEALTHCHECK_ALLOWED_NETWORKS") or "",
                 "GANTRY_HEALTHCHECK_ALLOWED_NETWORKS"),
             action_env=_parse_action_env(env.get("GANTRY_ACTION_ENV") or ""),
+            database_url=_parse_database_url(env.get("GANTRY_DATABASE_URL") or ""),
         )
 
     @property
     def db_path(self) -> Path:
         """The runner's SQLite store."""
         return self.data_dir / "gantry.db"
+
+    @property
+    def store_location(self) -> Path | str:
+        """Where the store is: the database URL when one is set, else the SQLite file."""
+        return self.database_url or self.db_path
 
     def check_secret_key(self) -> None:
         """Refuse to run with a missing or short secret key (it derives encryption keys)."""
@@ -93,6 +101,16 @@ def parse_networks(text: str, variable: str = "GANTRY_TRUSTED_PROXIES") -> tuple
                 f"{variable}: {item!r} is not an IP address or CIDR block"
             ) from exc
     return tuple(networks)
+
+
+def _parse_database_url(text: str) -> str | None:
+    url = text.strip()
+    if not url:
+        return None
+    if not url.startswith(("postgresql://", "postgres://")):
+        raise ConfigError("GANTRY_DATABASE_URL: must start with postgresql:// (unset it to "
+                          "keep the store in SQLite under GANTRY_DATA_DIR)")
+    return url
 
 
 def _parse_action_env(text: str) -> tuple[str, ...]:

@@ -40,7 +40,9 @@ CREATE TABLE IF NOT EXISTS action_runs (
     error TEXT,
     approvals_json TEXT NOT NULL DEFAULT '[]',
     state_json TEXT NOT NULL DEFAULT '{}',
-    next_step_at REAL
+    next_step_at REAL,
+    owner TEXT,
+    lease_until REAL
 );
 CREATE INDEX IF NOT EXISTS action_runs_by_action ON action_runs (action_name, seq);
 CREATE INDEX IF NOT EXISTS action_runs_by_phase ON action_runs (phase);
