@@ -99,6 +99,7 @@ def create_app(settings: Settings | None = None, *, start_workspace: bool = True
         plugin_config=host.decrypted_config,
         placeholders=Placeholders(settings.action_env),
         role_of=account_roles(store),
+        owner=settings.replica_name,
     )
 
     app = Flask("runner", static_folder=None)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import socket
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -71,6 +72,13 @@ class Settings:
     def db_path(self) -> Path:
         """The runner's SQLite store."""
         return self.data_dir / "gantry.db"
+
+    @property
+    def replica_name(self) -> str:
+        """This runner's name on a shared store: host and port, which two running processes
+        never share, and which a restarted process keeps (it takes its own runs back at once)."""
+        return f"{socket.gethostname()}:{self.port}" if self.port else \
+            f"{socket.gethostname()}:pid{os.getpid()}"
 
     @property
     def store_location(self) -> Path | str:
