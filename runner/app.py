@@ -46,12 +46,16 @@ from .auth.ratelimit import LoginLimiter
 from .catalog.workspace import Workspace
 from .config import Settings
 from .plugins.host import PluginHost
-from .store import users
+from .store import notify, users
 from .store.db import Store
+from .store.pg import PgStore
 from .store.schema import open_store
 from .store.secrets import SecretBox
 
 log = logging.getLogger(__name__)
+
+EVENTS_CHANNEL = "gantry_events"
+"""The LISTEN/NOTIFY channel on which replicas sharing a PostgreSQL store relay events."""
 
 BLUEPRINTS: tuple[ModuleType, ...] = (
     auth, entities, search, graph, schemas, actions, audit, history, dashboard, plugins,
@@ -76,6 +80,13 @@ def account_roles(store: Store):
     return role_of
 
 
+def relay_events(bus: events.EventBus, store: PgStore) -> notify.Channel:
+    """Replicas on one PostgreSQL store share their events over its LISTEN/NOTIFY."""
+    channel = notify.Channel(store, EVENTS_CHANNEL, bus.receive)
+    bus.relay(channel.send, channel.close)
+    return channel.start()
+
+
 def create_app(settings: Settings | None = None, *, start_workspace: bool = True,
                bus: events.EventBus | None = None) -> Flask:
     """Build the runner app. Raises `ConfigError` / `StoreError` with a clear message.
@@ -89,6 +100,8 @@ def create_app(settings: Settings | None = None, *, start_workspace: bool = True
     accounts.ensure_admin(store, settings.admin_password)
     secrets = SecretBox(settings.secret_key)
     bus = bus or events.EventBus()
+    if store.shared:
+        relay_events(bus, store)
     workspace = Workspace(settings, bus)
     host = PluginHost(store, secrets, workspace)
     engine = Engine(
