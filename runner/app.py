@@ -113,6 +113,7 @@ def create_app(settings: Settings | None = None, *, start_workspace: bool = True
         placeholders=Placeholders(settings.action_env),
         role_of=account_roles(store),
         owner=settings.replica_name,
+        lease_seconds=float(settings.run_lease_seconds),
     )
 
     app = Flask("runner", static_folder=None)

@@ -43,6 +43,8 @@ class Settings:
     """`GANTRY_ACTION_ENV`: the variables an action's `${NAME}` may read (names, `PREFIX*`)."""
     database_url: str | None = None
     """`GANTRY_DATABASE_URL`: a `postgresql://` database shared by replicas (None: SQLite)."""
+    run_lease_seconds: int = 30
+    """`GANTRY_RUN_LEASE_SECONDS`: how long a replica holds an in-flight run unrenewed."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -66,6 +68,8 @@ class Settings:
                 "GANTRY_HEALTHCHECK_ALLOWED_NETWORKS"),
             action_env=_parse_action_env(env.get("GANTRY_ACTION_ENV") or ""),
             database_url=_parse_database_url(env.get("GANTRY_DATABASE_URL") or ""),
+            run_lease_seconds=_parse_positive_int(env.get("GANTRY_RUN_LEASE_SECONDS"),
+                                                  "GANTRY_RUN_LEASE_SECONDS", 30),
         )
 
     @property
