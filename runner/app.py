@@ -43,6 +43,7 @@ from .api import (
 from .api.common import GantryState, current_state
 from .auth import accounts
 from .auth.ratelimit import LoginLimiter
+from .catalog.replica_sync import ReplicaSync
 from .catalog.workspace import Workspace
 from .config import Settings
 from .plugins.host import PluginHost
@@ -56,6 +57,9 @@ log = logging.getLogger(__name__)
 
 EVENTS_CHANNEL = "gantry_events"
 """The LISTEN/NOTIFY channel on which replicas sharing a PostgreSQL store relay events."""
+
+CATALOG_CHANNEL = "gantry_catalog"
+"""The channel on which replicas announce the catalog commits they pushed to `origin`."""
 
 BLUEPRINTS: tuple[ModuleType, ...] = (
     auth, entities, search, graph, schemas, actions, audit, history, dashboard, plugins,
@@ -85,6 +89,16 @@ def relay_events(bus: events.EventBus, store: PgStore) -> notify.Channel:
     channel = notify.Channel(store, EVENTS_CHANNEL, bus.receive)
     bus.relay(channel.send, channel.close)
     return channel.start()
+
+
+def follow_origin(workspace: Workspace, store: PgStore) -> ReplicaSync:
+    """Replicas on one PostgreSQL store push their writes to `origin` and pull each other's,
+    announced over its LISTEN/NOTIFY."""
+    sync = ReplicaSync(workspace)
+    channel = notify.Channel(store, CATALOG_CHANNEL, sync.receive).start()
+    workspace.sync = sync
+    sync.start(channel.send)
+    return sync
 
 
 def create_app(settings: Settings | None = None, *, start_workspace: bool = True,
@@ -134,6 +148,8 @@ def create_app(settings: Settings | None = None, *, start_workspace: bool = True
 
     if start_workspace:
         workspace.start()
+        if store.shared and ReplicaSync.available(workspace):
+            follow_origin(workspace, store)
     engine.start()
     host.start()
     actions.report_misconfigured(workspace)
