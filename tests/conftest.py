@@ -47,7 +47,10 @@ def postgres_server() -> Iterator[object]:
     binaries = server_binaries()
     if binaries is None:
         pytest.skip(INSTALL_HINT)
-    server = PostgresServer(binaries).start()
+    try:
+        server = PostgresServer(binaries).start()
+    except PermissionError as exc:
+        pytest.skip(str(exc))
     yield server
     server.stop()
 

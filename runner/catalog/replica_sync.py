@@ -65,7 +65,15 @@ class ReplicaSync:
         if workspace.repo is None:
             return False
         done = workspace.repo.run("remote", "get-url", operands=(REMOTE,), check=False)
-        return done.returncode == 0 and bool(done.stdout.strip())
+        if done.returncode != 0 or not done.stdout.strip():
+            return False
+        on_branch = workspace.repo.run("symbolic-ref", "-q", "HEAD", separator=None,
+                                       check=False)
+        if on_branch.returncode != 0:
+            log.warning("the catalog's clone has no branch checked out (detached HEAD): "
+                        "writes are not pushed to %s", REMOTE)
+            return False
+        return True
 
     def start(self, announce: Callable[[str], None]) -> None:
         """Announce pushed writes with `announce`; pull now and whenever another replica
@@ -125,7 +133,16 @@ class ReplicaSync:
         """Publish the write `commit` (made on `parent`, changing catalog file `relpath`) to
         `origin`; returns the commit as pushed (rebased when `origin` had moved). Called
         with the workspace lock held. Raises ReplicaConflict when another replica changed
-        `relpath` first (the write is then dropped and the clone follows `origin`)."""
+        `relpath` first (the write is then dropped and the clone follows `origin`), and a
+        503 StatusError when `origin` cannot be reached (the commit stays in the clone)."""
+        try:
+            return self._push_write(relpath, parent, commit)
+        except GitError as exc:
+            log.error("pushing %s to %s failed: %s", commit[:12], REMOTE, exc)
+            raise StatusError(f"the write was committed on this runner but could not be pushed "
+                              f"to {REMOTE}: {exc}", status=503) from exc
+
+    def _push_write(self, relpath: str, parent: str | None, commit: str) -> str:
         for _attempt in range(MAX_PUSH_ATTEMPTS):
             remote = self._fetch()
             if remote is not None and not self._is_ancestor(remote, commit):

@@ -123,7 +123,8 @@ class PgStore:
     shared = True
     """Several processes use this store at once: runs are leased, events go over NOTIFY."""
 
-    def __init__(self, url: str, *, min_size: int = POOL_MIN, max_size: int = POOL_MAX) -> None:
+    def __init__(self, url: str, *, min_size: int = POOL_MIN, max_size: int = POOL_MAX,
+                 timeout: float = POOL_TIMEOUT_SECONDS) -> None:
         self.url = url
         self.path = shown_url(url)
         self._local = threading.local()
@@ -132,7 +133,7 @@ class PgStore:
                 url, min_size=min_size, max_size=max_size, timeout=POOL_TIMEOUT_SECONDS,
                 kwargs={"autocommit": True}, open=False, name="gantry-store",
             )
-            self._pool.open(wait=True, timeout=POOL_TIMEOUT_SECONDS)
+            self._pool.open(wait=True, timeout=timeout)
         except (psycopg.Error, PoolTimeout) as exc:
             raise StoreError(f"cannot connect to the database {self.path}: {exc}") from exc
         self._connection = Connection(self)

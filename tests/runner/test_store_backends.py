@@ -198,4 +198,4 @@ def test_a_database_from_a_newer_gantry_is_refused(pg_url):
 
 def test_an_unreachable_database_is_a_clear_store_error(tmp_path):
     with pytest.raises(StoreError, match="cannot connect to the database"):
-        PgStore(f"postgresql://nobody@/none?host={tmp_path}&port=1&connect_timeout=1")
+        PgStore(f"postgresql://nobody@/none?host={tmp_path}&port=1", timeout=1.0)

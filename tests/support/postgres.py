@@ -54,7 +54,7 @@ class PostgresServer:
             try:
                 pwd.getpwnam("postgres")
             except KeyError as exc:
-                raise RuntimeError("running as root needs the `postgres` system user (made by "
+                raise PermissionError("running as root needs the `postgres` system user (made by "
                                    "`apt-get install postgresql`) to own the test cluster") from exc
             self._owner = "postgres"
             shutil.chown(self.root, user="postgres")
@@ -84,7 +84,9 @@ class PostgresServer:
         """A new empty database; its URL."""
         name = f"t_{uuid.uuid4().hex[:16]}"
         with psycopg.connect(self.url(), autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
+            # FILE_COPY (PostgreSQL 15+) copies a small template much faster than WAL_LOG
+            fast = " STRATEGY FILE_COPY" if conn.info.server_version >= 150000 else ""
+            conn.execute(f'CREATE DATABASE "{name}"{fast}')
         return self.url(name)
 
     def stop(self) -> None:
