@@ -44,15 +44,23 @@ from .api import (
 from .api.common import GantryState, current_state
 from .auth import accounts
 from .auth.ratelimit import LoginLimiter
+from .catalog.replica_sync import ReplicaSync
 from .catalog.workspace import Workspace
 from .config import Settings
 from .plugins.host import PluginHost
-from .store import users
+from .store import notify, users
 from .store.db import Store
+from .store.pg import PgStore
 from .store.schema import open_store
 from .store.secrets import SecretBox
 
 log = logging.getLogger(__name__)
+
+EVENTS_CHANNEL = "gantry_events"
+"""The LISTEN/NOTIFY channel on which replicas sharing a PostgreSQL store relay events."""
+
+CATALOG_CHANNEL = "gantry_catalog"
+"""The channel on which replicas announce the catalog commits they pushed to `origin`."""
 
 BLUEPRINTS: tuple[ModuleType, ...] = (
     auth, entities, search, graph, schemas, actions, audit, history, dashboard, plugins,
@@ -77,6 +85,23 @@ def account_roles(store: Store):
     return role_of
 
 
+def relay_events(bus: events.EventBus, store: PgStore) -> notify.Channel:
+    """Replicas on one PostgreSQL store share their events over its LISTEN/NOTIFY."""
+    channel = notify.Channel(store, EVENTS_CHANNEL, bus.receive)
+    bus.relay(channel.send, channel.close)
+    return channel.start()
+
+
+def follow_origin(workspace: Workspace, store: PgStore) -> ReplicaSync:
+    """Replicas on one PostgreSQL store push their writes to `origin` and pull each other's,
+    announced over its LISTEN/NOTIFY."""
+    sync = ReplicaSync(workspace)
+    channel = notify.Channel(store, CATALOG_CHANNEL, sync.receive).start()
+    workspace.sync = sync
+    sync.start(channel.send)
+    return sync
+
+
 def create_app(settings: Settings | None = None, *, start_workspace: bool = True,
                bus: events.EventBus | None = None) -> Flask:
     """Build the runner app. Raises `ConfigError` / `StoreError` with a clear message.
@@ -86,10 +111,12 @@ def create_app(settings: Settings | None = None, *, start_workspace: bool = True
     """
     settings = settings or Settings.from_env()
     settings.check_secret_key()
-    store = open_store(settings.db_path)
+    store = open_store(settings.store_location)
     accounts.ensure_admin(store, settings.admin_password)
     secrets = SecretBox(settings.secret_key)
     bus = bus or events.EventBus()
+    if store.shared:
+        relay_events(bus, store)
     workspace = Workspace(settings, bus)
     host = PluginHost(store, secrets, workspace)
     engine = Engine(
@@ -100,6 +127,8 @@ def create_app(settings: Settings | None = None, *, start_workspace: bool = True
         plugin_config=host.decrypted_config,
         placeholders=Placeholders(settings.action_env),
         role_of=account_roles(store),
+        owner=settings.replica_name,
+        lease_seconds=float(settings.run_lease_seconds),
     )
 
     app = Flask("runner", static_folder=None)
@@ -121,6 +150,8 @@ def create_app(settings: Settings | None = None, *, start_workspace: bool = True
 
     if start_workspace:
         workspace.start()
+        if store.shared and ReplicaSync.available(workspace):
+            follow_origin(workspace, store)
     engine.start()
     host.start()
     actions.report_misconfigured(workspace)

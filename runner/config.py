@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import socket
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,6 +46,10 @@ class Settings:
     """`GANTRY_CORS_ORIGINS`: origins (`https://portal.acme.com`) whose pages may call the
     API with the session cookie: CORS with credentials, and trusted like the runner's own
     origin by the cross-site checks."""
+    database_url: str | None = None
+    """`GANTRY_DATABASE_URL`: a `postgresql://` database shared by replicas (None: SQLite)."""
+    run_lease_seconds: int = 30
+    """`GANTRY_RUN_LEASE_SECONDS`: how long a replica holds an in-flight run unrenewed."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -68,12 +73,27 @@ class Settings:
                 "GANTRY_HEALTHCHECK_ALLOWED_NETWORKS"),
             action_env=_parse_action_env(env.get("GANTRY_ACTION_ENV") or ""),
             cors_origins=parse_origins(env.get("GANTRY_CORS_ORIGINS") or ""),
+            database_url=_parse_database_url(env.get("GANTRY_DATABASE_URL") or ""),
+            run_lease_seconds=_parse_positive_int(env.get("GANTRY_RUN_LEASE_SECONDS"),
+                                                  "GANTRY_RUN_LEASE_SECONDS", 30),
         )
 
     @property
     def db_path(self) -> Path:
         """The runner's SQLite store."""
         return self.data_dir / "gantry.db"
+
+    @property
+    def replica_name(self) -> str:
+        """This runner's name on a shared store: host and port, which two running processes
+        never share, and which a restarted process keeps (it takes its own runs back at once)."""
+        return f"{socket.gethostname()}:{self.port}" if self.port else \
+            f"{socket.gethostname()}:pid{os.getpid()}"
+
+    @property
+    def store_location(self) -> Path | str:
+        """Where the store is: the database URL when one is set, else the SQLite file."""
+        return self.database_url or self.db_path
 
     def check_secret_key(self) -> None:
         """Refuse to run with a missing or short secret key (it derives encryption keys)."""
@@ -116,6 +136,16 @@ def parse_origins(text: str, variable: str = "GANTRY_CORS_ORIGINS") -> tuple[str
                               "no path; '*' is refused since credentials are allowed)")
         origins.append(f"{parts.scheme}://{parts.netloc.lower()}")
     return tuple(origins)
+
+
+def _parse_database_url(text: str) -> str | None:
+    url = text.strip()
+    if not url:
+        return None
+    if not url.startswith(("postgresql://", "postgres://")):
+        raise ConfigError("GANTRY_DATABASE_URL: must start with postgresql:// (unset it to "
+                          "keep the store in SQLite under GANTRY_DATA_DIR)")
+    return url
 
 
 def _parse_action_env(text: str) -> tuple[str, ...]:

@@ -12,12 +12,20 @@ close. The auth layer calls it on logout and key revocation.
 publishes or subscribes: the catalog workspace (entity changes), the actions engine (runs),
 the auth API (logout and key revocation), the WebSocket endpoint and the shutdown hook of
 `gantry serve`. There is no module-level bus: a publisher without one is a wiring mistake.
+
+Replicas sharing a PostgreSQL store relay their buses to each other (`relay`, wired by
+`create_app` to `runner.store.notify.Channel`): every event published in one process, and
+every credential revocation, is also sent as JSON to the others, which deliver it to their own
+subscribers. Each bus knows its `origin`, so it never delivers its own events twice.
 """
 
 from __future__ import annotations
 
+import json
+import logging
 import queue
 import threading
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,6 +34,8 @@ CHANNELS = ("entities", "actions")
 SUBSCRIBER_QUEUE_SIZE = 1000
 REVOKED = "credential.revoked"
 SEND_WAIT_SECONDS = 2.0
+
+log = logging.getLogger(__name__)
 
 
 def channel_of(event_type: str) -> str:
@@ -108,9 +118,42 @@ class EventBus:
         self._lock = threading.Lock()
         self._subscribers: set[Subscription] = set()
         self.closed = False
+        self.origin = uuid.uuid4().hex
+        self._relay: Callable[[str], None] | None = None
+        self._relay_close: Callable[[], None] | None = None
+
+    def relay(self, send: Callable[[str], None],
+              close: Callable[[], None] | None = None) -> None:
+        """Hand every event and revocation of this bus to other processes with `send` too;
+        `close` ends the link when the bus closes. What they send comes in by `receive`."""
+        self._relay = send
+        self._relay_close = close
+
+    def _send(self, message: dict[str, Any]) -> None:
+        if self._relay is None:
+            return
+        try:
+            self._relay(json.dumps({"origin": self.origin, **message}, ensure_ascii=True,
+                                   default=str))
+        except Exception:  # other replicas missing an event must not fail this one
+            log.exception("relaying %s to the other runners failed", message.get("type"))
+
+    def receive(self, text: str) -> None:
+        """Deliver here what another process's bus relayed (our own messages are skipped)."""
+        message = json.loads(text)
+        if message.get("origin") == self.origin:
+            return
+        if message.get("type") == REVOKED:
+            self._revoke_here(message["credential"], message["reason"])
+        else:
+            self._deliver(message["type"], message["payload"])
 
     def publish(self, type: str, payload: dict[str, Any]) -> None:
-        """Send an event to every subscriber that wants its channel."""
+        """Send an event to every subscriber that wants its channel, in every process."""
+        self._deliver(type, payload)
+        self._send({"type": type, "payload": payload})
+
+    def _deliver(self, type: str, payload: dict[str, Any]) -> None:
         message = {"type": type, "payload": payload}
         channel = channel_of(type)
         with self._lock:
@@ -126,7 +169,13 @@ class EventBus:
         return subscription
 
     def revoke(self, credential: str, reason: str) -> int:
-        """End every subscription opened with `credential`; returns how many."""
+        """End every subscription opened with `credential`, in every process; returns how
+        many in this one."""
+        count = self._revoke_here(credential, reason)
+        self._send({"type": REVOKED, "credential": credential, "reason": reason})
+        return count
+
+    def _revoke_here(self, credential: str, reason: str) -> int:
         with self._lock:
             targets = [s for s in self._subscribers if s.credential == credential]
         for subscription in targets:
@@ -145,6 +194,8 @@ class EventBus:
     def close(self) -> None:
         """Wake every subscriber so open connections end (used at shutdown)."""
         self.closed = True
+        if self._relay_close is not None:
+            self._relay_close()
         with self._lock:
             subscribers = list(self._subscribers)
         for subscription in subscribers:

@@ -7,7 +7,6 @@ Entity and run counts are read at scrape time, so they are never stale.
 from __future__ import annotations
 
 import logging
-import sqlite3
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -18,7 +17,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from .catalog.workspace import Workspace
-from .store.db import Store
+from .store.db import DATABASE_ERRORS, Store
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +63,7 @@ class _CatalogCollector(Collector):
             rows = self.store.connection().execute(
                 "SELECT status, count(*) FROM action_runs GROUP BY status ORDER BY status"
             ).fetchall()
-        except sqlite3.Error:
+        except DATABASE_ERRORS:
             return []
         return [(str(status), int(count)) for status, count in rows]
 

@@ -37,3 +37,43 @@ def api_user(api: InProcessApp) -> Callable[[str], tuple[str, str]]:
         return name, api.create_user(name, role)
 
     return make
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[object]:
+    """A PostgreSQL cluster of this test worker (skips when the server binaries are missing)."""
+    from tests.support.postgres import INSTALL_HINT, PostgresServer, server_binaries
+
+    binaries = server_binaries()
+    if binaries is None:
+        pytest.skip(INSTALL_HINT)
+    try:
+        server = PostgresServer(binaries).start()
+    except PermissionError as exc:
+        pytest.skip(str(exc))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def pg_url(postgres_server) -> str:
+    """The URL of a new, empty PostgreSQL database for this test."""
+    return postgres_server.new_database()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_location(request: pytest.FixtureRequest, tmp_path) -> object:
+    """Where a store test's store lives: a SQLite file, then a PostgreSQL database."""
+    if request.param == "sqlite":
+        return tmp_path / "gantry.db"
+    return request.getfixturevalue("pg_url")
+
+
+@pytest.fixture
+def any_store(store_location) -> Iterator[object]:
+    """An opened, migrated store on each backend in turn."""
+    from runner.store.schema import open_store
+
+    opened = open_store(store_location)
+    yield opened
+    opened.close()

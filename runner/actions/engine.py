@@ -22,6 +22,15 @@ role capped by the one the requester's account holds when the run executes (`rol
 None when the account no longer exists. `runner.app.create_app` builds the engine with every
 collaborator: the store, the sealer, the bus's `publish`, the workspace, the plugin settings,
 the placeholders and the account lookup.
+
+Runs are leased (see `runner.store.runs`): the process that creates, approves or takes over
+a run holds it under its `owner` name until `lease_until`, and every write about the run is
+conditional on still holding it. On a store one process owns (SQLite) the engine takes every
+in-flight run at start, as before. On a shared store (PostgreSQL, several replicas) a
+heartbeat thread renews this process's leases every third of `lease_seconds` and takes over
+the runs whose lease ran out (a replica that died mid-run), resuming them exactly as a
+restart does; a process that loses a run (its lease expired while it was stalled) stops
+writing for it, so no run is driven by two processes.
 """
 
 from __future__ import annotations
@@ -30,7 +39,9 @@ import heapq
 import itertools
 import json
 import logging
+import os
 import queue
+import socket
 import threading
 import time
 import uuid
@@ -53,6 +64,7 @@ from .placeholders import Placeholders
 log = logging.getLogger(__name__)
 
 DEFAULT_WORKERS = 8
+DEFAULT_LEASE_SECONDS = 30.0
 MAX_WAIT_SECONDS = 3600.0
 """Longest single wait an executor may ask for; longer asks are shortened to this."""
 
@@ -88,8 +100,15 @@ class Engine:
         workers: int = DEFAULT_WORKERS,
         placeholders: Placeholders | None = None,
         role_of: Callable[[str], str | None] | None = None,
+        owner: str | None = None,
+        lease_seconds: float = DEFAULT_LEASE_SECONDS,
     ) -> None:
         self.store = store
+        self.owner = owner or f"{socket.gethostname()}:{os.getpid()}"
+        self.lease_seconds = lease_seconds
+        self._shared = bool(getattr(store, "shared", False))
+        self._heartbeat_stop = threading.Event()
+        self._heartbeat: threading.Thread | None = None
         self.sealer = sealer
         self.workspace = workspace
         self.placeholders = placeholders or Placeholders()
@@ -111,8 +130,13 @@ class Engine:
 
     def start(self) -> None:
         """Pick up the runs that were in flight. Threads start with the first work, so an app
-        that never runs an action (a test, a read-only replica) costs no threads."""
+        that never runs an action (a test, a read-only replica) costs no threads. On a shared
+        store one heartbeat thread also runs, renewing leases and taking over expired runs."""
         self._recover()
+        if self._shared and self._heartbeat is None:
+            self._heartbeat = threading.Thread(target=self._beat, name="gantry-run-heartbeat",
+                                               daemon=True)
+            self._heartbeat.start()
 
     def _ensure_threads(self) -> None:
         with self._threads_lock:
@@ -133,8 +157,13 @@ class Engine:
         self._queue.put((run_id, kind))
 
     def stop(self) -> None:
-        """Stop taking steps (runs in flight are picked up again at the next start)."""
+        """Stop taking steps (runs in flight are picked up again at the next start, or by
+        another replica once their lease runs out)."""
         self._stopping = True
+        self._heartbeat_stop.set()
+        if self._heartbeat is not None:
+            self._heartbeat.join(timeout=5)
+            self._heartbeat = None
         with self._timer_cond:
             self._timer_cond.notify_all()
         with self._threads_lock:
@@ -149,14 +178,38 @@ class Engine:
         """Threads the engine runs (workers plus the timer), however many runs are in flight."""
         return sum(1 for thread in self._threads if thread.is_alive())
 
+    def _lease(self) -> float:
+        return time.time() + self.lease_seconds
+
     def _recover(self) -> None:
-        for run in runs.in_flight(self.store):
-            if run["phase"] == "queued":
-                self._enqueue(run["id"], "start")
-                continue
-            due = run["next_step_at"] if run["phase"] == "waiting" else None
-            log.info("resuming run %s of %s after a restart", run["id"], run["action_name"])
-            self._schedule(run["id"], "resume", max(0.0, (due or 0.0) - time.time()))
+        taken = runs.take_over(self.store, self.owner, self._lease(), time.time(),
+                               own_too=True, everything=not self._shared)
+        for run in taken:
+            self._pick_up(run)
+
+    def _beat(self) -> None:
+        """Renew this process's leases and take over runs whose holder stopped renewing."""
+        interval = self.lease_seconds / 3
+        while not self._heartbeat_stop.wait(interval):
+            try:
+                runs.renew(self.store, self.owner, self._lease())
+                for run in runs.take_over(self.store, self.owner, self._lease(), time.time()):
+                    log.info("taking over run %s of %s (its lease ran out)", run["id"],
+                             run["action_name"])
+                    self._pick_up(run)
+            except Exception:  # a database hiccup must not end the heartbeat
+                log.exception("the run heartbeat failed; retrying")
+
+    def _pick_up(self, run: dict[str, Any]) -> None:
+        """Continue a run this process just took: start it, or resume it as after a restart."""
+        with self._contexts_lock:
+            self._contexts.pop(run["id"], None)
+        if run["phase"] == "queued":
+            self._enqueue(run["id"], "start")
+            return
+        due = run["next_step_at"] if run["phase"] == "waiting" else None
+        log.info("resuming run %s of %s after a restart", run["id"], run["action_name"])
+        self._schedule(run["id"], "resume", max(0.0, (due or 0.0) - time.time()))
 
     # -- requests from the API ---------------------------------------------------------------
 
@@ -183,6 +236,8 @@ class Engine:
             triggered_by_email=triggered_by_email,
             triggered_by_role=triggered_by_role,
             started_at=now_iso(),
+            owner=self.owner,
+            lease_until=self._lease(),
         )
         run = self._announce(run_id, "action.run.created")
         if not approval:
@@ -205,7 +260,7 @@ class Engine:
         if approve:
             changed = runs.update(
                 self.store, run_id, only_if_phase=("approval",), phase="queued",
-                approvals=approvals,
+                approvals=approvals, owner=self.owner, lease_until=self._lease(),
             )
         else:
             error = f"rejected by {user}" + (f": {reason}" if reason else "")
@@ -238,6 +293,9 @@ class Engine:
         run = runs.get(self.store, run_id)
         if run is None or run["phase"] in ("done", "approval"):
             return
+        if run.get("owner") not in (None, self.owner):
+            self._drop(run_id)
+            return
         try:
             ctx = self._context(run)
         except Exception:
@@ -254,13 +312,16 @@ class Engine:
             ))
             return
         if kind == "start":
-            if not runs.update(self.store, run_id, only_if_phase=("queued",), status="running",
-                               phase="executing"):
+            if not runs.update(self.store, run_id, only_if_phase=("queued",),
+                               only_if_owner=self.owner, status="running", phase="executing"):
                 return
             self._announce(run_id, "action.run.updated")
             call = executor.start
         else:
-            runs.update(self.store, run_id, phase="executing", status="running")
+            if not runs.update(self.store, run_id, only_if_owner=self.owner, phase="executing",
+                               status="running"):
+                self._drop(run_id)
+                return
             call = executor.poll if kind == "poll" else executor.resume
         try:
             step = call(ctx)
@@ -274,8 +335,10 @@ class Engine:
     def _after(self, run_id: str, ctx: RunContext, step: Step) -> None:
         if isinstance(step, Wait):
             seconds = min(max(float(step.seconds), 0.0), MAX_WAIT_SECONDS)
-            runs.update(self.store, run_id, phase="waiting", state=ctx.state,
-                        next_step_at=time.time() + seconds)
+            if not runs.update(self.store, run_id, only_if_owner=self.owner, phase="waiting",
+                               state=ctx.state, next_step_at=time.time() + seconds):
+                self._drop(run_id)
+                return
             self._schedule(run_id, "poll", seconds)
             return
         if not isinstance(step, Done | Failed):
@@ -285,16 +348,27 @@ class Engine:
     def _finish(self, run_id: str, ctx: RunContext, step: Done | Failed) -> None:
         outputs = redact(step.outputs, ctx.secrets)
         error = redact(step.error, ctx.secrets) if isinstance(step, Failed) else None
-        runs.update(
-            self.store, run_id, status="success" if isinstance(step, Done) else "failed",
+        held = runs.update(
+            self.store, run_id, only_if_owner=self.owner,
+            status="success" if isinstance(step, Done) else "failed",
             phase="done", outputs=outputs, error=error, state=ctx.state,
             completed_at=now_iso(), next_step_at=None,
         )
         with self._contexts_lock:
             self._contexts.pop(run_id, None)
+        if not held:
+            log.warning("run %s: another runner holds it now; its result here is dropped",
+                        run_id)
+            return
         run = self._announce(run_id, "action.run.updated")
         log.info("run %s of %s ended %s%s", run_id, run["actionName"], run["status"],
                  f": {error}" if error else "")
+
+    def _drop(self, run_id: str) -> None:
+        """Forget a run another process holds now (its lease ran out here)."""
+        log.warning("run %s is held by another runner now; this one stops driving it", run_id)
+        with self._contexts_lock:
+            self._contexts.pop(run_id, None)
 
     def _fail_quietly(self, run_id: str, error: str) -> None:
         try:

@@ -6,7 +6,6 @@ Shared by the REST API and the `gantry users` / `gantry apikeys` commands.
 from __future__ import annotations
 
 import re
-import sqlite3
 import threading
 import time
 from dataclasses import dataclass
@@ -18,7 +17,7 @@ from ..errors import StatusError
 from ..store import apikeys as apikey_store
 from ..store import sessions as session_store
 from ..store import users as user_store
-from ..store.db import Store, StoreError, now_iso
+from ..store.db import DATABASE_ERRORS, Store, StoreError, now_iso
 from . import passwords, roles, tokens
 
 SESSION_LIFETIME = timedelta(hours=12)
@@ -147,12 +146,19 @@ def create_user(store: Store, username: object, password: object, role: object,
 
 
 def ensure_admin(store: Store, password: str | None) -> bool:
-    """Create `admin` on first start. Returns False when no admin exists and none can be made."""
+    """Create `admin` on first start. Returns False when no admin exists and none can be made.
+
+    Replicas sharing one database may start together: the user name is unique, so one of
+    them creates `admin` and the others find it taken, which is the same success."""
     if user_store.count_with_role(store, "admin") > 0 or user_store.by_name(store, "admin"):
         return True
     if not password:
         return False
-    create_user(store, "admin", password, "admin")
+    try:
+        create_user(store, "admin", password, "admin")
+    except AccountError as exc:
+        if exc.status != 409:
+            raise
     return True
 
 
@@ -270,7 +276,7 @@ def credential_ended(store: Store, credential: Credential) -> str | None:
             current = _key_credential(store, credential.id)
             if current is None:
                 return "the API key was revoked or its user removed"
-    except sqlite3.Error as exc:
+    except DATABASE_ERRORS as exc:
         raise StoreError(f"the credential cannot be checked: {exc}") from exc
     if not roles.at_least(current.role, credential.role):
         return f"the role was lowered from {credential.role} to {current.role}: connect again"

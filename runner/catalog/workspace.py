@@ -112,6 +112,8 @@ class Workspace:
         self.config_problem: str | None = None
         """Why gantry.yaml is not used (the site then has default settings), or None."""
         self.started = False
+        self.sync: Any = None
+        """The `ReplicaSync` pushing writes to `origin` when replicas share the catalog."""
 
     # --- paths -------------------------------------------------------------------------------
 
@@ -239,11 +241,13 @@ class Workspace:
         """Block until every queued page is rendered; False on timeout."""
         return self.site.wait(timeout)
 
-    def refresh(self, changed_paths: Iterable[str]) -> set[str]:
+    def refresh(self, changed_paths: Iterable[str], *, publish: bool = True) -> set[str]:
         """Re-read the given catalog files (relative posix paths, deleted ones included).
 
         Updates the index, rebuilds the affected site pages and publishes
-        `entity.created|updated|deleted` events. Returns the refs whose index rows changed.
+        `entity.created|updated|deleted` events (not with `publish=False`: changes pulled
+        from another replica, which published them already). Returns the refs whose index
+        rows changed.
         """
         paths = sorted(set(changed_paths))
         if not paths:
@@ -263,7 +267,8 @@ class Workspace:
             self.site.queue(changed or self._docs_refs(paths))
             if any(ref.startswith("team:") for ref in before.keys() | after.keys()):
                 self._load_teams()  # memberships live in Team entities' own rows
-        self._publish(before, after)
+        if publish:
+            self._publish(before, after)
         return changed
 
     def _docs_refs(self, paths: list[str]) -> set[str]:

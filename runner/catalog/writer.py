@@ -246,6 +246,13 @@ def _commit(workspace: Workspace, relpath: str, content: bytes | None, message: 
         raise WriteFailed(f"the change could not be committed: {exc}") from exc
 
 
+def _share(workspace: Workspace, relpath: str, parent: str | None, commit: str) -> str:
+    """Push the write to `origin` when replicas share the catalog (see `replica_sync`)."""
+    if workspace.sync is None:
+        return commit
+    return workspace.sync.push_write(relpath, parent, commit)
+
+
 def _refresh(workspace: Workspace, relpath: str) -> None:
     """Bring the index up to date after a commit; the commit stands even if this fails."""
     try:
@@ -332,6 +339,7 @@ def create(workspace: Workspace, entity_json: Any, author: Any) -> str:
         _validate(workspace, data, relpath, text)
         commit = _commit(workspace, relpath, text.encode("utf-8"),
                          _message("Create", data, person), person, head)
+        commit = _share(workspace, relpath, head, commit)
         _refresh(workspace, relpath)
         return commit
 
@@ -365,6 +373,7 @@ def update(workspace: Workspace, entity_json: Any, author: Any, *, kind: str | N
         _validate(workspace, data, relpath, new_text)
         commit = _commit(workspace, relpath, new_text.encode("utf-8"),
                          _message("Update", data, person), person, head)
+        commit = _share(workspace, relpath, head, commit)
         _refresh(workspace, relpath)
         return commit
 
@@ -407,6 +416,7 @@ def delete(workspace: Workspace, kind: str, name: str, namespace: str | None, au
         commit = _commit(workspace, relpath, content,
                          _message("Delete", {**document, "kind": canonical}, person), person,
                          head)
+        commit = _share(workspace, relpath, head, commit)
         _refresh(workspace, relpath)
         return commit
 

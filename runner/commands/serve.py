@@ -97,7 +97,7 @@ def preflight(settings: Settings) -> None:
     settings.check_secret_key()
     if not settings.catalog.is_dir():
         raise ConfigError(f"GANTRY_CATALOG: the catalog folder {settings.catalog} does not exist")
-    store = open_store(settings.db_path)
+    store = open_store(settings.store_location)
     try:
         if not accounts.ensure_admin(store, settings.admin_password):
             raise ConfigError(

@@ -17,7 +17,7 @@ from ..store.db import Store, StoreError
 def open_store() -> Store:
     """The store of GANTRY_DATA_DIR, or exit 2 with a clear message."""
     try:
-        return schema.open_store(Settings.from_env().db_path)
+        return schema.open_store(Settings.from_env().store_location)
     except (ConfigError, StoreError) as exc:
         click.echo(f"gantry: {exc}", err=True)
         sys.exit(2)

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import sqlite3
 import uuid
 from dataclasses import dataclass
 
-from .db import Store, now_iso
+from .db import BUSY_ERRORS, Store, now_iso
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS apikeys (
@@ -106,5 +105,5 @@ def touch(store: Store, key_id: str) -> None:
     try:
         store.connection().execute(
             "UPDATE apikeys SET last_used_at = ? WHERE id = ?", (now_iso(), key_id))
-    except sqlite3.OperationalError:
+    except BUSY_ERRORS:
         pass

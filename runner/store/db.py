@@ -15,7 +15,16 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
+import psycopg
+
 BUSY_TIMEOUT_MS = 10_000
+
+DATABASE_ERRORS: tuple[type[Exception], ...] = (sqlite3.Error, psycopg.Error)
+"""What either store's driver raises when a statement fails."""
+INTEGRITY_ERRORS: tuple[type[Exception], ...] = (sqlite3.IntegrityError, psycopg.IntegrityError)
+"""A unique or foreign key constraint refused the statement, in either store."""
+BUSY_ERRORS: tuple[type[Exception], ...] = (sqlite3.OperationalError, psycopg.OperationalError)
+"""The database is busy or unreachable for a moment, in either store."""
 
 
 class StoreError(RuntimeError):
@@ -24,6 +33,10 @@ class StoreError(RuntimeError):
 
 class Store:
     """The runner's SQLite database, with a connection per thread (see `open_store`)."""
+
+    dialect = "sqlite"
+    shared = False
+    """One process owns this store: runs need no lease and events stay in the process."""
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)

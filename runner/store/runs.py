@@ -12,6 +12,13 @@ entity is kept as it was when the run was requested (`action_json`), so an appro
 exactly what was asked. `triggered_by_role` is the requester's effective role when the run
 was asked for (an API key may hold less than its owner; NULL for runs stored before it was
 kept): an `internal` run never writes with more.
+
+`owner` and `lease_until` say which runner process holds an in-flight run and until when
+(seconds since the epoch). With several replicas on one PostgreSQL store, a process renews
+the leases of its runs by heartbeat (`renew`); a run whose lease ran out is taken over by
+another process (`take_over`) and resumed as after a restart. Every write of the engine
+about a run is conditional on still holding it (`only_if_owner`), so a process that lost a
+run cannot record anything for it any more.
 """
 
 from __future__ import annotations
@@ -40,7 +47,9 @@ CREATE TABLE IF NOT EXISTS action_runs (
     error TEXT,
     approvals_json TEXT NOT NULL DEFAULT '[]',
     state_json TEXT NOT NULL DEFAULT '{}',
-    next_step_at REAL
+    next_step_at REAL,
+    owner TEXT,
+    lease_until REAL
 );
 CREATE INDEX IF NOT EXISTS action_runs_by_action ON action_runs (action_name, seq);
 CREATE INDEX IF NOT EXISTS action_runs_by_phase ON action_runs (phase);
@@ -53,20 +62,23 @@ _JSON_COLUMNS = {"outputs": "outputs_json", "approvals": "approvals_json", "stat
                  "action": "action_json", "inputs": "inputs_json"}
 _PLAIN_COLUMNS = {"status": "status", "phase": "phase", "error": "error",
                   "completed_at": "completed_at", "next_step_at": "next_step_at",
-                  "inputs_sealed": "inputs_sealed"}
+                  "inputs_sealed": "inputs_sealed", "owner": "owner",
+                  "lease_until": "lease_until"}
 
 
 def create(store: Store, *, run_id: str, action_name: str, action: dict[str, Any],
            status: str, phase: str, inputs: dict[str, Any], inputs_sealed: str,
            triggered_by: str, started_at: str, triggered_by_email: str | None = None,
-           triggered_by_role: str | None = None) -> None:
+           triggered_by_role: str | None = None, owner: str | None = None,
+           lease_until: float | None = None) -> None:
     with store.transaction() as conn:
         conn.execute(
             "INSERT INTO action_runs (id, action_name, action_json, status, phase, inputs_json,"
-            " inputs_sealed, triggered_by, triggered_by_email, triggered_by_role, started_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " inputs_sealed, triggered_by, triggered_by_email, triggered_by_role, started_at,"
+            " owner, lease_until) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (run_id, action_name, json.dumps(action), status, phase, json.dumps(inputs),
-             inputs_sealed, triggered_by, triggered_by_email, triggered_by_role, started_at),
+             inputs_sealed, triggered_by, triggered_by_email, triggered_by_role, started_at,
+             owner, lease_until),
         )
 
 
@@ -85,15 +97,19 @@ def _assignments(fields: dict[str, Any]) -> tuple[str, list[Any]]:
 
 
 def update(store: Store, run_id: str, *, only_if_phase: tuple[str, ...] | None = None,
-           **fields: Any) -> bool:
+           only_if_owner: str | None = None, **fields: Any) -> bool:
     """Change fields of a run; with `only_if_phase`, only when the run is in one of those
-    phases (a compare-and-set, so two approvers cannot both win). True when a row changed."""
+    phases (a compare-and-set, so two approvers cannot both win); with `only_if_owner`, only
+    while that process holds the run. True when a row changed."""
     assignments, values = _assignments(fields)
     sql = f"UPDATE action_runs SET {assignments} WHERE id = ?"
     values.append(run_id)
     if only_if_phase:
         sql += f" AND phase IN ({', '.join('?' for _ in only_if_phase)})"
         values.extend(only_if_phase)
+    if only_if_owner is not None:
+        sql += " AND owner = ?"
+        values.append(only_if_owner)
     with store.transaction() as conn:
         return conn.execute(sql, values).rowcount == 1
 
@@ -131,6 +147,49 @@ def in_flight(store: Store) -> list[dict[str, Any]]:
     return [_decode(row) for row in rows]
 
 
+def renew(store: Store, owner: str, lease_until: float) -> int:
+    """Extend the lease of every in-flight run `owner` holds; how many it holds."""
+    with store.transaction() as conn:
+        return conn.execute(
+            "UPDATE action_runs SET lease_until = ? WHERE owner = ? AND phase IN (?, ?, ?)",
+            (lease_until, owner, *IN_FLIGHT_PHASES)).rowcount
+
+
+def take_over(store: Store, owner: str, lease_until: float, now: float, *,
+              own_too: bool = False, everything: bool = False) -> list[dict[str, Any]]:
+    """Claim the in-flight runs nobody holds any more (no owner, or a lease older than
+    `now`) for `owner`, and return them. `own_too` also takes back runs already recorded for
+    `owner` (a restarted process of the same identity); `everything` takes every in-flight
+    run (a store only one process uses, at its start).
+
+    On PostgreSQL the candidates are locked with `FOR UPDATE SKIP LOCKED`, so two replicas
+    scanning at once split the runs between them instead of queueing on the same rows; on
+    both stores the claim itself is a conditional update, so a run changes hands once.
+    """
+    phases = ", ".join("?" for _ in IN_FLIGHT_PHASES)
+    where = [f"phase IN ({phases})"]
+    values: list[Any] = list(IN_FLIGHT_PHASES)
+    if not everything:
+        free = "owner IS NULL OR lease_until IS NULL OR lease_until < ?"
+        values.append(now)
+        if own_too:
+            free += " OR owner = ?"
+            values.append(owner)
+        where.append(f"({free})")
+    sql = f"SELECT id FROM action_runs WHERE {' AND '.join(where)} ORDER BY seq"
+    if store.dialect == "postgresql":
+        sql += " FOR UPDATE SKIP LOCKED"
+    taken: list[str] = []
+    with store.transaction() as conn:
+        for row in conn.execute(sql, values).fetchall():
+            changed = conn.execute(
+                f"UPDATE action_runs SET owner = ?, lease_until = ? WHERE id = ?"
+                f" AND {' AND '.join(where)}", (owner, lease_until, row[0], *values)).rowcount
+            if changed == 1:
+                taken.append(row[0])
+    return [run for run in (get(store, run_id) for run_id in taken) if run is not None]
+
+
 def _decode(row: Any) -> dict[str, Any]:
     return {
         "id": row["id"],
@@ -150,6 +209,8 @@ def _decode(row: Any) -> dict[str, Any]:
         "approvals": json.loads(row["approvals_json"]),
         "state": json.loads(row["state_json"]),
         "next_step_at": row["next_step_at"],
+        "owner": row["owner"],
+        "lease_until": row["lease_until"],
     }
 
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import sqlite3
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
-from .db import Store, now_iso
+from .db import INTEGRITY_ERRORS, Store, now_iso
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS users (
@@ -50,7 +50,7 @@ class UserRecord:
         }
 
 
-def _record(row: sqlite3.Row | None) -> UserRecord | None:
+def _record(row: Any) -> UserRecord | None:
     return UserRecord(**dict(row)) if row is not None else None
 
 
@@ -66,7 +66,7 @@ def create(store: Store, *, username: str, role: str, password_hash: str,
                 (record.id, record.username, record.role, record.email,
                  record.password_hash, record.created_at),
             )
-    except sqlite3.IntegrityError as exc:
+    except INTEGRITY_ERRORS as exc:
         raise UserExists(f"user {username!r} already exists") from exc
     return record
 

@@ -1,4 +1,4 @@
-"""The engine against a real SQLite store and a real webhook receiver."""
+"""The engine against a real store (SQLite and PostgreSQL) and a real webhook receiver."""
 
 import threading
 import time
@@ -7,7 +7,6 @@ import pytest
 
 from runner.actions.engine import Engine, NotAwaitingApproval, Sealer
 from runner.store import runs
-from runner.store.schema import open_store
 from runner.store.secrets import SecretBox
 
 from .fakes.webhook_receiver import WebhookReceiver
@@ -33,10 +32,8 @@ class Recorder:
 
 
 @pytest.fixture
-def store(tmp_path):
-    store = open_store(tmp_path / "gantry.db")
-    yield store
-    store.close()
+def store(any_store):
+    return any_store
 
 
 def make_engine(store, publish=None, workers=4):

@@ -1,4 +1,4 @@
-"""The settings store and the secret handling, on a real SQLite file."""
+"""The settings store and the secret handling, on a real SQLite file and a real PostgreSQL."""
 
 from __future__ import annotations
 
@@ -7,15 +7,12 @@ import pytest
 from runner.plugins.settings import PluginSettings, SettingsError, plugin_config
 from runner.redact import REDACTED
 from runner.store import settings as rows
-from runner.store.schema import open_store
 from runner.store.secrets import SecretBox
 
 
 @pytest.fixture
-def store(tmp_path):
-    opened = open_store(tmp_path / "gantry.db")
-    yield opened
-    opened.close()
+def store(any_store):
+    return any_store
 
 
 def test_gitops_history_keeps_the_newest_hundred(store):
