@@ -378,9 +378,15 @@ def without_docs_files(result: LoadResult) -> LoadResult:
     folders: set[str] = set()
     for entity in result.entities:
         pointer = pointer_of(entity.path, entity.metadata)
-        if pointer is not None and pointer.folder not in ("", "."):
-            owners.add(entity.path)
-            folders.add(pointer.folder + "/")
+        if pointer is None:
+            continue
+        owners.add(entity.path)
+        folder = "" if pointer.folder == "." else pointer.folder + "/"
+        if entity.path.startswith(folder):
+            # The entity's own folder (`dir:.`) holds catalog files, its siblings among
+            # them: only the MkDocs project's Markdown folder (`docs/` by default) is docs.
+            folder += "docs/"
+        folders.add(folder)
     if not folders:
         return result
 
