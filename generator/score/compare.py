@@ -1,9 +1,10 @@
 """`--base REF`: the levels the catalog had at another Git revision, and what dropped since.
 
-The base is checked out in a temporary `git worktree`; its index starts as a copy of the
-current one and is brought to the base by an incremental update of only the files that
-differ (`git diff REF` plus untracked files), so comparing with the previous commit costs a
-few files' worth of work, not a build. An index that cannot be updated is built in full.
+The files that differ (`git diff REF` plus untracked files) are checked out at REF in a
+temporary `git worktree`; the base index starts as a copy of the current one and is brought
+to the base by an incremental update of those files only, so comparing with the previous
+commit costs a few files' worth of work, not a checkout and a build. An index that cannot
+be updated is built in full from a whole checkout.
 """
 
 from __future__ import annotations
@@ -41,8 +42,8 @@ class Drop:
     """(rule id, rule title, reason) of the rules that now fail up to the base level."""
 
 
-def _git(cwd: Path, *args: str) -> str:
-    done = subprocess.run(["git", "-c", "core.quotepath=off", *args], cwd=cwd,
+def _git(cwd: Path, *args: str, stdin: str | None = None) -> str:
+    done = subprocess.run(["git", "-c", "core.quotepath=off", *args], cwd=cwd, input=stdin,
                           capture_output=True, text=True)
     if done.returncode != 0:
         raise BaseError(f"git {args[0]} failed: {done.stderr.strip() or done.stdout.strip()}")
@@ -78,19 +79,32 @@ def base_levels(catalog: Path, current_index: Path, ref: str, only: str | None =
     except BaseError:
         raise BaseError(f"--base {ref}: not a commit in this repository") from None
     catalog_rel = catalog.relative_to(top)
+    prefix = "" if catalog_rel == Path(".") else catalog_rel.as_posix() + "/"
+    at_base = {path[len(prefix):] for path in _git(
+        top, "ls-tree", "-r", "--name-only", "-z", commit, "--", prefix or ".").split("\0")
+        if path.startswith(prefix)}
+    if not at_base:
+        return {}  # no catalog at that revision: nothing to drop from
+    changed = _changed_files(top, catalog_rel, commit)
     work = Path(tempfile.mkdtemp(prefix="gantry-score-base-"))
     tree = work / "tree"
     try:
-        _git(top, "worktree", "add", "--detach", "--quiet", str(tree), commit)
+        # Only the files that differ are checked out: the rest of the base index is the
+        # current one, and a checkout of a whole large catalog costs seconds.
+        _git(top, "worktree", "add", "--no-checkout", "--detach", "--quiet", str(tree), commit)
+        wanted = [prefix + path for path in changed if path in at_base]
+        if wanted:
+            _git(tree, "checkout", commit, "--pathspec-from-file=-", "--pathspec-file-nul",
+                 stdin="\0".join(wanted))
         base_catalog = tree / catalog_rel
+        base_catalog.mkdir(parents=True, exist_ok=True)
         index = work / "base.duckdb"
-        if not base_catalog.is_dir():
-            return {}
         try:
             shutil.copyfile(index_path_for(current_index), index)
-            update_files(index, base_catalog, _changed_files(top, catalog_rel, commit))
+            update_files(index, base_catalog, changed)
         except (IndexUnusable, OSError):
             index.unlink(missing_ok=True)
+            _git(tree, "checkout", commit, "--", ".")
             build_index(base_catalog, index)
         con = open_index(index)
         try:

@@ -76,3 +76,22 @@ def test_usage_errors_exit_2(tmp_path: Path):
     missing = _score(root, "--scorecard", "nope")
     assert missing.returncode == 2 and "no scorecard named 'nope'" in missing.stderr
     assert _score(root, "elsewhere").returncode == 2
+
+
+def test_base_with_files_added_and_removed_since(tmp_path: Path):
+    root = _repo(tmp_path)
+    (root / "catalog/services/b.yaml").unlink()
+    write_files(root / "catalog", {"services/c.yaml": [_service("c")]})
+    done = _score(root, "--base", "HEAD", "--format", "json")
+    assert done.returncode == 0, done.stderr
+    entities = json.loads(done.stdout)["scorecards"][0]["entities"]
+    assert sorted(e["name"] for e in entities) == ["a", "c"]
+    assert json.loads(done.stdout)["drops"] == []
+
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "swap b for c")
+    write_files(root / "catalog", {"services/a.yaml": [_service("a")]})
+    dropped = _score(root, "--base", "HEAD~1", "--format", "json")
+    assert dropped.returncode == 1
+    assert [(d["ref"], d["before"], d["after"]) for d in json.loads(dropped.stdout)["drops"]] \
+        == [("service:default/a", "Silver", "Bronze")]
