@@ -23,8 +23,11 @@ SCORECARD_PREFIX = "scorecard:"
 
 def load_scorecards(con: duckdb.DuckDBPyConnection) -> list[Scorecard]:
     """Every Scorecard entity in the index, in name order."""
+    # A range of refs (`scorecard:` up to `scorecard;`) is a lookup in the ART index on
+    # entities(ref), not a scan of every entity: this runs after every write.
     rows = con.execute("SELECT name, title, description, spec FROM entities "
-                       "WHERE lower(kind) = 'scorecard' ORDER BY name, ref").fetchall()
+                       "WHERE ref >= 'scorecard:' AND ref < 'scorecard;' "
+                       "ORDER BY name, ref").fetchall()
     cards = [scorecard_from(name, title, description, spec)
              for name, title, description, spec in rows]
     return [card for card in cards if card is not None]
