@@ -48,6 +48,7 @@ INDEXES: dict[str, tuple[str, str]] = {
     "entities_ref": ("entities", "ref"),
     "entities_path": ("entities", "path"),
     "relations_source": ("relations", "source"),
+    "relations_target": ("relations", "target"),
     "declared_refs_source": ("declared_refs", "source"),
     "declared_refs_name": ("declared_refs", "name"),
     "files_path": ("files", "path"),
