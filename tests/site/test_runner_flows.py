@@ -545,8 +545,11 @@ def test_plugin_settings_keep_secrets_write_only(portal, context):
     page.locator("#plugin-github-status").filter(has_text="Saved.").wait_for()
     secret.fill(PAT)  # replaced (by the same value, so the other tests keep working)
     page.click("#plugin-github button[type=submit]")
+    # "Saved." still shows from the first save: wait for the form to empty the secret field
+    page.wait_for_function(
+        "() => document.querySelector('#plugin-github-personalAccessToken').value === ''",
+        timeout=10_000)
     page.locator("#plugin-github-status").filter(has_text="Saved.").wait_for()
-    assert secret.input_value() == ""
     assert PAT not in page.content()
     stored = http.get(runner.url("/api/v1/plugins/github/config"), headers=runner.auth()).json()
     assert stored["personalAccessToken"] == "__GANTRY_SECRET_REDACTED__"
