@@ -12,10 +12,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from flask import current_app
+from flask import current_app, request
 
 from ..actions.engine import Engine
 from ..auth.ratelimit import LoginLimiter
+from ..catalog.records import EntityRecord
 from ..catalog.workspace import Workspace
 from ..config import Settings
 from ..events import EventBus
@@ -65,6 +66,17 @@ def canonical_kind(kind: str) -> str:
     if canonical is None:
         raise ApiError(404, f"unknown kind {kind!r}; known kinds: {', '.join(registry.kinds())}")
     return canonical
+
+
+def requested_entity(kind: str, name: str) -> EntityRecord:
+    """The entity a `/<kind>/<name>` route names (`?namespace=`, default `default`); 404
+    for an unknown kind or entity."""
+    kind = canonical_kind(kind)
+    namespace = request.args.get("namespace") or "default"
+    record = workspace().record(kind, name, namespace)
+    if record is None:
+        raise ApiError(404, f"entity not found: {kind} '{namespace}/{name}'")
+    return record
 
 
 @contextmanager

@@ -22,7 +22,7 @@ from ..catalog.records import EntityRecord, etag_of
 from ..catalog.yaml_edit import strip_derived
 from ..redact import redact
 from ..store import audit
-from .common import canonical_kind, current_state, workspace
+from .common import canonical_kind, current_state, requested_entity, workspace
 from .errors import ApiError, json_body
 from .names import checked_names
 from .params import offset_arg, page_arg
@@ -95,11 +95,7 @@ def list_kind(kind: str) -> Response:
 @checked_names
 def get_entity(kind: str, name: str) -> Response:
     """One entity with its Git-derived metadata and an ETag of its document."""
-    namespace = request.args.get("namespace") or "default"
-    record = workspace().record(canonical_kind(kind), name, namespace)
-    if record is None:
-        raise ApiError(404, f"entity not found: {canonical_kind(kind)} '{namespace}/{name}'")
-    return _entity_response(record)
+    return _entity_response(requested_entity(kind, name))
 
 
 @bp.post("")

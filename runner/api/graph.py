@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, request
 
-from generator.structure.entity import make_ref
-
 from ..auth import require_role
-from .common import canonical_kind, workspace
+from .common import requested_entity, workspace
 from .errors import ApiError
 from .names import checked_names
 from .params import int_arg
@@ -25,16 +23,12 @@ def graph(kind: str, name: str) -> Response:
     """Nodes and typed edges within `depth` steps, following edges `out`, `in` or `both`."""
     from generator.index.graph import graph as walk
 
-    kind = canonical_kind(kind)
-    namespace = request.args.get("namespace") or "default"
     depth = int_arg("depth", 1, 1, MAX_DEPTH)
     direction = request.args.get("direction") or "both"
     if direction not in DIRECTIONS:
         raise ApiError(400, f"direction must be one of {', '.join(DIRECTIONS)}, "
                             f"got {direction!r}")
-    ws = workspace()
-    if ws.record(kind, name, namespace) is None:
-        raise ApiError(404, f"entity not found: {kind} '{namespace}/{name}'")
-    with ws.connect() as con:
-        result = walk(con, make_ref(kind, namespace, name), depth=depth, direction=direction)
+    record = requested_entity(kind, name)
+    with workspace().connect() as con:
+        result = walk(con, record.ref, depth=depth, direction=direction)
     return jsonify(result)

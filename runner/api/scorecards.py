@@ -7,13 +7,12 @@ answers follow the catalog the API serves; what they contain is built by
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, jsonify
 
 from generator.score import read
-from generator.structure.entity import make_ref
 
 from ..auth import require_role
-from .common import canonical_kind, workspace
+from .common import requested_entity, workspace
 from .errors import ApiError
 from .names import checked_names
 
@@ -46,11 +45,6 @@ def get_scorecard(name: str) -> Response:
 @checked_names
 def entity_scores(kind: str, name: str) -> Response:
     """The entity's level, score and rule outcomes on each scorecard that applies to it."""
-    kind = canonical_kind(kind)
-    namespace = request.args.get("namespace") or "default"
-    ws = workspace()
-    if ws.record(kind, name, namespace) is None:
-        raise ApiError(404, f"entity not found: {kind} '{namespace}/{name}'")
-    ref = make_ref(kind, namespace, name)
-    with ws.connect() as con:
+    ref = requested_entity(kind, name).ref
+    with workspace().connect() as con:
         return jsonify({"ref": ref, "scorecards": read.entity_scores(con, ref)})
