@@ -43,8 +43,9 @@ class Drop:
 
 
 def _git(cwd: Path, *args: str, stdin: str | None = None) -> str:
-    done = subprocess.run(["git", "-c", "core.quotepath=off", *args], cwd=cwd, input=stdin,
-                          capture_output=True, text=True)
+    # Literal pathspecs: a file named `svc[1].yaml` is that file, not a pattern.
+    done = subprocess.run(["git", "--literal-pathspecs", "-c", "core.quotepath=off", *args],
+                          cwd=cwd, input=stdin, capture_output=True, text=True)
     if done.returncode != 0:
         raise BaseError(f"git {args[0]} failed: {done.stderr.strip() or done.stdout.strip()}")
     return done.stdout

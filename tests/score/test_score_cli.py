@@ -95,3 +95,14 @@ def test_base_with_files_added_and_removed_since(tmp_path: Path):
     assert dropped.returncode == 1
     assert [(d["ref"], d["before"], d["after"]) for d in json.loads(dropped.stdout)["drops"]] \
         == [("service:default/a", "Silver", "Bronze")]
+
+
+def test_base_takes_file_names_literally(tmp_path: Path):
+    root = tmp_path / "repo"
+    make_repo(root, {"card.yaml": [CARD], "services/svc[1].yaml": [
+        _service("a", healthCheckUrl="https://a.example.com/h")],
+        "services/svc1.yaml": [_service("b")]})
+    write_files(root / "catalog", {"services/svc[1].yaml": [_service("a")]})
+    dropped = _score(root, "--base", "HEAD", "--format", "json")
+    assert dropped.returncode == 1, dropped.stderr
+    assert [d["ref"] for d in json.loads(dropped.stdout)["drops"]] == ["service:default/a"]
