@@ -11,6 +11,8 @@ serves the generated site at `/`. Background work starts last, once every route 
 from __future__ import annotations
 
 import logging
+import os
+import threading
 from pathlib import Path
 from types import ModuleType
 
@@ -47,6 +49,7 @@ from .auth.ratelimit import LoginLimiter
 from .catalog.replica_sync import ReplicaSync
 from .catalog.workspace import Workspace
 from .config import Settings
+from .errors import StatusError
 from .plugins.host import PluginHost
 from .store import notify, users
 from .store.db import Store
@@ -61,6 +64,9 @@ EVENTS_CHANNEL = "gantry_events"
 
 CATALOG_CHANNEL = "gantry_catalog"
 """The channel on which replicas announce the catalog commits they pushed to `origin`."""
+
+WORKER_BOOT_ERROR = 3
+"""The exit status with which a gunicorn worker tells its arbiter to stop, not respawn it."""
 
 BLUEPRINTS: tuple[ModuleType, ...] = (
     auth, entities, search, graph, schemas, actions, audit, history, dashboard, plugins,
@@ -103,11 +109,13 @@ def follow_origin(workspace: Workspace, store: PgStore) -> ReplicaSync:
 
 
 def create_app(settings: Settings | None = None, *, start_workspace: bool = True,
-               bus: events.EventBus | None = None) -> Flask:
+               bus: events.EventBus | None = None, warm_in_background: bool = False) -> Flask:
     """Build the runner app. Raises `ConfigError` / `StoreError` with a clear message.
 
     `bus` defaults to the process's bus, on which the workspace (entity changes) and the
-    accounts (revoked credentials) publish.
+    accounts (revoked credentials) publish. With `warm_in_background` (`gantry serve`) the
+    app is returned at once and a thread brings the index up, then the site: `/healthz`
+    answers from the first moment, the API and `/readyz` once the index is open.
     """
     settings = settings or Settings.from_env()
     settings.check_secret_key()
@@ -148,14 +156,44 @@ def create_app(settings: Settings | None = None, *, start_workspace: bool = True
         app.register_blueprint(module.bp)
     _register_site(app)
 
-    if start_workspace:
-        workspace.start()
-        if store.shared and ReplicaSync.available(workspace):
-            follow_origin(workspace, store)
-    engine.start()
-    host.start()
-    actions.report_misconfigured(workspace)
+    if not start_workspace:
+        start_background_work(state)
+    elif warm_in_background:
+        threading.Thread(target=warm_up, args=(state,), name="gantry-warm-up",
+                         daemon=True).start()
+    else:
+        state.workspace.start()
+        start_background_work(state)
     return app
+
+
+def start_background_work(state: GantryState) -> None:
+    """What runs once the index is open: following `origin` (replicas), the action engine
+    (in-flight runs resumed) and the plugins' schedules."""
+    if state.store.shared and ReplicaSync.available(state.workspace):
+        follow_origin(state.workspace, state.store)
+    state.engine.start()
+    state.plugins.start()
+    actions.report_misconfigured(state.workspace)
+
+
+def warm_up(state: GantryState) -> None:
+    """The start of `gantry serve`: the index, then the background work, then the site and a
+    validation for the log. A start that fails is logged and ends the worker with gunicorn's
+    boot-error status, which stops `gantry serve` as a failure in `create_app` would: a
+    runner that can never serve must not stay up looking alive."""
+    workspace = state.workspace
+    try:
+        workspace.start(site_in_background=True)
+        start_background_work(state)
+    except Exception as exc:
+        log.critical("the runner cannot start: %s", exc,
+                     exc_info=not isinstance(exc, StatusError))
+        logging.shutdown()
+        os._exit(WORKER_BOOT_ERROR)
+    log.info("ready: the API serves; the site is being rendered")
+    workspace.finish_warming()
+    log.info("warm: the site is rendered")
 
 
 def _register_site(app: Flask) -> None:
@@ -163,7 +201,12 @@ def _register_site(app: Flask) -> None:
     @app.route("/<sitepath:path>", methods=["GET", "HEAD"])
     def site(path: str) -> Response:
         """The generated static site of the catalog (index.html for folders)."""
-        root = Path(current_state().workspace.site_dir)
+        workspace = current_state().workspace
+        root = Path(workspace.site_dir)
+        if not (root / "index.html").is_file() and "site" in workspace.warming:
+            raise StatusError("the site is being rendered (the API already serves); try "
+                              "again in a few seconds", status=503,
+                              headers={"Retry-After": "5"})
         if not root.is_dir():
             raise errors.ApiError(404, "the site has not been built yet")
         target = safe_join(str(root), path) if path else str(root)

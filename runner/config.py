@@ -50,6 +50,10 @@ class Settings:
     """`GANTRY_DATABASE_URL`: a `postgresql://` database shared by replicas (None: SQLite)."""
     run_lease_seconds: int = 30
     """`GANTRY_RUN_LEASE_SECONDS`: how long a replica holds an in-flight run unrenewed."""
+    index_seed: Path | None = None
+    """`GANTRY_INDEX_SEED`: a `catalog.duckdb` written by `gantry build` at some commit of
+    this catalog (CI's artifact, a file baked into the image); a runner without an index of
+    its own starts from a copy of it and re-reads only the files that differ."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -76,6 +80,7 @@ class Settings:
             database_url=_parse_database_url(env.get("GANTRY_DATABASE_URL") or ""),
             run_lease_seconds=_parse_positive_int(env.get("GANTRY_RUN_LEASE_SECONDS"),
                                                   "GANTRY_RUN_LEASE_SECONDS", 30),
+            index_seed=Path(env["GANTRY_INDEX_SEED"]) if env.get("GANTRY_INDEX_SEED") else None,
         )
 
     @property

@@ -49,6 +49,13 @@ SCHEMAS: dict[str, Any] = {
     "Error": {"type": "object", "required": ["error"],
               "properties": {"error": {"type": "string"}}, "additionalProperties": True},
     "Status": {"type": "object", "properties": {"status": _STR}},
+    "Readiness": {"type": "object", "required": ["status", "checks", "warming"], "properties": {
+        "status": {"enum": ["ok", "warming", "unavailable"]},
+        "checks": {"type": "object", "additionalProperties": _STR},
+        "warming": {"type": "object", "additionalProperties": _STR,
+                    "description": "What is still being brought up (index, site, "
+                                   "validation) and what it is doing"},
+        "error": _STR}},
     "User": {"type": "object", "required": ["id", "username", "role"], "properties": {
         "id": _STR, "username": _STR, "role": {"enum": list(ROLES)},
         "email": {"type": ["string", "null"]}, "teams": {"type": "array", "items": _STR},
@@ -201,9 +208,10 @@ _WRITE_STATE = {409: "Conflict", 503: "The catalog workspace is not available"}
 
 OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
     ("get", "/healthz"): op("Liveness", "health", response=_ref("Status"), public=True),
-    ("get", "/readyz"): op("Readiness: 503 when the store or index cannot be read", "health",
-                          response=_ref("Status"), public=True,
-                          extra={503: "Store or index unavailable"}),
+    ("get", "/readyz"): op("Readiness: 503 while the index is brought up at start and when "
+                           "the store or index cannot be read", "health",
+                           response=_ref("Readiness"), public=True,
+                           extra={503: "Warming up, or store or index unavailable"}),
     ("get", "/metrics"): op("Prometheus metrics", "health", public=True,
                            content_type="text/plain"),
     ("post", "/api/v1/auth/login"): op(

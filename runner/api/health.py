@@ -19,17 +19,28 @@ def healthz() -> Response:
 
 @bp.get("/readyz")
 def readyz() -> Response:
-    """503 when the store or the index cannot be read, so a balancer stops sending traffic."""
+    """200 once the store and the index can be read; 503 before (while the index is brought
+    up at start) and whenever either cannot be read, so a balancer sends no traffic.
+
+    `warming` names what is still being brought up (the site renders after the API is
+    ready); it is informative and does not make the answer 503 by itself.
+    """
     state = current_state()
+    workspace = state.workspace
+    warming = dict(workspace.warming)
     checks: dict[str, str] = {}
     try:
         state.store.check()
         checks["store"] = "ok"
     except StoreError as exc:
         checks["store"] = str(exc)
-    checks["index"] = state.workspace.index_problem() or "ok"
+    if "index" in warming:
+        checks["index"] = f"warming: {warming['index']}"
+    else:
+        checks["index"] = workspace.index_problem() or "ok"
     ready = all(value == "ok" for value in checks.values())
-    body = {"status": "ok" if ready else "unavailable", "checks": checks}
+    status = "ok" if ready else "warming" if "index" in warming else "unavailable"
+    body: dict = {"status": status, "checks": checks, "warming": warming}
     if not ready:
         body["error"] = "; ".join(f"{k}: {v}" for k, v in checks.items() if v != "ok")
     resp = jsonify(body)

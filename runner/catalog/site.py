@@ -87,21 +87,27 @@ class SiteRenderer:
         self._generation = generation
         self._cond = threading.Condition()
         self._pending: set[str] = set()
+        self._full = False
+        """A build of every page is queued (the first build of a runner started in the
+        background)."""
+        self.built = threading.Event()
+        """Set once a build queued by `queue_all` has ended (rendered or failed)."""
         self._idle = True
         self._thread: threading.Thread | None = None
         self._snapshot_of: tuple | None = None  # (index file, snapshot file) states when copied
         self._stopping = False
         self._process: subprocess.Popen | None = None
 
-    def build(self, changed_refs: set[str] | None, index_path: Path | None = None) -> None:
+    def build(self, changed_refs: set[str] | None, index_path: Path | None = None) -> bool:
         """Render the site (only the pages of `changed_refs` when given) from an index.
 
         The build runs in a fresh Python process: large builds fork a pool of renderers,
         and forking the threaded runner process can leave a child waiting forever on a lock
-        some other thread held. A failed build is logged; the API is not affected.
+        some other thread held. A failed build is logged (and False returned); the API is
+        not affected.
         """
         if changed_refs is not None and not changed_refs:
-            return
+            return True
         job = json.dumps({"index": str(index_path or self.index_path),
                           "catalog": str(self.catalog_root), "out": str(self.site_dir),
                           "config": self._config(),
@@ -113,19 +119,30 @@ class SiteRenderer:
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         except OSError as exc:
             log.error("the site build could not start: %s", exc)
-            return
+            return False
         self._process = process
         out, err = process.communicate(job.encode())
         self._process = None
         if process.returncode != 0:
             log.error("the site could not be rebuilt (exit %s): %s", process.returncode,
                       err.decode("utf-8", "replace").strip()[-2000:])
-            return
+            return False
         log.info("site: %s", out.decode("utf-8", "replace").strip())
+        return True
+
+    def queue_all(self) -> None:
+        """Ask the site worker for a build of every page (which returns at once when the
+        site already matches the index); `built` is set when it has ended."""
+        self._full = True
+        self.queue(set())
+
+    def wait_built(self, timeout: float | None = None) -> bool:
+        """Block until the build queued by `queue_all` has ended; False on timeout."""
+        return self.built.wait(timeout)
 
     def queue(self, refs: set[str]) -> None:
         """Ask the site worker to re-render these refs' pages (coalesced with pending ones)."""
-        if not refs:
+        if not refs and not self._full:
             return
         with self._cond:
             self._pending |= refs
@@ -146,7 +163,7 @@ class SiteRenderer:
         snapshot = self.index_path.with_name("site-snapshot.duckdb")
         while True:
             with self._cond:
-                while not self._pending and not self._stopping:
+                while not self._pending and not self._full and not self._stopping:
                     self._idle = True
                     self._cond.notify_all()
                     self._cond.wait()
@@ -155,11 +172,15 @@ class SiteRenderer:
                     self._cond.notify_all()
                     return
                 refs, self._pending = self._pending, set()
+                full, self._full = self._full, False
             try:
                 self._snapshot(snapshot)
-                self.build(refs, snapshot)
+                self.build(None if full else refs, snapshot)
             except Exception:  # the worker must outlive any one failed build
                 log.exception("the site could not be updated for %d entities", len(refs))
+            finally:
+                if full:
+                    self.built.set()
 
     def _snapshot(self, target: Path) -> None:
         """Copy the index file and its write-ahead log to `target` (and `target.wal`).
@@ -207,6 +228,7 @@ class SiteRenderer:
         with self._cond:
             self._stopping = True
             self._cond.notify_all()
+        self.built.set()
         process = self._process
         if process is not None and process.poll() is None:
             process.terminate()

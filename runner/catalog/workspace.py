@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import shutil
 import threading
 from collections.abc import Collection, Iterable, Iterator
 from pathlib import Path
@@ -45,6 +47,8 @@ DUCKDB_MAGIC = b"DUCK"
 """Bytes 8-11 of every DuckDB database file."""
 
 MAX_LOGGED_PROBLEMS = 50
+RETRY_AFTER_SECONDS = 2
+"""What a request answered 503 while the index is brought up is told to wait."""
 RECORD_CACHE_SIZE = 20_000
 """Entities kept parsed in memory for GET; the cache empties whenever the index changes."""
 
@@ -112,6 +116,10 @@ class Workspace:
         self.config_problem: str | None = None
         """Why gantry.yaml is not used (the site then has default settings), or None."""
         self.started = False
+        self.index_open = False
+        """Whether requests may read the index (set once `start` has brought it up)."""
+        self.warming: dict[str, str] = {"index": "not started"}
+        """What is still being brought up, by part, for `/readyz`."""
         self.sync: Any = None
         """The `ReplicaSync` pushing writes to `origin` when replicas share the catalog."""
 
@@ -157,58 +165,128 @@ class Workspace:
 
     # --- start and refresh ------------------------------------------------------------------
 
-    def start(self) -> None:
-        """Validate the catalog and bring the index and site up to date (incrementally).
+    def start(self, *, site_in_background: bool = False) -> None:
+        """Bring the index up to date and open it, then render the site.
 
-        Problems in the catalog do not stop the runner: they are logged, and the index
-        holds every entity that could be read (the first of duplicates).
+        The index comes first, and fast when one exists: `_prepare_index` re-reads only
+        the files that differ from it. From then on the API serves. The site is rendered
+        next: here, or with `site_in_background` by the site worker from a snapshot while
+        the API serves (`/readyz` lists it under `warming`), followed by a validation of
+        the whole catalog for the log when the index did not need one. Problems in the
+        catalog do not stop the runner: they are logged, and the index holds every entity
+        that could be read (the first of duplicates).
         """
         from generator.index.graph import warm as warm_graph
         from generator.index.search import warm as warm_search
-        from generator.validate import validate_catalog
 
         if not self.catalog_root.is_dir():
             raise WorkspaceError(f"catalog folder not found: {self.catalog_root} "
                                  "(set GANTRY_CATALOG)")
         if self.read_only:
             log.warning("the runner is read-only: %s", self.read_only_reason)
+        self.warming = {"index": "bringing the index up to date",
+                        "site": "waiting for the index"}
         with self.lock, self._gate.exclusive():
             self._close_db()
             if self.repo is not None:
                 self.repo.recover_interrupted_commits()
-            validation = validate_catalog(self.catalog_root, registry=self.registry,
-                                          display_root=self.display_root())
-            self.problems = list(validation.problems)
-            self._log_problems()
-            self.index_path.parent.mkdir(parents=True, exist_ok=True)
-            remove_leftover_builds(self.index_path.parent, self.index_path.name)
-            if self.index_path.exists() or wal_of(self.index_path).exists():
-                with self._open_lock:  # a stop's log folded in, or a broken index rebuilt
-                    self._open_index(validation).close()
+            site_refs, validated = self._prepare_index()
+        if not site_in_background:  # from the index itself, before this process opens it
+            token = self._gate.acquire_read()
             try:
-                stats = build_index(self.catalog_root, self.index_path, validation=validation)
-            except (duckdb.Error, IndexUnusable) as exc:
-                log.warning("index: the build failed (%s); building it again from scratch",
-                            first_line(exc))
-                set_aside(self.index_path)
-                stats = build_index(self.catalog_root, self.index_path, validation=validation)
-            for note in stats.notes:
-                log.info("index: %s", note)
-            log.info("index: %d entities, %d relations (%.2fs%s)", stats.entities,
-                     stats.relations, stats.seconds, ", unchanged" if stats.unchanged else "")
-        site_refs = None  # a full build, which returns at once when nothing changed
-        if stats.changed_refs and (self.site_dir / "index.html").is_file():
-            site_refs = stats.changed_refs
-        token = self._gate.acquire_read()
-        try:
-            self.site.build(site_refs)
-        finally:
-            self._gate.release_read(token)
+                self.site.build(site_refs)
+            finally:
+                self._gate.release_read(token)
+            del self.warming["site"]
+        self.index_open = True
         with self.connect() as con:  # so the first search and graph do not pay the load
             warm_search(con)
             warm_graph(con)
         self._load_teams()
         self.started = True
+        del self.warming["index"]
+        if not site_in_background:
+            if not validated:
+                self._validate()
+            return
+        self.warming["site"] = "rendering the site"
+        self.site.queue_all()
+        if not validated:
+            self.warming["validation"] = "waiting for the site"
+
+    def finish_warming(self, timeout: float | None = None) -> None:
+        """After a start with the site in the background: wait for the site, then validate
+        the whole catalog for the log (what the index could not read is already logged)."""
+        self.site.wait_built(timeout)
+        self.warming.pop("site", None)
+        if "validation" in self.warming:
+            self.warming["validation"] = "validating the catalog"
+            self._validate()
+            del self.warming["validation"]
+
+    def _validate(self) -> Any:
+        from generator.validate import validate_catalog
+
+        validation = validate_catalog(self.catalog_root, registry=self.registry,
+                                      display_root=self.display_root())
+        self.problems = list(validation.problems)
+        self._log_problems()
+        return validation
+
+    def _prepare_index(self) -> tuple[set[str] | None, bool]:
+        """Bring the index to the catalog as it is now (gate held exclusively).
+
+        An index of this runner's own, or else a copy of `GANTRY_INDEX_SEED`, is caught up
+        by re-reading the files that differ (`generator.index.reuse`); otherwise the catalog
+        is validated and the index built from that one reading. Returns the refs whose pages
+        need rendering (None: a full site build, which returns at once when nothing
+        changed) and whether the catalog was validated.
+        """
+        from generator.index.reuse import catch_up
+
+        self.index_path.parent.mkdir(parents=True, exist_ok=True)
+        remove_leftover_builds(self.index_path.parent, self.index_path.name)
+        if self.index_path.exists() or wal_of(self.index_path).exists():
+            with self._open_lock:  # a stop's log folded in, or a broken index rebuilt
+                self._open_index().close()
+        else:
+            self._seed_index()
+        has_site = (self.site_dir / "index.html").is_file()
+        caught = catch_up(self.index_path, self.catalog_root) \
+            if self.index_path.is_file() else None
+        if caught is not None:
+            log.info("index: caught up by re-reading %d file(s) (%d hashed again), %d "
+                     "entities changed", len(caught.files), caught.rehashed,
+                     len(caught.changed_refs))
+            return (caught.changed_refs if caught.changed_refs and has_site else None), False
+        validation = self._validate()
+        try:
+            stats = build_index(self.catalog_root, self.index_path, validation=validation)
+        except (duckdb.Error, IndexUnusable) as exc:
+            log.warning("index: the build failed (%s); building it again from scratch",
+                        first_line(exc))
+            set_aside(self.index_path)
+            stats = build_index(self.catalog_root, self.index_path, validation=validation)
+        for note in stats.notes:
+            log.info("index: %s", note)
+        log.info("index: %d entities, %d relations (%.2fs%s)", stats.entities,
+                 stats.relations, stats.seconds, ", unchanged" if stats.unchanged else "")
+        return (stats.changed_refs if stats.changed_refs and has_site else None), True
+
+    def _seed_index(self) -> None:
+        """Start from a copy of `GANTRY_INDEX_SEED` when this runner has no index yet; the
+        copy is used only if `catch_up` accepts it (same versions, an ancestor commit)."""
+        seed = getattr(self.settings, "index_seed", None)
+        if seed is None:
+            return
+        if not Path(seed).is_file():
+            log.warning("GANTRY_INDEX_SEED: %s is not a file; the index is built from the "
+                        "catalog", seed)
+            return
+        partial = self.index_path.with_name(f".{self.index_path.name}.seed")
+        shutil.copyfile(seed, partial)
+        os.replace(partial, self.index_path)
+        log.info("index: starting from a copy of %s", seed)
 
     def display_root(self) -> str:
         if self.repo_root is not None:
@@ -340,8 +418,10 @@ class Workspace:
     def connect(self) -> ReadConnection:
         """A connection for reading the index; close it when done (or use `with`).
 
-        Use it for queries only: changes go through `refresh`.
+        Use it for queries only: changes go through `refresh`. Raises WorkspaceError
+        (503, with Retry-After) while the index is still being brought up at start.
         """
+        self.check_ready()
         token = self._gate.acquire_read()
         try:
             with self._open_lock:
@@ -352,6 +432,13 @@ class Workspace:
             self._gate.release_read(token)
             raise
         return ReadConnection(cursor, self._gate, token)
+
+    def check_ready(self) -> None:
+        """Raise WorkspaceError (503) while the index is still being brought up at start."""
+        if not self.index_open:
+            step = self.warming.get("index", "starting")
+            raise WorkspaceError(f"the runner is starting ({step}); try again in a few "
+                                 "seconds", headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
 
     def index_problem(self) -> str | None:
         """Why the index cannot be read now (for `/readyz`), or None when it can."""

@@ -65,7 +65,7 @@ class RunnerServer(BaseApplication):
             return self.app_factory()
         from ..app import create_app
 
-        app = create_app(self.settings)
+        app = create_app(self.settings, warm_in_background=True)
         # What start-up loaded (index structures, schemas, templates) lives as long as the
         # process: keep the cyclic collector from walking it on every full collection.
         gc.freeze()

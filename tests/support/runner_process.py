@@ -161,7 +161,8 @@ class RunnerProcess:
 
     def __init__(self, catalog: Path, data_dir: Path, *, env: dict[str, str] | None = None,
                  admin_password: str = ADMIN_PASSWORD, secret_key: str = SECRET_KEY,
-                 startup_timeout: float = 90.0, threads: int | None = None) -> None:
+                 startup_timeout: float = 90.0, threads: int | None = None,
+                 wait_for: str = "warm") -> None:
         self.catalog = Path(catalog)
         self.data_dir = Path(data_dir)
         self.port = 0
@@ -184,6 +185,9 @@ class RunnerProcess:
             self.args += ["--threads", str(threads)]
         self.process: subprocess.Popen[bytes] | None = None
         self.admin_token: str | None = None
+        self.wait_for = wait_for
+        """What `start` waits for: "healthz" (the process answers), "ready" (`/readyz` 200:
+        the API serves) or "warm" (ready and nothing left warming: the site is rendered)."""
 
     def start(self) -> RunnerProcess:
         self.data_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -196,18 +200,25 @@ class RunnerProcess:
             if self.process.poll() is not None:
                 raise RuntimeError(f"gantry serve exited with {self.process.returncode}:\n"
                                    f"{self.log()}")
-            if self._read_port():
-                try:
-                    if http.get(self.url("/healthz"), timeout=2).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
+            if self._read_port() and self._started():
+                break
             time.sleep(0.1)
         else:
             self.stop()
-            raise RuntimeError(f"gantry serve did not answer /healthz in time:\n{self.log()}")
+            raise RuntimeError(f"gantry serve was not {self.wait_for} in time:\n{self.log()}")
         self.admin_token = login(self.base_url, "admin", self.admin_password)
         return self
+
+    def _started(self) -> bool:
+        """Whether the runner has come as far as `wait_for` says."""
+        path = "/healthz" if self.wait_for == "healthz" else "/readyz"
+        try:
+            response = http.get(self.url(path), timeout=2)
+        except httpx.TransportError:
+            return False
+        if response.status_code != 200:
+            return False
+        return self.wait_for != "warm" or not response.json()["warming"]
 
     def _read_port(self) -> bool:
         """Take the port this start bound from the log; False until it is logged."""
