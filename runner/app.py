@@ -47,6 +47,7 @@ from .api.common import GantryState, current_state
 from .auth import accounts
 from .auth.ratelimit import LoginLimiter
 from .catalog.replica_sync import ReplicaSync
+from .catalog.workers import HeadWatcher, WorkerSlot
 from .catalog.workspace import Workspace
 from .config import Settings
 from .errors import StatusError
@@ -56,6 +57,7 @@ from .store.db import Store
 from .store.pg import PgStore
 from .store.schema import open_store
 from .store.secrets import SecretBox
+from .worker_channel import WorkerChannel
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +100,14 @@ def relay_events(bus: events.EventBus, store: PgStore) -> notify.Channel:
     return channel.start()
 
 
+def relay_between_workers(bus: events.EventBus, settings: Settings,
+                          slot: WorkerSlot) -> WorkerChannel:
+    """Workers of one runner on the SQLite store share their events over datagram sockets."""
+    channel = WorkerChannel(settings.data_dir, slot.number, slot.count, bus.receive)
+    bus.relay(channel.send, channel.close)
+    return channel.start()
+
+
 def follow_origin(workspace: Workspace, store: PgStore) -> ReplicaSync:
     """Replicas on one PostgreSQL store push their writes to `origin` and pull each other's,
     announced over its LISTEN/NOTIFY."""
@@ -123,9 +133,13 @@ def create_app(settings: Settings | None = None, *, start_workspace: bool = True
     accounts.ensure_admin(store, settings.admin_password)
     secrets = SecretBox(settings.secret_key)
     bus = bus or events.EventBus()
+    slot = WorkerSlot(settings.data_dir / "workers", settings.workers).claim() \
+        if settings.workers > 1 else None
     if store.shared:
         relay_events(bus, store)
-    workspace = Workspace(settings, bus)
+    elif slot is not None:
+        relay_between_workers(bus, settings, slot)
+    workspace = Workspace(settings, bus, slot)
     host = PluginHost(store, secrets, workspace)
     engine = Engine(
         store,
@@ -135,8 +149,9 @@ def create_app(settings: Settings | None = None, *, start_workspace: bool = True
         plugin_config=host.decrypted_config,
         placeholders=Placeholders(settings.action_env),
         role_of=account_roles(store),
-        owner=settings.replica_name,
+        owner=settings.replica_name + (f"/worker-{slot.number}" if slot else ""),
         lease_seconds=float(settings.run_lease_seconds),
+        shared=store.shared or slot is not None,
     )
 
     app = Flask("runner", static_folder=None)
@@ -155,6 +170,9 @@ def create_app(settings: Settings | None = None, *, start_workspace: bool = True
     for module in BLUEPRINTS:
         app.register_blueprint(module.bp)
     _register_site(app)
+    if slot is not None:
+        _name_the_worker(app, slot.number)
+        app.before_request(workspace.follow_if_moved)
 
     if not start_workspace:
         start_background_work(state)
@@ -168,13 +186,18 @@ def create_app(settings: Settings | None = None, *, start_workspace: bool = True
 
 
 def start_background_work(state: GantryState) -> None:
-    """What runs once the index is open: following `origin` (replicas), the action engine
-    (in-flight runs resumed) and the plugins' schedules."""
-    if state.store.shared and ReplicaSync.available(state.workspace):
-        follow_origin(state.workspace, state.store)
+    """What runs once the index is open: following `origin` (replicas) and the other
+    workers' commits, the action engine (in-flight runs resumed) and the plugins' schedules
+    (in the first worker only)."""
+    workspace = state.workspace
+    if state.store.shared and ReplicaSync.available(workspace):
+        follow_origin(workspace, state.store)
+    if workspace.slot is not None and workspace.repo is not None:
+        HeadWatcher(workspace.follow_if_moved).start()
     state.engine.start()
-    state.plugins.start()
-    actions.report_misconfigured(state.workspace)
+    if workspace.slot is None or workspace.slot.leader:
+        state.plugins.start()
+    actions.report_misconfigured(workspace)
 
 
 def warm_up(state: GantryState) -> None:
@@ -196,6 +219,16 @@ def warm_up(state: GantryState) -> None:
     log.info("warm: the site is rendered")
 
 
+def _name_the_worker(app: Flask, number: int) -> None:
+    """Say which worker answered (`X-Gantry-Worker`), for operators following a request."""
+    name = str(number)
+
+    @app.after_request
+    def named(response: Response) -> Response:
+        response.headers["X-Gantry-Worker"] = name
+        return response
+
+
 def _register_site(app: Flask) -> None:
     @app.route("/", methods=["GET", "HEAD"], defaults={"path": ""})
     @app.route("/<sitepath:path>", methods=["GET", "HEAD"])
@@ -203,7 +236,8 @@ def _register_site(app: Flask) -> None:
         """The generated static site of the catalog (index.html for folders)."""
         workspace = current_state().workspace
         root = Path(workspace.site_dir)
-        if not (root / "index.html").is_file() and "site" in workspace.warming:
+        if not (root / "index.html").is_file() and ("site" in workspace.warming
+                                                     or workspace.slot is not None):
             raise StatusError("the site is being rendered (the API already serves); try "
                               "again in a few seconds", status=503,
                               headers={"Retry-After": "5"})

@@ -50,6 +50,9 @@ class Settings:
     """`GANTRY_DATABASE_URL`: a `postgresql://` database shared by replicas (None: SQLite)."""
     run_lease_seconds: int = 30
     """`GANTRY_RUN_LEASE_SECONDS`: how long a replica holds an in-flight run unrenewed."""
+    workers: int = 1
+    """`GANTRY_WORKERS` / `gantry serve --workers`: gunicorn worker processes sharing the
+    clone and the data folder (see `runner.catalog.workers`)."""
     index_seed: Path | None = None
     """`GANTRY_INDEX_SEED`: a `catalog.duckdb` written by `gantry build` at some commit of
     this catalog (CI's artifact, a file baked into the image); a runner without an index of
@@ -80,6 +83,7 @@ class Settings:
             database_url=_parse_database_url(env.get("GANTRY_DATABASE_URL") or ""),
             run_lease_seconds=_parse_positive_int(env.get("GANTRY_RUN_LEASE_SECONDS"),
                                                   "GANTRY_RUN_LEASE_SECONDS", 30),
+            workers=_parse_positive_int(env.get("GANTRY_WORKERS"), "GANTRY_WORKERS", 1),
             index_seed=Path(env["GANTRY_INDEX_SEED"]) if env.get("GANTRY_INDEX_SEED") else None,
         )
 

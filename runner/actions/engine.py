@@ -102,11 +102,13 @@ class Engine:
         role_of: Callable[[str], str | None] | None = None,
         owner: str | None = None,
         lease_seconds: float = DEFAULT_LEASE_SECONDS,
+        shared: bool | None = None,
     ) -> None:
         self.store = store
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}"
         self.lease_seconds = lease_seconds
-        self._shared = bool(getattr(store, "shared", False))
+        self._shared = bool(getattr(store, "shared", False)) if shared is None else shared
+        """Other processes use the store too (replicas, or workers): runs are leased."""
         self._heartbeat_stop = threading.Event()
         self._heartbeat: threading.Thread | None = None
         self.sealer = sealer

@@ -106,6 +106,7 @@ def create_entity() -> Response:
     body = json_body()
     ws = workspace()
     user = current_user()
+    ws.check_ready()  # not queued behind the start's hold on the lock
     with ws.lock:
         commit = writer.create(ws, body, user)
         metadata = body["metadata"]
@@ -132,6 +133,7 @@ def update_entity(kind: str, name: str) -> Response:
         namespace = namespace or body["metadata"].get("namespace")
     namespace = namespace or "default"
     ws = workspace()
+    ws.check_ready()  # not queued behind the start's hold on the lock
     with ws.lock:
         before = ws.entity(kind, name, namespace)
         commit = writer.update(ws, body, current_user(), kind=kind, name=name,
@@ -150,6 +152,7 @@ def delete_entity(kind: str, name: str) -> Response:
     kind = canonical_kind(kind)
     namespace = request.args.get("namespace") or "default"
     ws = workspace()
+    ws.check_ready()  # not queued behind the start's hold on the lock
     with ws.lock:
         before = ws.entity(kind, name, namespace)
         commit = writer.delete(ws, kind, name, namespace, current_user(),

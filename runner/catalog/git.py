@@ -180,6 +180,19 @@ class CatalogRepo:
     def close(self) -> None:
         self._repo.close()
 
+    @property
+    def git_dir(self) -> Path:
+        """The repository's Git directory (`.git`, or a worktree's own)."""
+        return Path(self._repo.git_dir)
+
+    def changed_paths(self, old: str, new: str, under: str = "") -> list[str]:
+        """Paths below the folder `under` (repository-relative posix, "" for all) that
+        differ between two commits, relative to that folder."""
+        prefix = f"{under.strip('/')}/" if under.strip("/") not in ("", ".") else ""
+        names = self.run("diff", "--name-only", "--no-renames", operands=(old, new),
+                         separator=None).stdout.split("\n")
+        return sorted(name[len(prefix):] for name in names if name and name.startswith(prefix))
+
     def run(self, *args: str, operands: Sequence[str] = (), separator: str | None = "--",
             env: Mapping[str, str] | None = None, config: Mapping[str, str] | None = None,
             timeout: float = GIT_TIMEOUT_SECONDS, text: bool = True,

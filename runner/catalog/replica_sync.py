@@ -22,7 +22,6 @@ import logging
 import threading
 import uuid
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from runner.errors import StatusError
@@ -53,9 +52,6 @@ class ReplicaSync:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._follow, name="gantry-replica-pull",
                                         daemon=True)
-        root = Path(workspace.repo_root).resolve()
-        prefix = Path(workspace.catalog_root).resolve().relative_to(root).as_posix()
-        self._prefix = "" if prefix == "." else prefix + "/"
         self.branch = self._git("symbolic-ref", "--short", "HEAD", separator=None).stdout.strip()
         self.tracking = f"refs/remotes/{REMOTE}/{self.branch}"
 
@@ -110,13 +106,6 @@ class ReplicaSync:
         return self._git("merge-base", "--is-ancestor", operands=(older, newer),
                          separator=None, check=False).returncode == 0
 
-    def _changed(self, old: str, new: str) -> list[str]:
-        """Catalog-relative paths that differ between two commits."""
-        names = self._git("diff", "--name-only", "--no-renames", operands=(old, new),
-                          separator=None).stdout.split("\n")
-        return sorted(name[len(self._prefix):] for name in names
-                      if name and name.startswith(self._prefix))
-
     def _push(self) -> bool:
         done = self._git("push", "--porcelain", "--quiet",
                          operands=(REMOTE, f"HEAD:refs/heads/{self.branch}"), check=False)
@@ -126,6 +115,10 @@ class ReplicaSync:
         if "rejected" in text or "non-fast-forward" in text or "fetch first" in text:
             return False
         raise GitError(f"git push failed: {text.strip()}")
+
+    def _changed(self, old: str, new: str) -> list[str]:
+        """Catalog-relative paths that differ between two commits."""
+        return self.repo.changed_paths(old, new, self.workspace.display_root())
 
     # --- writes -----------------------------------------------------------------------------
 

@@ -239,3 +239,17 @@ class SiteRenderer:
         """Block until every queued page is rendered; False on timeout."""
         with self._cond:
             return self._cond.wait_for(lambda: self._idle, timeout)
+
+
+class SiteOfAnotherWorker(SiteRenderer):
+    """The site as seen by a worker other than the first: that one renders it into the
+    shared folder; this one only serves it."""
+
+    def build(self, changed_refs: set[str] | None, index_path: Path | None = None) -> bool:
+        return True
+
+    def queue(self, refs: set[str]) -> None:
+        return None
+
+    def queue_all(self) -> None:
+        self.built.set()

@@ -39,7 +39,8 @@ from .gate import Gate, ReadConnection
 from .git import CatalogRepo, find_work_tree
 from .index import WorkspaceError, open_or_rebuild, remove_leftover_builds, set_aside
 from .records import ENTITY_COLUMNS, EntityRecord, differs, record_of
-from .site import SiteRenderer
+from .site import SiteOfAnotherWorker, SiteRenderer
+from .workers import WorkerSlot, WriteLock, ref_state
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,8 @@ DUCKDB_MAGIC = b"DUCK"
 """Bytes 8-11 of every DuckDB database file."""
 
 MAX_LOGGED_PROBLEMS = 50
+WRITE_LOCK_NAME = "gantry-write.lock"
+"""The file in the Git directory whose `flock` serialises writes across worker processes."""
 RETRY_AFTER_SECONDS = 2
 """What a request answered 503 while the index is brought up is told to wait."""
 RECORD_CACHE_SIZE = 20_000
@@ -86,13 +89,19 @@ class Workspace:
     site_renderer: type[SiteRenderer] = SiteRenderer
     """What renders the site (a subclass may render nothing, for tests of the index)."""
 
-    def __init__(self, settings: Any, bus: events.EventBus | None = None) -> None:
+    def __init__(self, settings: Any, bus: events.EventBus | None = None,
+                 slot: WorkerSlot | None = None) -> None:
         self.settings = settings
         self.bus = bus or events.EventBus()
+        self.slot = slot
+        """This process's slot among several workers sharing the clone (None: the only one)."""
         self.catalog_root = Path(settings.catalog).resolve()
         data_dir = Path(settings.data_dir).resolve()
         self.index_path = data_dir / "index" / "catalog.duckdb"
-        self.lock = threading.RLock()
+        if slot is not None and not slot.leader:  # DuckDB: one process per database file
+            self.index_path = data_dir / "index" / f"worker-{slot.number}" / "catalog.duckdb"
+        self.shared_seed = data_dir / "index" / "seed.duckdb"
+        """Where the first worker leaves a copy of a fully built index for the others."""
         self.registry = SchemaRegistry()
         self.problems: list[Any] = []
         work_tree, reason = find_work_tree(self.catalog_root)
@@ -100,6 +109,9 @@ class Workspace:
             work_tree, reason = None, "the catalog is not inside the Git working tree"
         self.repo_root: Path | None = work_tree
         self.repo: CatalogRepo | None = CatalogRepo(work_tree) if work_tree else None
+        self.lock = WriteLock(self.repo.git_dir / WRITE_LOCK_NAME
+                              if slot is not None and self.repo is not None else None)
+        """Held for every change of the clone and the index: by one thread of one process."""
         self.read_only = work_tree is None
         self.read_only_reason = reason
         self._gate = Gate()
@@ -110,7 +122,8 @@ class Workspace:
         self._members: dict[str, list[str]] = {}
         self._generation = 0
         """Index update counter: odd while an update runs (the site snapshot reads it)."""
-        self.site = self.site_renderer(self.index_path, self.catalog_root,
+        renderer = self.site_renderer if slot is None or slot.leader else SiteOfAnotherWorker
+        self.site = renderer(self.index_path, self.catalog_root,
                                        data_dir / "site", config=self.site_config,
                                        gate=self._gate, generation=lambda: self._generation)
         self.config_problem: str | None = None
@@ -120,6 +133,8 @@ class Workspace:
         """Whether requests may read the index (set once `start` has brought it up)."""
         self.warming: dict[str, str] = {"index": "not started"}
         """What is still being brought up, by part, for `/readyz`."""
+        self._followed: tuple = ()
+        """`ref_state` of the clone when `follow_head` last looked."""
         self.sync: Any = None
         """The `ReplicaSync` pushing writes to `origin` when replicas share the catalog."""
 
@@ -271,12 +286,18 @@ class Workspace:
             log.info("index: %s", note)
         log.info("index: %d entities, %d relations (%.2fs%s)", stats.entities,
                  stats.relations, stats.seconds, ", unchanged" if stats.unchanged else "")
+        if self.slot is not None:  # the next worker to start catches up a copy instead
+            partial = self.shared_seed.with_name(f".{self.shared_seed.name}.partial")
+            shutil.copyfile(self.index_path, partial)
+            os.replace(partial, self.shared_seed)
         return (stats.changed_refs if stats.changed_refs and has_site else None), True
 
     def _seed_index(self) -> None:
         """Start from a copy of `GANTRY_INDEX_SEED` when this runner has no index yet; the
         copy is used only if `catch_up` accepts it (same versions, an ancestor commit)."""
         seed = getattr(self.settings, "index_seed", None)
+        if self.slot is not None and self.shared_seed.is_file():
+            seed = self.shared_seed
         if seed is None:
             return
         if not Path(seed).is_file():
@@ -348,6 +369,30 @@ class Workspace:
         if publish:
             self._publish(before, after)
         return changed
+
+    def follow_if_moved(self) -> None:
+        """`follow_head` when a branch moved since it last ran (a few stats when not)."""
+        if self.slot is not None and self.repo is not None and self.index_open and \
+                ref_state(self.repo.git_dir) != self._followed:
+            self.follow_head()
+
+    def follow_head(self) -> list[str]:
+        """Re-read the catalog files that commits since the index's own commit changed:
+        another worker's writes, or a pull. Events for them were published where they
+        were made. Returns the files re-read."""
+        if self.slot is None or self.repo is None or not self.index_open:
+            return []
+        with self.lock:
+            seen = ref_state(self.repo.git_dir)
+            head = self.repo.head()
+            rows = self._query("SELECT value FROM meta WHERE key = 'git_commit'")
+            indexed = rows[0][0] if rows else ""
+            changed = self.repo.changed_paths(indexed, head, self.display_root()) \
+                if head and indexed and indexed != head else []
+            if changed:
+                self.refresh(changed, publish=False)
+            self._followed = seen  # only now: a request meanwhile waits for this lock
+            return changed
 
     def _docs_refs(self, paths: list[str]) -> set[str]:
         """Any one ref when only files besides catalog YAML changed (docs pulled in): the

@@ -318,8 +318,10 @@ def create(workspace: Workspace, entity_json: Any, author: Any) -> str:
     """
     person = Identity.for_user(author)
     writer = writer_of(author)
+    workspace.check_ready()
     with workspace.lock:
         _check_writable(workspace)
+        workspace.follow_head()
         head = workspace.repo.head() if workspace.repo is not None else None
         data = _prepare(workspace, entity_json)
         _authorize(workspace, writer, "create", None, data)
@@ -355,8 +357,10 @@ def update(workspace: Workspace, entity_json: Any, author: Any, *, kind: str | N
     """
     person = Identity.for_user(author)
     writer = writer_of(author)
+    workspace.check_ready()
     with workspace.lock:
         _check_writable(workspace)
+        workspace.follow_head()
         head = workspace.repo.head() if workspace.repo is not None else None
         data = _prepare(workspace, entity_json)
         _check_identity(data, kind, name, namespace)
@@ -388,8 +392,10 @@ def delete(workspace: Workspace, kind: str, name: str, namespace: str | None, au
     person = Identity.for_user(author)
     writer = writer_of(author)
     namespace = namespace or DEFAULT_NAMESPACE
+    workspace.check_ready()
     with workspace.lock:
         _check_writable(workspace)
+        workspace.follow_head()
         head = workspace.repo.head() if workspace.repo is not None else None
         for value, field in ((kind, "kind"), (name, "name"), (namespace, "namespace")):
             _safe_segment(value, field)

@@ -1,9 +1,10 @@
-"""`gantry serve`: the runner on gunicorn, one worker process with many threads.
+"""`gantry serve`: the runner on gunicorn, worker processes with many threads each.
 
-One process because Git writes are serialised by a lock in that process and the
-WebSocket event bus is in its memory; threads (gthread) give concurrency for requests and
-long-lived WebSocket connections. SIGTERM and SIGINT stop it gracefully: gunicorn stops
-accepting, open WebSockets are told to close, in-flight requests finish.
+One worker by default; `--workers N` starts N that share the clone and the data folder
+(slots, a write lock across processes, an index each and events relayed between them:
+`runner.catalog.workers`). Threads (gthread) give concurrency for requests and long-lived
+WebSocket connections. SIGTERM and SIGINT stop it gracefully: gunicorn stops accepting,
+open WebSockets are told to close, in-flight requests finish.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ class RunnerServer(BaseApplication):
     def load_config(self) -> None:
         options = {
             "bind": f"{_bind_host(self.settings.host)}:{self.settings.port}",
-            "workers": 1,
+            "workers": self.settings.workers,
             "worker_class": "gthread",
             "threads": self.threads,
             "timeout": 60,
@@ -116,13 +117,18 @@ def preflight(settings: Settings) -> None:
               help="TCP port (default GANTRY_PORT or 8080).")
 @click.option("--threads", type=click.IntRange(2, 512), default=THREADS, show_default=True,
               help="Request threads (each open WebSocket holds one).")
+@click.option("--workers", type=click.IntRange(1, 64), default=None,
+              help="Worker processes sharing the clone and the data folder (default "
+                   "GANTRY_WORKERS or 1).")
 @click.option("--access-log/--no-access-log", default=False, help="Log every request.")
-def command(host: str | None, port: int | None, threads: int, access_log: bool) -> None:
+def command(host: str | None, port: int | None, threads: int, workers: int | None,
+            access_log: bool) -> None:
     """Run the runner: REST API, actions, WebSocket and the site at /."""
     try:
         settings = Settings.from_env()
         settings = replace(settings, host=host or settings.host,
-                           port=settings.port if port is None else port)
+                           port=settings.port if port is None else port,
+                           workers=settings.workers if workers is None else workers)
         preflight(settings)
     except (ConfigError, StoreError) as exc:
         click.echo(f"gantry serve: {exc}", err=True)

@@ -162,7 +162,7 @@ class RunnerProcess:
     def __init__(self, catalog: Path, data_dir: Path, *, env: dict[str, str] | None = None,
                  admin_password: str = ADMIN_PASSWORD, secret_key: str = SECRET_KEY,
                  startup_timeout: float = 90.0, threads: int | None = None,
-                 wait_for: str = "warm") -> None:
+                 wait_for: str = "warm", workers: int | None = None) -> None:
         self.catalog = Path(catalog)
         self.data_dir = Path(data_dir)
         self.port = 0
@@ -183,6 +183,8 @@ class RunnerProcess:
         self.args = [str(GANTRY), "serve", "--host", "127.0.0.1", "--port", "0"]
         if threads:
             self.args += ["--threads", str(threads)]
+        if workers:
+            self.args += ["--workers", str(workers)]
         self.process: subprocess.Popen[bytes] | None = None
         self.admin_token: str | None = None
         self.wait_for = wait_for

@@ -193,6 +193,7 @@ class ArgoCDService:
             try:
                 apps = fetch_apps(config)  # network first, outside the write lock
                 with workspace.lock:
+                    workspace.follow_head()
                     result = discover(workspace.catalog_root, config, author, apps=apps,
                                       view=catalog_view(workspace))
                     if result.paths:
