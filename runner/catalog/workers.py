@@ -60,6 +60,12 @@ class WorkerSlot:
                                    "held by other processes")
             time.sleep(0.1)
 
+    def release(self) -> None:
+        """Give the slot up (the process ending does the same)."""
+        if self._handle is not None:
+            self._handle.close()
+            self._handle, self.number = None, -1
+
     @property
     def leader(self) -> bool:
         """Slot 0: the worker that renders the site and runs scheduled work."""

@@ -82,7 +82,7 @@ def throughput(base_url: str, path: str, headers: dict[str, str], clients: int,
     return sum(counts) / (time.monotonic() - started)
 
 
-def bare_server_main(port: int, body_file: str) -> None:
+def bare_server_main(port: int, body_file: str, workers: int = 1) -> None:
     """The comparison server: one Flask route answering fixed JSON, on `RunnerServer`."""
     from flask import Flask, Response
 
@@ -100,16 +100,16 @@ def bare_server_main(port: int, body_file: str) -> None:
     def healthz() -> Response:
         return Response(b'{"status": "ok"}', content_type="application/json")
 
-    RunnerServer(Settings(port=port), app_factory=lambda: app).run()
+    RunnerServer(Settings(port=port, workers=workers), app_factory=lambda: app).run()
 
 
-def start_bare(body: bytes, work: Path) -> tuple[subprocess.Popen, str]:
+def start_bare(body: bytes, work: Path, workers: int = 1) -> tuple[subprocess.Popen, str]:
     body_file = work / "entity.json"
     body_file.write_bytes(body)
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "tests.benchmarks.bench_runner", "--bare-server", str(port),
-         str(body_file)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+         str(body_file), str(workers)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -201,11 +201,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=9.0,
                         help="load time per server, split over the rounds")
     parser.add_argument("--clients", type=int, default=8)
-    parser.add_argument("--bare-server", nargs=2, metavar=("PORT", "BODY"),
+    parser.add_argument("--bare-server", nargs="+", metavar="PORT BODY [WORKERS]",
                         help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.bare_server:
-        bare_server_main(int(args.bare_server[0]), args.bare_server[1])
+        bare_server_main(int(args.bare_server[0]), args.bare_server[1],
+                         int(args.bare_server[2]) if len(args.bare_server) > 2 else 1)
         return 0
     os.environ.setdefault("PYTHONUNBUFFERED", "1")
     for size in [None, *(args.entities or [])]:

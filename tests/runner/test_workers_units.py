@@ -1,0 +1,85 @@
+"""The parts that let several worker processes share one clone: slots held by `flock`, a
+write lock that excludes other holders, and events relayed over datagram sockets."""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+
+import pytest
+
+from runner.catalog.workers import WorkerSlot, WriteLock, ref_state
+from runner.worker_channel import MAX_MESSAGE_BYTES, WorkerChannel
+
+
+def test_each_claim_takes_the_lowest_free_slot(tmp_path) -> None:
+    first = WorkerSlot(tmp_path, 2).claim()
+    second = WorkerSlot(tmp_path, 2).claim()
+    assert (first.number, second.number) == (0, 1)
+    assert first.leader and not second.leader
+    with pytest.raises(RuntimeError, match="all 2 worker slots"):
+        WorkerSlot(tmp_path, 2).claim(timeout=0.3)
+    first.release()
+    again = WorkerSlot(tmp_path, 2).claim(timeout=1)
+    assert again.number == 0 and again.leader
+
+
+def test_a_write_lock_waits_for_another_holder_of_the_same_file(tmp_path) -> None:
+    path = tmp_path / "write.lock"
+    held, other = WriteLock(path), WriteLock(path)
+    order: list[str] = []
+    with held:
+        with held:  # reentrant in its own thread
+            thread = threading.Thread(target=lambda: (other.acquire(), order.append("other"),
+                                                      other.release()))
+            thread.start()
+            time.sleep(0.3)
+            order.append("first done")
+    thread.join(5)
+    assert order == ["first done", "other"]
+
+
+def test_ref_state_moves_with_the_branch(tmp_path) -> None:
+    git_dir = tmp_path / ".git"
+    (git_dir / "refs" / "heads").mkdir(parents=True)
+    (git_dir / "HEAD").write_text("ref: refs/heads/main\n")
+    branch = git_dir / "refs" / "heads" / "main"
+    branch.write_text("a" * 40 + "\n")
+    before = ref_state(git_dir)
+    assert ref_state(git_dir) == before
+    time.sleep(0.01)
+    replacement = branch.with_name("main.lock")
+    replacement.write_text("b" * 40 + "\n")
+    replacement.replace(branch)  # as git moves a branch: a new file renamed over the old
+    assert ref_state(git_dir) != before
+
+
+def test_a_message_reaches_the_other_workers_and_not_the_sender(tmp_path) -> None:
+    got: list[queue.Queue] = [queue.Queue() for _ in range(3)]
+    channels = [WorkerChannel(tmp_path, slot, 4, got[slot].put).start() for slot in range(3)]
+    try:
+        channels[0].send('{"type": "entity.updated"}')  # slot 3 has no worker: skipped
+        assert got[1].get(timeout=5) == '{"type": "entity.updated"}'
+        assert got[2].get(timeout=5) == '{"type": "entity.updated"}'
+        with pytest.raises(queue.Empty):
+            got[0].get(timeout=0.3)
+        channels[1].send("x" * (MAX_MESSAGE_BYTES + 1))  # too large: dropped, not sent cut
+        channels[1].send("after")
+        assert got[0].get(timeout=5) == "after"
+    finally:
+        for channel in channels:
+            channel.close()
+
+
+def test_channels_of_two_data_folders_do_not_meet(tmp_path) -> None:
+    here, there = queue.Queue(), queue.Queue()
+    one = WorkerChannel(tmp_path / "one", 0, 2, here.put).start()
+    other = WorkerChannel(tmp_path / "two", 1, 2, there.put).start()
+    try:
+        one.send("hello")
+        with pytest.raises(queue.Empty):
+            there.get(timeout=0.3)
+    finally:
+        one.close()
+        other.close()
