@@ -45,8 +45,9 @@ def put_config() -> Response:
         reason = workspace.read_only_reason or "the catalog is read-only"
         raise ApiError(409, f"the dashboard cannot be changed: {reason}")
     changes = dashboard.validate(body)
+    share = workspace.sync.push_commit if workspace.sync is not None else None
     before, after, commit = dashboard.write(state.settings.catalog, changes, author=author,
-                                            lock=workspace.lock)
+                                            lock=workspace.lock, share=share)
     if commit is not None:
         audit.record(state.store, user=user, action="update", resource_type="DashboardConfig",
                      resource_name=dashboard.CONFIG_NAME, ip=client_ip(),

@@ -20,6 +20,7 @@ import io
 import json
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -278,20 +279,29 @@ class DashboardChange:
     after: dict[str, Any]
 
 
+Share = Callable[[list[str], str | None, str], str]
+"""Publishes a commit changing these repository paths, made on this parent (`push_commit`)."""
+
+
 def write(catalog: Path, changes: dict[str, list[dict[str, Any]]], *, author: Identity,
-          lock: Any = None) -> tuple[dict[str, Any], dict[str, Any], str | None]:
+          lock: Any = None, share: Share | None = None
+          ) -> tuple[dict[str, Any], dict[str, Any], str | None]:
     """Commit the new settings; returns (before, after, commit id or None when unchanged).
 
     Refused (409) when gantry.yaml has uncommitted changes (they are someone else's), when
     HEAD moved while the change was prepared, or when the result is something the site
-    build could not use.
+    build could not use. `share` publishes the commit (replicas push it to `origin`) before
+    the lock is let go, and returns it as published.
     """
     root = work_tree(catalog)
     with lock or _fallback_lock:
         repo = CatalogRepo(root)
         try:
             change = prepare(repo, catalog, changes)
-            return change.before, change.after, commit(repo, change, author)
+            made = commit(repo, change, author)
+            if made is not None and share is not None:
+                made = share([change.relpath], change.head, made)
+            return change.before, change.after, made
         finally:
             repo.close()
 

@@ -116,10 +116,6 @@ class ReplicaSync:
             return False
         raise GitError(f"git push failed: {text.strip()}")
 
-    def _changed(self, old: str, new: str) -> list[str]:
-        """Catalog-relative paths that differ between two commits."""
-        return self.repo.changed_paths(old, new, self.workspace.display_root())
-
     # --- writes -----------------------------------------------------------------------------
 
     def push_write(self, relpath: str, parent: str | None, commit: str) -> str:
@@ -128,32 +124,38 @@ class ReplicaSync:
         with the workspace lock held. Raises ReplicaConflict when another replica changed
         `relpath` first (the write is then dropped and the clone follows `origin`), and a
         503 StatusError when `origin` cannot be reached (the commit stays in the clone)."""
+        return self.push_commit([self.workspace.repo_path(relpath)], parent, commit)
+
+    def push_commit(self, paths: list[str], parent: str | None, commit: str) -> str:
+        """`push_write` for a commit changing `paths` (repository-relative): a discovery's
+        files, or gantry.yaml for the dashboard."""
         try:
-            return self._push_write(relpath, parent, commit)
+            return self._push_commit(paths, parent, commit)
         except GitError as exc:
             log.error("pushing %s to %s failed: %s", commit[:12], REMOTE, exc)
             raise StatusError(f"the write was committed on this runner but could not be pushed "
                               f"to {REMOTE}: {exc}", status=503) from exc
 
-    def _push_write(self, relpath: str, parent: str | None, commit: str) -> str:
+    def _push_commit(self, paths: list[str], parent: str | None, commit: str) -> str:
         for _attempt in range(MAX_PUSH_ATTEMPTS):
             remote = self._fetch()
             if remote is not None and not self._is_ancestor(remote, commit):
                 base = parent if parent and self._is_ancestor(parent, remote) else \
                     self._git("merge-base", operands=(commit, remote),
                               separator=None).stdout.strip()
-                upstream = self._changed(base, remote)
+                touched = self.repo.changed_paths(base, remote)
                 self._settle()
-                if relpath in upstream:
+                clashes = sorted(set(paths) & set(touched))
+                if clashes:
                     self._git("reset", "--keep", "--quiet", operands=(remote,), separator=None)
-                    self.workspace.refresh(sorted({*upstream, relpath}), publish=False)
+                    self.workspace.take_changes(touched + paths)
                     raise ReplicaConflict(
-                        f"{relpath} was changed on another runner meanwhile; nothing was "
-                        "written: read the entity again and retry")
+                        f"{', '.join(clashes)} was changed on another runner meanwhile; "
+                        "nothing was written: read it again and retry")
                 self._git("rebase", "--quiet", operands=(remote,), separator="--end-of-options",
                           env=GANTRY.committer_env())
                 commit = self.repo.head() or commit
-                self.workspace.refresh(upstream, publish=False)
+                self.workspace.take_changes(touched)
             if self._push():
                 self._git("update-ref", operands=(self.tracking, commit))
                 self._send(commit)
@@ -199,9 +201,8 @@ class ReplicaSync:
                               "gitops plugin to keep them on a side branch", REMOTE,
                               self.branch)
                     return []
-            changed = self._changed(before, self.repo.head() or remote)
-            self.workspace.refresh(changed, publish=False)
-            return changed
+            touched = self.repo.changed_paths(before, self.repo.head() or remote)
+            return self.workspace.take_changes(touched)
 
     def _follow(self) -> None:
         while not self._stop.is_set():

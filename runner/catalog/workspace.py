@@ -133,6 +133,8 @@ class Workspace:
         """Whether requests may read the index (set once `start` has brought it up)."""
         self.warming: dict[str, str] = {"index": "not started"}
         """What is still being brought up, by part, for `/readyz`."""
+        self._followed_indexed: str | None = None
+        self._followed_head: str | None = None
         self._followed: tuple = ()
         """`ref_state` of the clone when `follow_head` last looked."""
         self.sync: Any = None
@@ -387,12 +389,31 @@ class Workspace:
             head = self.repo.head()
             rows = self._query("SELECT value FROM meta WHERE key = 'git_commit'")
             indexed = rows[0][0] if rows else ""
-            changed = self.repo.changed_paths(indexed, head, self.display_root()) \
-                if head and indexed and indexed != head else []
-            if changed:
-                self.refresh(changed, publish=False)
+            changed: list[str] = []
+            if head and indexed and indexed != head:
+                # commits that touched no catalog file leave the index's commit behind
+                base = self._followed_head if self._followed_indexed == indexed else indexed
+                if base and base != head:
+                    changed = self.take_changes(self.repo.changed_paths(base, head))
+            self._followed_indexed, self._followed_head = indexed, head
             self._followed = seen  # only now: a request meanwhile waits for this lock
             return changed
+
+    def take_changes(self, touched: list[str]) -> list[str]:
+        """Re-read what commits made elsewhere (another worker, another replica) changed:
+        `touched` are repository-relative paths; the catalog files among them go to the
+        index without events (they were published where the change was made) and a changed
+        gantry.yaml re-renders the site. Returns the catalog files re-read."""
+        root = self.display_root()
+        prefix = "" if root == "." else root + "/"
+        changed = sorted(path[len(prefix):] for path in touched if path.startswith(prefix))
+        if changed:
+            self.refresh(changed, publish=False)
+        config = locate_config(self.catalog_root)
+        if self.repo_root is not None and config.is_relative_to(self.repo_root) and \
+                config.relative_to(self.repo_root).as_posix() in touched:
+            self.config_changed()
+        return changed
 
     def _docs_refs(self, paths: list[str]) -> set[str]:
         """Any one ref when only files besides catalog YAML changed (docs pulled in): the

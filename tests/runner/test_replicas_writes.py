@@ -91,3 +91,73 @@ def test_a_write_on_one_replica_reaches_the_other_and_conflicts_end_in_one_409(t
     finally:
         a.stop()
         b.stop()
+
+
+def announcement_titles(runner: RunnerProcess) -> list[str]:
+    config = http.get(runner.url("/api/v1/dashboard/config"), headers=runner.auth())
+    assert config.status_code == 200, config.text
+    return [item["title"] for item in config.json().get("announcements") or []]
+
+
+def announce(runner: RunnerProcess, title: str) -> int:
+    return http.put(runner.url("/api/v1/dashboard/config"), headers=runner.auth(), json={
+        "announcements": [{"title": title, "message": "set on a replica",
+                           "severity": "info"}]}).status_code
+
+
+def eventually(check, seconds: float = SYNC_SECONDS) -> None:
+    deadline = time.monotonic() + seconds
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within {seconds} s: {check.__doc__}")
+        time.sleep(0.1)
+
+
+@pytest.mark.timeout(300)
+def test_a_dashboard_change_is_pushed_and_reaches_the_other_replica(tmp_path, pg_url):
+    first = make_catalog_repo(tmp_path / "a", with_remote=True)
+    bare = tmp_path / "a-remote.git"
+    second = clone(bare, tmp_path / "b")
+    env = {"GANTRY_DATABASE_URL": pg_url}
+    a = RunnerProcess(first / "catalog", tmp_path / "a-data", env=env)
+    b = RunnerProcess(second / "catalog", tmp_path / "b-data", env=env)
+    start_together([a, b])
+    try:
+        assert announce(a, "Set on A") == 200
+        assert "Set on A" in git(bare, "show", "HEAD:gantry.yaml")
+
+        def b_has_it() -> bool:
+            """B's dashboard and site show A's announcement"""
+            page = http.get(b.url("/")).text
+            return announcement_titles(b) == ["Set on A"] and "Set on A" in page
+
+        eventually(b_has_it)
+
+        statuses: dict[str, int] = {}
+        barrier = threading.Barrier(2)
+
+        def put(runner: RunnerProcess, label: str) -> None:
+            barrier.wait()
+            statuses[label] = announce(runner, f"Set on {label} again")
+
+        threads = [threading.Thread(target=put, args=(r, label))
+                   for r, label in ((a, "A"), (b, "B"))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        assert 200 in statuses.values() and set(statuses.values()) <= {200, 409}, statuses
+        published = git(bare, "show", "HEAD:gantry.yaml")
+        kept = [label for label, status in statuses.items()
+                if status == 200 and f"Set on {label} again" in published]
+        assert len(kept) == 1, (statuses, published)
+
+        def converged() -> bool:
+            """both replicas show the announcement origin holds"""
+            wanted = [f"Set on {kept[0]} again"]
+            return announcement_titles(a) == wanted and announcement_titles(b) == wanted
+
+        eventually(converged)
+    finally:
+        a.stop()
+        b.stop()

@@ -194,8 +194,13 @@ class ArgoCDService:
                 apps = fetch_apps(config)  # network first, outside the write lock
                 with workspace.lock:
                     workspace.follow_head()
+                    parent = workspace.repo.head() if workspace.repo is not None else None
                     result = discover(workspace.catalog_root, config, author, apps=apps,
                                       view=catalog_view(workspace))
+                    if result.commit and workspace.sync is not None:
+                        result.commit = workspace.sync.push_commit(
+                            [workspace.repo_path(path) for path in result.paths], parent,
+                            result.commit)
                     if result.paths:
                         workspace.refresh(result.paths)
             except (ArgoCDError, DiscoveryWriteError) as exc:
