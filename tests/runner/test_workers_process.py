@@ -57,6 +57,22 @@ def runner(tmp_path):
 
 @pytest.mark.timeout(300)
 def test_writes_on_any_worker_are_read_and_announced_by_every_worker(runner) -> None:
+    writes_are_read_and_announced_everywhere(runner)
+
+
+@pytest.mark.timeout(300)
+def test_workers_on_postgresql_relay_over_notify(tmp_path, pg_url) -> None:
+    repo = make_catalog_repo(tmp_path / "repo")
+    runner = RunnerProcess(repo / "catalog", tmp_path / "data", workers=WORKERS,
+                           env={"GANTRY_DATABASE_URL": pg_url})
+    runner.start()
+    try:
+        writes_are_read_and_announced_everywhere(runner)
+    finally:
+        runner.stop()
+
+
+def writes_are_read_and_announced_everywhere(runner: RunnerProcess) -> None:
     ws = websocket.create_connection(
         runner.base_url.replace("http://", "ws://") + "/api/v1/ws", timeout=10,
         header=[f"Authorization: Bearer {runner.admin_token}"])
@@ -103,7 +119,7 @@ def test_conflicting_writes_on_two_workers_end_in_one_success(runner) -> None:
         etag, body = current.headers["ETag"], current.json()
         results: list = []
 
-        def put(title: str, body=body, etag=etag) -> None:
+        def put(title: str, body=body, etag=etag, results=results) -> None:
             changed = {**body, "metadata": {**body["metadata"], "title": title}}
             results.append(http.put(runner.url(path), headers={**runner.auth(),
                                     "If-Match": etag}, json=changed))
@@ -120,7 +136,7 @@ def test_conflicting_writes_on_two_workers_end_in_one_success(runner) -> None:
             winner = next(r for r in results if r.status_code == 200).json()
             title = winner["metadata"]["title"]
 
-            def has_title(body, worker):
+            def has_title(body, worker, title=title):
                 assert body["metadata"]["title"] == title, worker
 
             on_every_worker(runner, path, has_title)
