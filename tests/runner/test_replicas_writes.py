@@ -7,6 +7,9 @@ from __future__ import annotations
 import subprocess
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 
@@ -14,6 +17,24 @@ from tests.runner.test_replicas_process import start_together
 from tests.support.runner_process import RunnerProcess, git, http, make_catalog_repo
 
 SYNC_SECONDS = 5.0
+
+
+@contextmanager
+def two_replicas(tmp_path: Path, pg_url: str
+                 ) -> Iterator[tuple[RunnerProcess, RunnerProcess, Path]]:
+    """Replicas A and B on one PostgreSQL, each in its own clone of one bare `origin`."""
+    first = make_catalog_repo(tmp_path / "a", with_remote=True)
+    bare = tmp_path / "a-remote.git"
+    second = clone(bare, tmp_path / "b")
+    env = {"GANTRY_DATABASE_URL": pg_url}
+    a = RunnerProcess(first / "catalog", tmp_path / "a-data", env=env)
+    b = RunnerProcess(second / "catalog", tmp_path / "b-data", env=env)
+    start_together([a, b])
+    try:
+        yield a, b, bare
+    finally:
+        a.stop()
+        b.stop()
 
 
 def service(name: str, description: str) -> dict:
@@ -45,14 +66,7 @@ def wait_searchable(runner: RunnerProcess, name: str) -> float:
 @pytest.mark.timeout(300)
 def test_a_write_on_one_replica_reaches_the_other_and_conflicts_end_in_one_409(tmp_path,
                                                                              pg_url):
-    first = make_catalog_repo(tmp_path / "a", with_remote=True)
-    bare = tmp_path / "a-remote.git"
-    second = clone(bare, tmp_path / "b")
-    env = {"GANTRY_DATABASE_URL": pg_url}
-    a = RunnerProcess(first / "catalog", tmp_path / "a-data", env=env)
-    b = RunnerProcess(second / "catalog", tmp_path / "b-data", env=env)
-    start_together([a, b])
-    try:
+    with two_replicas(tmp_path, pg_url) as (a, b, bare):
         created = http.post(a.url("/api/v1/entities"), headers=a.auth(),
                             json=service("replicated-svc", "written on A"))
         assert created.status_code == 201, created.text
@@ -88,9 +102,6 @@ def test_a_write_on_one_replica_reaches_the_other_and_conflicts_end_in_one_409(t
                              headers=runner.auth()).json()
             assert shown["metadata"]["description"] == f"changed on {winner}"
         assert f"changed on {winner}" in git(bare, "show", "HEAD")
-    finally:
-        a.stop()
-        b.stop()
 
 
 def announcement_titles(runner: RunnerProcess) -> list[str]:
@@ -115,14 +126,7 @@ def eventually(check, seconds: float = SYNC_SECONDS) -> None:
 
 @pytest.mark.timeout(300)
 def test_a_dashboard_change_is_pushed_and_reaches_the_other_replica(tmp_path, pg_url):
-    first = make_catalog_repo(tmp_path / "a", with_remote=True)
-    bare = tmp_path / "a-remote.git"
-    second = clone(bare, tmp_path / "b")
-    env = {"GANTRY_DATABASE_URL": pg_url}
-    a = RunnerProcess(first / "catalog", tmp_path / "a-data", env=env)
-    b = RunnerProcess(second / "catalog", tmp_path / "b-data", env=env)
-    start_together([a, b])
-    try:
+    with two_replicas(tmp_path, pg_url) as (a, b, bare):
         assert announce(a, "Set on A") == 200
         assert "Set on A" in git(bare, "show", "HEAD:gantry.yaml")
 
@@ -158,6 +162,3 @@ def test_a_dashboard_change_is_pushed_and_reaches_the_other_replica(tmp_path, pg
             return announcement_titles(a) == wanted and announcement_titles(b) == wanted
 
         eventually(converged)
-    finally:
-        a.stop()
-        b.stop()
