@@ -10,7 +10,8 @@ catalog moved on after the last publish. A new replica clones `origin` and start
 it is timed from the spawn until `/healthz` answers, until `/readyz` is 200, and until
 nothing is warming (the site rendered). The same replica is then restarted on its own
 index and site. `--cold` also times a start with neither seed nor data (a full build).
-`--work DIR` keeps the generated repository and seed for another run.
+`--work DIR` keeps the generated repository and seed for another run; `--site` also waits
+for the site (minutes at 100k).
 
 Target (issue 17): `/readyz` 200 within 20 s at 100k.
 """
@@ -35,15 +36,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--entities", type=int, default=100_000)
     parser.add_argument("--work", type=Path, default=None)
     parser.add_argument("--cold", action="store_true")
+    parser.add_argument("--site", action="store_true",
+                        help="also wait until the site is rendered (minutes at 100k)")
     args = parser.parse_args(argv)
     if args.work is not None:
         args.work.mkdir(parents=True, exist_ok=True)
-        return _run(args.work, args.entities, args.cold)
+        return _run(args.work, args.entities, args.cold, args.site)
     with tempfile.TemporaryDirectory(prefix="gantry-bench-ready-") as folder:
-        return _run(Path(folder), args.entities, args.cold)
+        return _run(Path(folder), args.entities, args.cold, args.site)
 
 
-def _run(work: Path, entities: int, cold: bool) -> int:
+def _run(work: Path, entities: int, cold: bool, site: bool) -> int:
     origin = work / "origin-remote.git"
     seed = work / "ci" / "catalog.duckdb"
     if not seed.is_file():
@@ -61,12 +64,12 @@ def _run(work: Path, entities: int, cold: bool) -> int:
     data = replica.with_name(replica.name + "-data")
     runner = RunnerProcess(replica / "catalog", data, wait_for="healthz", startup_timeout=600,
                            env={"GANTRY_INDEX_SEED": str(seed)})
-    _timed_start(runner, "new replica with the seed")
-    _timed_start(runner, "the same replica restarted")
+    _timed_start(runner, "new replica with the seed", site)
+    _timed_start(runner, "the same replica restarted", site)
     if cold:
         bare = RunnerProcess(replica / "catalog", replica.with_name(replica.name + "-cold"),
                              wait_for="healthz", startup_timeout=900)
-        _timed_start(bare, "new replica without seed (full build)")
+        _timed_start(bare, "new replica without seed (full build)", site)
     return 0
 
 
@@ -81,23 +84,29 @@ def _move_on(repo: Path) -> None:
     git(repo, "push", "-q", "origin", "main")
 
 
-def _timed_start(runner: RunnerProcess, label: str) -> None:
+def _seconds(value: float | None) -> str:
+    return "not within 30 minutes" if value is None else f"{value:.1f} s"
+
+
+def _timed_start(runner: RunnerProcess, label: str, site: bool) -> None:
     spawned = time.perf_counter()
     runner.start()
     try:
         healthz = time.perf_counter() - spawned
         ready = warm = None
-        while warm is None and time.perf_counter() - spawned < 900:
+        while time.perf_counter() - spawned < 1800:
             response = http.get(runner.url("/readyz"), timeout=10)
             now = time.perf_counter() - spawned
             if response.status_code == 200:
                 ready = ready or now
                 if not response.json()["warming"]:
                     warm = now
+            if warm is not None or (ready is not None and not site):
+                break
             time.sleep(0.05)
         caught = [line for line in runner.log().splitlines() if "index: " in line]
-        print(f"{label}: /healthz {healthz:.1f} s, /readyz 200 {ready:.1f} s, "
-              f"site rendered {warm:.1f} s")
+        print(f"{label}: /healthz {_seconds(healthz)}, /readyz 200 {_seconds(ready)}"
+              + (f", site rendered {_seconds(warm)}" if site else ""))
         for line in caught:
             print(f"    {line.split('] ', 3)[-1]}")
     finally:
