@@ -10,7 +10,7 @@ DuckDB lets one process hold a database file, so each slot has an index of its o
 to the clone are serialised across the processes by `WriteLock` (the in-process lock plus a
 `flock` in the Git directory), and every worker keeps its index at the commit checked out:
 before a request is served, and a few times a second by `HeadWatcher`, the workspace
-compares `ref_state` with the state it last followed and, when HEAD moved (another
+compares `RefState` with the state it last followed and, when HEAD moved (another
 worker's write, a pull), re-reads the files that changed. A client that reads after a
 write answered by another worker therefore sees it.
 """
@@ -114,25 +114,39 @@ class WriteLock:
         self.release()
 
 
-def ref_state(git_dir: Path) -> tuple:
-    """What changes whenever a branch or HEAD moves: the mtimes and inodes of HEAD,
-    packed-refs and the loose branch refs (a few stats, cheap enough for every request)."""
-    state: list = []
-    for path in (git_dir / "HEAD", git_dir / "packed-refs"):
+class RefState:
+    """What changes whenever HEAD or its branch moves: the stats of HEAD, of the branch's
+    loose ref and of packed-refs. Three `stat` calls, cheap enough for every request."""
+
+    def __init__(self, git_dir: Path) -> None:
+        self._git_dir = str(git_dir)
+        self._head = os.path.join(self._git_dir, "HEAD")
+        self._packed = os.path.join(self._git_dir, "packed-refs")
+        self._head_key: tuple | None = None
+        self._branch: str | None = None
+
+    @staticmethod
+    def _key(path: str | None) -> tuple | None:
+        if path is None:
+            return None
         try:
-            stat = path.stat()
+            stat = os.stat(path)
         except OSError:
-            state.append(None)
-            continue
-        state.append((stat.st_mtime_ns, stat.st_ino, stat.st_size))
-    for root, _dirs, names in os.walk(git_dir / "refs" / "heads"):
-        for name in names:
+            return None
+        return stat.st_mtime_ns, stat.st_ino, stat.st_size
+
+    def current(self) -> tuple:
+        head_key = self._key(self._head)
+        if head_key != self._head_key:  # HEAD itself changed: which branch it names
+            self._head_key = head_key
             try:
-                stat = os.stat(os.path.join(root, name))
+                with open(self._head, encoding="utf-8") as handle:
+                    text = handle.read().strip()
             except OSError:
-                continue
-            state.append((root, name, stat.st_mtime_ns, stat.st_ino))
-    return tuple(state)
+                text = ""
+            self._branch = os.path.join(self._git_dir, text[5:]) \
+                if text.startswith("ref: ") else None
+        return head_key, self._key(self._branch), self._key(self._packed)
 
 
 class HeadWatcher:

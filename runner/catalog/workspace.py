@@ -40,7 +40,7 @@ from .git import CatalogRepo, find_work_tree
 from .index import WorkspaceError, open_or_rebuild, remove_leftover_builds, set_aside
 from .records import ENTITY_COLUMNS, EntityRecord, differs, record_of
 from .site import SiteOfAnotherWorker, SiteRenderer
-from .workers import WorkerSlot, WriteLock, ref_state
+from .workers import RefState, WorkerSlot, WriteLock
 
 log = logging.getLogger(__name__)
 
@@ -135,8 +135,10 @@ class Workspace:
         """What is still being brought up, by part, for `/readyz`."""
         self._followed_indexed: str | None = None
         self._followed_head: str | None = None
+        self._refs = RefState(self.repo.git_dir) \
+            if slot is not None and self.repo is not None else None
         self._followed: tuple = ()
-        """`ref_state` of the clone when `follow_head` last looked."""
+        """`RefState` of the clone when `follow_head` last looked."""
         self.sync: Any = None
         """The `ReplicaSync` pushing writes to `origin` when replicas share the catalog."""
 
@@ -374,8 +376,8 @@ class Workspace:
 
     def follow_if_moved(self) -> None:
         """`follow_head` when a branch moved since it last ran (a few stats when not)."""
-        if self.slot is not None and self.repo is not None and self.index_open and \
-                ref_state(self.repo.git_dir) != self._followed:
+        if self._refs is not None and self.index_open and \
+                self._refs.current() != self._followed:
             self.follow_head()
 
     def follow_head(self) -> list[str]:
@@ -385,7 +387,7 @@ class Workspace:
         if self.slot is None or self.repo is None or not self.index_open:
             return []
         with self.lock:
-            seen = ref_state(self.repo.git_dir)
+            seen = self._refs.current() if self._refs is not None else ()
             head = self.repo.head()
             rows = self._query("SELECT value FROM meta WHERE key = 'git_commit'")
             indexed = rows[0][0] if rows else ""

@@ -80,7 +80,10 @@ def _bind_host(host: str) -> str:
 def _close_websockets_on_exit(worker: Any) -> None:
     """On SIGTERM, wake every WebSocket of the app's bus so its thread ends within the grace
     period."""
-    bus = worker.wsgi.extensions["gantry"].bus
+    state = worker.wsgi.extensions.get("gantry")
+    if state is None:  # an app of another kind (the benchmarks' bare endpoint)
+        return
+    bus = state.bus
     original = worker.handle_exit
 
     def handle_exit(sig: int, frame: Any) -> None:

@@ -49,9 +49,9 @@ def measure(repo: Path, work: Path, workers: int, args: argparse.Namespace) -> t
                            startup_timeout=1800)
     with runner:
         with runner.client() as client:
-            target = client.get("/api/v1/entities", params={"kind": "Service",
-                                                            "limit": 1}).json()[0]
-            path = f"/api/v1/entities/service/{target['metadata']['name']}"
+            target = client.get("/api/v1/entities/service", params={"limit": 1}).json()[0]
+            path = (f"/api/v1/entities/service/{target['metadata']['name']}"
+                    f"?namespace={target['metadata'].get('namespace') or 'default'}")
             body = json.dumps(client.get(path).json()).encode()
         bare, bare_url = start_bare(body, work, workers)
         try:

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from runner.catalog.workers import WorkerSlot, WriteLock, ref_state
+from runner.catalog.workers import RefState, WorkerSlot, WriteLock
 from runner.worker_channel import MAX_MESSAGE_BYTES, WorkerChannel
 
 
@@ -40,19 +40,24 @@ def test_a_write_lock_waits_for_another_holder_of_the_same_file(tmp_path) -> Non
     assert order == ["first done", "other"]
 
 
-def test_ref_state_moves_with_the_branch(tmp_path) -> None:
+def test_the_ref_state_moves_with_the_branch_and_with_head(tmp_path) -> None:
     git_dir = tmp_path / ".git"
     (git_dir / "refs" / "heads").mkdir(parents=True)
     (git_dir / "HEAD").write_text("ref: refs/heads/main\n")
     branch = git_dir / "refs" / "heads" / "main"
     branch.write_text("a" * 40 + "\n")
-    before = ref_state(git_dir)
-    assert ref_state(git_dir) == before
-    time.sleep(0.01)
+    refs = RefState(git_dir)
+    before = refs.current()
+    assert refs.current() == before
     replacement = branch.with_name("main.lock")
     replacement.write_text("b" * 40 + "\n")
     replacement.replace(branch)  # as git moves a branch: a new file renamed over the old
-    assert ref_state(git_dir) != before
+    moved = refs.current()
+    assert moved != before
+    other = branch.with_name("other")
+    other.write_text("c" * 40 + "\n")
+    (git_dir / "HEAD").write_text("ref: refs/heads/other\n")  # a checkout of another branch
+    assert refs.current() not in (before, moved)
 
 
 def test_a_message_reaches_the_other_workers_and_not_the_sender(tmp_path) -> None:
