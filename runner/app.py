@@ -174,30 +174,35 @@ def create_app(settings: Settings | None = None, *, start_workspace: bool = True
         _name_the_worker(app, slot.number)
         app.before_request(workspace.follow_if_moved)
 
-    if not start_workspace:
-        start_background_work(state)
-    elif warm_in_background:
+    if warm_in_background and start_workspace:
         threading.Thread(target=warm_up, args=(state,), name="gantry-warm-up",
                          daemon=True).start()
-    else:
-        state.workspace.start()
-        start_background_work(state)
+        return app
+    if start_workspace:
+        workspace.start()
+        follow_others(state)
+    start_services(state)
     return app
 
 
-def start_background_work(state: GantryState) -> None:
-    """What runs once the index is open: following `origin` (replicas) and the other
-    workers' commits, the action engine (in-flight runs resumed) and the plugins' schedules
-    (in the first worker only)."""
+def follow_others(state: GantryState) -> None:
+    """Once the index is open: pull the other replicas' pushes (PostgreSQL and `origin`)
+    and follow the other workers' commits (`--workers`)."""
     workspace = state.workspace
     if state.store.shared and ReplicaSync.available(workspace):
         follow_origin(workspace, state.store)
     if workspace.slot is not None and workspace.repo is not None:
         HeadWatcher(workspace.follow_if_moved).start()
+
+
+def start_services(state: GantryState) -> None:
+    """The action engine (in-flight runs resumed) and the plugins' schedules (in the first
+    worker only)."""
     state.engine.start()
-    if workspace.slot is None or workspace.slot.leader:
+    slot = state.workspace.slot
+    if slot is None or slot.leader:
         state.plugins.start()
-    actions.report_misconfigured(workspace)
+    actions.report_misconfigured(state.workspace)
 
 
 def warm_up(state: GantryState) -> None:
@@ -208,7 +213,8 @@ def warm_up(state: GantryState) -> None:
     workspace = state.workspace
     try:
         workspace.start(site_in_background=True)
-        start_background_work(state)
+        follow_others(state)
+        start_services(state)
     except Exception as exc:
         log.critical("the runner cannot start: %s", exc,
                      exc_info=not isinstance(exc, StatusError))

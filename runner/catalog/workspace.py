@@ -58,6 +58,13 @@ RECORD_CACHE_SIZE = 20_000
 __all__ = ["IndexRefs", "Workspace", "WorkspaceError"]
 
 
+def _copy_whole(source: Path, target: Path) -> None:
+    """Copy a closed index file so that `target` is the old file or the whole new one."""
+    partial = target.with_name(f".{target.name}.partial")
+    shutil.copyfile(source, partial)
+    os.replace(partial, target)
+
+
 class IndexRefs(Collection[str]):
     """Membership of refs answered from the index, for validating a single write."""
 
@@ -135,6 +142,8 @@ class Workspace:
         """What is still being brought up, by part, for `/readyz`."""
         self._followed_indexed: str | None = None
         self._followed_head: str | None = None
+        """The index's commit and HEAD when `follow_head` last looked (commits that touch
+        no catalog file leave the index's commit behind HEAD)."""
         self._refs = RefState(self.repo.git_dir) \
             if slot is not None and self.repo is not None else None
         self._followed: tuple = ()
@@ -291,9 +300,7 @@ class Workspace:
         log.info("index: %d entities, %d relations (%.2fs%s)", stats.entities,
                  stats.relations, stats.seconds, ", unchanged" if stats.unchanged else "")
         if self.slot is not None:  # the next worker to start catches up a copy instead
-            partial = self.shared_seed.with_name(f".{self.shared_seed.name}.partial")
-            shutil.copyfile(self.index_path, partial)
-            os.replace(partial, self.shared_seed)
+            _copy_whole(self.index_path, self.shared_seed)
         return (stats.changed_refs if stats.changed_refs and has_site else None), True
 
     def _seed_index(self) -> None:
@@ -308,9 +315,7 @@ class Workspace:
             log.warning("GANTRY_INDEX_SEED: %s is not a file; the index is built from the "
                         "catalog", seed)
             return
-        partial = self.index_path.with_name(f".{self.index_path.name}.seed")
-        shutil.copyfile(seed, partial)
-        os.replace(partial, self.index_path)
+        _copy_whole(Path(seed), self.index_path)
         log.info("index: starting from a copy of %s", seed)
 
     def display_root(self) -> str:
@@ -393,7 +398,6 @@ class Workspace:
             indexed = rows[0][0] if rows else ""
             changed: list[str] = []
             if head and indexed and indexed != head:
-                # commits that touched no catalog file leave the index's commit behind
                 base = self._followed_head if self._followed_indexed == indexed else indexed
                 if base and base != head:
                     changed = self.take_changes(self.repo.changed_paths(base, head))
