@@ -133,6 +133,7 @@ def create_app(settings: Settings | None = None, *, start_workspace: bool = True
     accounts.ensure_admin(store, settings.admin_password)
     secrets = SecretBox(settings.secret_key)
     bus = bus or events.EventBus()
+    bus.on_revoked(accounts.forget)
     slot = WorkerSlot(settings.data_dir / "workers", settings.workers).claim() \
         if settings.workers > 1 else None
     if store.shared:

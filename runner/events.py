@@ -121,6 +121,7 @@ class EventBus:
         self.origin = uuid.uuid4().hex
         self._relay: Callable[[str], None] | None = None
         self._relay_close: Callable[[], None] | None = None
+        self._revocation_hooks: list[Callable[[str], None]] = []
 
     def relay(self, send: Callable[[str], None],
               close: Callable[[], None] | None = None) -> None:
@@ -175,7 +176,14 @@ class EventBus:
         self._send({"type": REVOKED, "credential": credential, "reason": reason})
         return count
 
+    def on_revoked(self, hook: Callable[[str], None]) -> None:
+        """Call `hook(credential)` for every revocation, this process's and those relayed
+        from others (the credential cache forgets it, so no request passes on it here)."""
+        self._revocation_hooks.append(hook)
+
     def _revoke_here(self, credential: str, reason: str) -> int:
+        for hook in self._revocation_hooks:
+            hook(credential)
         with self._lock:
             targets = [s for s in self._subscribers if s.credential == credential]
         for subscription in targets:

@@ -73,8 +73,10 @@ class Credential:
 class _CredentialCache:
     """Resolved credentials for a few seconds, so a burst of requests reads the store once.
 
-    Logout and key revocation evict their entry at once (the runner is one process), so
-    the only delay is for a session that expires on its own: at most `CACHE_SECONDS`.
+    Logout and key revocation evict their entry at once, in this process and, through the
+    event bus's relayed revocations (`forget`), in the runner's other workers and
+    replicas; the only delay is for a session that expires on its own: at most
+    `CACHE_SECONDS`.
     """
 
     def __init__(self) -> None:
@@ -99,10 +101,16 @@ class _CredentialCache:
         with self._lock:
             self._entries.pop((str(store.path), digest), None)
 
-    def evict_where(self, store: Store, predicate: Any) -> None:
+    def evict_where(self, store: Store | None, predicate: Any) -> None:
+        """Evict the entries of `store` (None: of every store) whose value matches."""
         with self._lock:
             for key in [k for k, v in self._entries.items()
-                        if k[0] == str(store.path) and predicate(v[1])]:
+                        if (store is None or k[0] == str(store.path)) and predicate(v[1])]:
+                del self._entries[key]
+
+    def evict_digest(self, digest: str) -> None:
+        with self._lock:
+            for key in [k for k in self._entries if k[1] == digest]:
                 del self._entries[key]
 
 
@@ -179,6 +187,16 @@ def start_session(store: Store, user: user_store.UserRecord) -> Login:
     expires = session_store.create(store, token_hash=tokens.token_hash(token), user_id=user.id,
                                    lifetime=SESSION_LIFETIME)
     return Login(token, user, expires)
+
+
+def forget(credential: str) -> None:
+    """Drop a revoked credential (`session:<digest>` or `apikey:<id>`, as the event bus
+    names it) from this process's cache, wherever it was revoked."""
+    kind, _, ident = credential.partition(":")
+    if kind == "session":
+        _cache.evict_digest(ident)
+    elif kind == "apikey":
+        _cache.evict_where(None, lambda value: isinstance(value, tuple) and value[2] == ident)
 
 
 def end_session(store: Store, token: str, bus: events.EventBus | None = None) -> bool:

@@ -166,3 +166,26 @@ def test_a_run_asked_on_one_worker_is_approved_on_another_and_executed_once(runn
     time.sleep(1.0)  # a second execution would arrive now
     keys = [r.headers["Idempotency-Key"] for r in runner.hook.requests]
     assert len(keys) == len(set(keys)) == runs
+
+
+@pytest.mark.timeout(300)
+def test_a_logout_on_one_worker_ends_the_session_on_every_worker(runner) -> None:
+    token = runner.create_user("leaving", "viewer")
+    seen: set[str] = set()
+    for _ in range(ATTEMPTS):  # both workers have the session in their credential cache
+        response = http.get(runner.url("/api/v1/auth/me"), headers=runner.auth(token))
+        assert response.status_code == 200, response.text
+        seen.add(answered_by(response))
+        if len(seen) == WORKERS:
+            break
+    assert len(seen) == WORKERS
+    ended = http.post(runner.url("/api/v1/auth/logout"), headers=runner.auth(token))
+    assert ended.status_code in (200, 204), ended.text
+    refused: set[str] = set()
+    for _ in range(ATTEMPTS):
+        response = http.get(runner.url("/api/v1/auth/me"), headers=runner.auth(token))
+        assert response.status_code == 401, (answered_by(response), response.text)
+        refused.add(answered_by(response))
+        if len(refused) == WORKERS:
+            return
+    pytest.fail(f"only worker(s) {refused} answered")

@@ -3,13 +3,19 @@ write lock that excludes other holders, and events relayed over datagram sockets
 
 from __future__ import annotations
 
+import json
 import queue
 import threading
 import time
 
 import pytest
 
+from runner.auth import accounts, tokens
 from runner.catalog.workers import RefState, WorkerSlot, WriteLock
+from runner.events import REVOKED, EventBus
+from runner.store import apikeys as apikey_store
+from runner.store import sessions as session_store
+from runner.store.schema import open_store
 from runner.worker_channel import MAX_MESSAGE_BYTES, WorkerChannel
 
 
@@ -88,3 +94,27 @@ def test_channels_of_two_data_folders_do_not_meet(tmp_path) -> None:
     finally:
         one.close()
         other.close()
+
+
+def test_a_revocation_relayed_from_another_process_empties_the_credential_cache(tmp_path):
+    """Another worker ended the session and the key in the store; the relayed revocations
+    make this process stop accepting them at once, not after its cache's 5 seconds."""
+    store = open_store(tmp_path / "gantry.db")
+    try:
+        owner = accounts.create_user(store, "dana", "password-123", "developer")
+        token = accounts.start_session(store, owner).token
+        key = accounts.create_api_key(store, owner, "ci", "viewer")
+        assert accounts.user_for_session(store, token) is not None  # now cached here
+        assert accounts.user_for_api_key(store, key.key) is not None
+        session_store.revoke(store, tokens.token_hash(token))  # done by the other process
+        apikey_store.delete(store, key.record.id)
+        assert accounts.user_for_session(store, token) is not None  # the cache still says so
+        bus = EventBus()
+        bus.on_revoked(accounts.forget)
+        for credential in (f"session:{tokens.token_hash(token)}", f"apikey:{key.record.id}"):
+            bus.receive(json.dumps({"origin": "another-worker", "type": REVOKED,
+                                    "credential": credential, "reason": "ended there"}))
+        assert accounts.user_for_session(store, token) is None
+        assert accounts.user_for_api_key(store, key.key) is None
+    finally:
+        store.close()
