@@ -9,13 +9,16 @@ own interpreter lock does not cap what several server workers can answer; on a s
 machine the clients and the servers share the cores, which the figures include. Runner and
 bare endpoint are measured in alternating rounds (median of each). With `--entities` the
 catalog is synthetic (tests/benchmarks/synth.py); the workers after the first start from
-the first one's index.
+the first one's index. The runner's CPU milliseconds per request (master and workers,
+from /proc) show what each request costs whatever the number of workers: on a machine with
+enough cores, throughput grows with the workers until the cores are used.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import statistics
 import tempfile
@@ -44,7 +47,28 @@ def spread_throughput(base_url: str, path: str, headers: dict[str, str], clients
         return sum(future.result() for future in futures)
 
 
-def measure(repo: Path, work: Path, workers: int, args: argparse.Namespace) -> tuple[float, float]:
+def server_cpu_seconds(pid: int) -> float:
+    """CPU seconds used so far by a gunicorn master and its workers (Linux /proc)."""
+    pids = [pid]
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/children") as handle:
+                pids += [int(child) for child in handle.read().split()]
+    except OSError:
+        return float("nan")
+    total = 0
+    for each in pids:
+        try:
+            with open(f"/proc/{each}/stat") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def measure(repo: Path, work: Path, workers: int, args: argparse.Namespace
+            ) -> tuple[float, float, float, float]:
     runner = RunnerProcess(repo / "catalog", work / f"data-{workers}", workers=workers,
                            startup_timeout=1800)
     with runner:
@@ -57,18 +81,25 @@ def measure(repo: Path, work: Path, workers: int, args: argparse.Namespace) -> t
         try:
             spread_throughput(runner.base_url, path, runner.auth(), args.clients,
                               args.client_processes, 1.0)  # every worker warm
-            runner_rps, bare_rps = [], []
+            runner_rps, bare_rps, cpu_per_request, bare_cpu = [], [], [], []
             for _ in range(ROUNDS):
-                runner_rps.append(spread_throughput(runner.base_url, path, runner.auth(),
-                                                    args.clients, args.client_processes,
-                                                    args.seconds / ROUNDS))
-                bare_rps.append(spread_throughput(bare_url, "/entity", {}, args.clients,
-                                                  args.client_processes,
-                                                  args.seconds / ROUNDS))
+                cpu_before = server_cpu_seconds(runner.process.pid)
+                rps = spread_throughput(runner.base_url, path, runner.auth(), args.clients,
+                                        args.client_processes, args.seconds / ROUNDS)
+                cpu = server_cpu_seconds(runner.process.pid) - cpu_before
+                runner_rps.append(rps)
+                cpu_per_request.append(cpu / (rps * args.seconds / ROUNDS) * 1000)
+                cpu_before = server_cpu_seconds(bare.pid)
+                rps = spread_throughput(bare_url, "/entity", {}, args.clients,
+                                        args.client_processes, args.seconds / ROUNDS)
+                cpu = server_cpu_seconds(bare.pid) - cpu_before
+                bare_rps.append(rps)
+                bare_cpu.append(cpu / (rps * args.seconds / ROUNDS) * 1000)
         finally:
             bare.send_signal(signal.SIGTERM)
             bare.wait(timeout=30)
-    return statistics.median(runner_rps), statistics.median(bare_rps)
+    return (statistics.median(runner_rps), statistics.median(bare_rps),
+            statistics.median(cpu_per_request), statistics.median(bare_cpu))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -91,11 +122,13 @@ def main(argv: list[str] | None = None) -> int:
         first = None
         for workers in args.workers:
             started = time.perf_counter()
-            runner_rps, bare_rps = measure(repo, work, workers, args)
+            runner_rps, bare_rps, cpu_ms, bare_ms = measure(repo, work, workers, args)
             first = first or runner_rps
             print(f"  {workers} worker(s): GET entity {runner_rps:.0f} req/s "
                   f"({runner_rps / first:.2f}x one worker), bare Flask {bare_rps:.0f} req/s "
-                  f"-> {runner_rps / bare_rps:.0%}  ({time.perf_counter() - started:.0f} s)",
+                  f"-> {runner_rps / bare_rps:.0%}; CPU a request {cpu_ms:.2f} ms "
+                  f"(bare {bare_ms:.2f} ms)  "
+                  f"({time.perf_counter() - started:.0f} s)",
                   flush=True)
     return 0
 
