@@ -162,7 +162,7 @@ def create_app(settings: Settings | None = None, *, start_workspace: bool = True
     app.url_map.strict_slashes = False
     state = GantryState(
         settings=settings, store=store, secrets=secrets, bus=bus, workspace=workspace,
-        plugins=host, engine=engine, login_limiter=LoginLimiter(),
+        plugins=host, engine=engine, login_limiter=LoginLimiter(store),
         metrics=metrics.install(app, store, workspace),
     )
     app.extensions["gantry"] = state

@@ -130,6 +130,15 @@ STEPS: tuple[str, ...] = (
     ALTER TABLE action_runs ADD COLUMN owner TEXT;
     ALTER TABLE action_runs ADD COLUMN lease_until DOUBLE PRECISION;
     """,
+    # 3: failed logins, counted across replicas
+    """
+    CREATE TABLE login_failures (
+        username TEXT NOT NULL,
+        address TEXT NOT NULL,
+        failed_at DOUBLE PRECISION NOT NULL
+    );
+    CREATE INDEX login_failures_key ON login_failures(username, address, failed_at);
+    """,
 )
 
 

@@ -19,11 +19,12 @@ from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 
-from . import apikeys, audit, history, runs, sessions, settings, users
+from . import apikeys, audit, history, login_failures, runs, sessions, settings, users
 from .db import Store, StoreError
 from .pg import PgStore, is_database_url
 
-TABLES: tuple[ModuleType, ...] = (users, sessions, apikeys, audit, history, runs, settings)
+TABLES: tuple[ModuleType, ...] = (users, sessions, apikeys, audit, history, runs, settings,
+                                  login_failures)
 
 
 def _columns(conn: sqlite3.Connection, table: str) -> set[str]:
@@ -47,11 +48,20 @@ def _add_columns(table: str, *columns: tuple[str, str]) -> Callable[[sqlite3.Con
     return step
 
 
+def _create(conn: sqlite3.Connection, script: str) -> None:
+    """A table module's `CREATE ... IF NOT EXISTS` statements inside the step's transaction
+    (`executescript` would commit it)."""
+    for statement in filter(str.strip, script.split(";")):
+        conn.execute(statement)
+
+
 MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     # 1: the effective role of whoever requested a run (an API key may lower it)
     _add_column("action_runs", "triggered_by_role", "TEXT"),
     # 2: the replica holding an in-flight run and until when (see runner.store.runs)
     _add_columns("action_runs", ("owner", "TEXT"), ("lease_until", "REAL")),
+    # 3: failed logins in the store, counted across workers and replicas
+    lambda conn: _create(conn, login_failures.SCHEMA),
 )
 
 LATEST_VERSION = len(MIGRATIONS)

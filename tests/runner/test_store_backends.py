@@ -7,12 +7,24 @@ end are PostgreSQL's own (its version table and advisory lock).
 from __future__ import annotations
 
 import threading
+import time
 from datetime import timedelta
 
 import pytest
 
 from runner.auth import accounts
-from runner.store import apikeys, audit, history, pg_schema, runs, schema, sessions, users
+from runner.auth.ratelimit import LoginLimiter
+from runner.store import (
+    apikeys,
+    audit,
+    history,
+    login_failures,
+    pg_schema,
+    runs,
+    schema,
+    sessions,
+    users,
+)
 from runner.store import settings as plugin_rows
 from runner.store.db import StoreError
 from runner.store.pg import PgStore, shown_url, translate
@@ -28,6 +40,26 @@ def test_users_are_unique_case_insensitively_and_found_either_way(any_store):
     assert [u.username for u in users.list_all(any_store)] == ["Alice"]
     assert users.count_with_role(any_store, "developer") == 1
     assert users.by_id(any_store, made.id).public()["role"] == "developer"
+
+
+def test_login_failures_are_counted_by_every_process_of_the_store(any_store, tmp_path):
+    """Two limiters on one store (two workers or replicas) count the same failures."""
+    here, there = LoginLimiter(any_store, max_failures=3), LoginLimiter(any_store,
+                                                                        max_failures=3)
+    here.failed("Eve", "10.0.0.1")
+    there.failed("eve", "10.0.0.1")
+    assert here.retry_after("EVE", "10.0.0.1") == 0
+    here.failed("eve", "10.0.0.1")
+    assert 0 < there.retry_after("eve", "10.0.0.1") <= 300
+    assert there.retry_after("eve", "10.0.0.2") == 0
+    there.succeeded("eve", "10.0.0.1")
+    assert here.retry_after("eve", "10.0.0.1") == 0
+    old = LoginLimiter(any_store, max_failures=1, window=0.05)
+    old.failed("frank", "10.0.0.3")
+    time.sleep(0.1)
+    assert old.retry_after("frank", "10.0.0.3") == 0  # outside the window
+    old.failed("grace", "10.0.0.3")  # and the old one is dropped on the way
+    assert login_failures.since(any_store, "frank", "10.0.0.3", 0) == []
 
 
 def test_sessions_live_expire_and_are_revoked(any_store):

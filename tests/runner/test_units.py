@@ -13,6 +13,7 @@ from runner.config import ConfigError, Settings
 from runner.events import EventBus, channel_of
 from runner.healthcheck import UnsafeTarget, parse, refusal_reason
 from runner.redact import REDACTED, redact
+from runner.store.schema import open_store
 from runner.store.secrets import SecretBox, SecretError
 
 
@@ -93,8 +94,8 @@ def test_password_hashes_are_salted_and_verified() -> None:
     assert not verify_password("password-1", "garbage")
 
 
-def test_login_limiter_counts_failures_in_a_window() -> None:
-    limiter = LoginLimiter(max_failures=2, window=60)
+def test_login_limiter_counts_failures_in_a_window(tmp_path) -> None:
+    limiter = LoginLimiter(open_store(tmp_path / "gantry.db"), max_failures=2, window=60)
     limiter.failed("Bob", "1.2.3.4")
     assert limiter.retry_after("bob", "1.2.3.4") == 0
     limiter.failed("bob", "1.2.3.4")
