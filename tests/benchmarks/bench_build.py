@@ -5,15 +5,16 @@
 (tests/benchmarks/synth.py) in a real Git repository with a few commits and a rename
 (bench_index), the example catalog's scorecards and the 20-rule benchmark scorecard
 (bench_score), and `--docs` Services with Markdown docs folders of 10 pages each
-(bench_docs; 11 files, page 0 also as index.md). Every run is the real command, `gantry build --timings`, in its own process
-with a fresh output folder; its steps come from `--timings`.
+(bench_docs; page 0 also as index.md). Every run is the real command,
+`gantry build --timings`, in its own process with a fresh output folder; its steps come
+from `--timings`.
 
 Memory is measured three ways, since pool workers are forked and share pages:
 - `max RSS (one process)`: the largest resident set of any single process of the build,
   from `os.wait4` (the kernel's rusage of the child and its waited-for descendants, as
   `/usr/bin/time -v` reports it), Pagefind included;
 - `tree RSS`: the peak of the summed resident sets of every process of the build (the
-  command, its pool workers, `git` and Pagefind), sampled from /proc every 50 ms; pages
+  command, its pool workers, `git` and Pagefind), sampled from /proc every 200 ms; pages
   shared by forked workers count once per process, so this over-states;
 - `tree PSS`: the same sum of proportional set sizes (shared pages split between their
   sharers): the memory the build really occupies, and the figure the goal is held to.
@@ -122,7 +123,7 @@ def _rss_pss_kb(pid: int) -> tuple[int, int]:
 
 
 class TreeSampler(threading.Thread):
-    """Peak summed RSS and PSS (kB) of a process and its descendants, every 50 ms."""
+    """Peak summed RSS and PSS (kB) of a process and its descendants, every 200 ms."""
 
     def __init__(self, pid: int) -> None:
         super().__init__(daemon=True)
@@ -136,7 +137,7 @@ class TreeSampler(threading.Thread):
             self.peak_rss = max(self.peak_rss, sum(rss for rss, _ in sizes))
             self.peak_pss = max(self.peak_pss, sum(pss for _, pss in sizes))
             self.peak_processes = max(self.peak_processes, len(pids))
-            self.done.wait(0.05)
+            self.done.wait(0.2)
 
 
 def cold_build(catalog: Path, out: Path) -> dict:
@@ -218,7 +219,7 @@ def main(argv: list[str] | None = None) -> int:
             for name, seconds in result["phases"].items():
                 print(f"  {name:<34} {seconds:7.2f}s")
             for line in result["summary"]:
-                print(f"  | {line}")
+                print(f"  | {line}", flush=True)
         return 1 if missed else 0
     finally:
         if temporary is not None:
