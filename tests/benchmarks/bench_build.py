@@ -204,7 +204,6 @@ def main(argv: list[str] | None = None) -> int:
             out = folder / f"out-{run}"
             shutil.rmtree(out, ignore_errors=True)
             result = cold_build(catalog, out)
-            shutil.rmtree(out, ignore_errors=True)
             load = os.getloadavg()[0]
             ok_wall = result["wall"] <= WALL_TARGET
             ok_memory = result["tree_pss_mb"] <= MEMORY_TARGET_MB
@@ -220,6 +219,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"  {name:<34} {seconds:7.2f}s")
             for line in result["summary"]:
                 print(f"  | {line}", flush=True)
+            shutil.rmtree(out, ignore_errors=True)
         return 1 if missed else 0
     finally:
         if temporary is not None:
