@@ -21,6 +21,7 @@ import os
 import re
 import shutil
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -111,6 +112,16 @@ def _index_digest(index_path: Path) -> str:
         return fingerprint(con)
     finally:
         con.close()
+
+
+def _digest_later(index_path: Path) -> Future[str]:
+    """`_index_digest` in a thread (DuckDB works without the GIL), started only once no
+    process is forked any more: forking while DuckDB runs a query is unsafe."""
+    pool = ThreadPoolExecutor(1, thread_name_prefix="site-digest")
+    try:
+        return pool.submit(_index_digest, index_path)
+    finally:
+        pool.shutdown(wait=False)
 
 
 def _read_stamp(out_dir: Path) -> dict[str, Any]:
@@ -322,10 +333,12 @@ def build_site(index_path: Path, catalog_root: Path, out_dir: Path, *,
     assets = _assets_digest(site_root)
     repo = repo_info(catalog_root, config)
     settings = _settings_digest(catalog_root, config, f"{assets}|{repo}|{_schemas_digest()}")
-    indexed = _index_digest(index_path)
+    stamp = _read_stamp(out_dir)
+    # Without a previous build nothing is compared with the index's digest: it is only
+    # recorded at the end, so it is computed beside the search index (`_digest_later`).
+    indexed = _index_digest(index_path) if stamp else None
     docs = docs_output.docs_entries(catalog_root, docs_output.index_rows(index_path), settings)
     docs_state = docs_output.state_digest(docs)
-    stamp = _read_stamp(out_dir)
     stats = SiteStats()
     complete = (stamp.get("settings") == settings and (out_dir / "index.html").is_file()
                 and (out_dir / SCHEMAS / CATALOG_FILE).is_file())
@@ -389,6 +402,8 @@ def build_site(index_path: Path, catalog_root: Path, out_dir: Path, *,
         if changed_refs is None:
             _write_schemas(out_dir, tally)
         stats.render_seconds = time.perf_counter() - render_started
+        if indexed is None:
+            digest = _digest_later(index_path)
         if search_pool is not None:
             stats.search_seconds = search_job.get()
             stats.search_indexed = stats.search_concurrent = True
@@ -404,6 +419,10 @@ def build_site(index_path: Path, catalog_root: Path, out_dir: Path, *,
         gc.unfreeze()
     if stats.search_indexed:
         stats.phases["search index"] = stats.search_seconds
+    if indexed is None:
+        lap = time.perf_counter()
+        indexed = digest.result()
+        stats.phases["index digest (wait)"] = time.perf_counter() - lap
 
     stats.pages_written, stats.pages_unchanged = tally.written, tally.unchanged
     stats.entity_pages = len(targets)
