@@ -75,14 +75,18 @@ def _validate(catalog: Path, files: list[str] | None = None) -> Any:
 
 
 def _site(index: Path, catalog: Path, out: Path, stats: IndexStats,
-          config: dict[str, Any] | None) -> str:
-    """Build the site (only the changed pages when the index says which); a summary line."""
+          config: dict[str, Any] | None, phases: dict[str, float]) -> str:
+    """Build the site (only the changed pages when the index says which); a summary line.
+    The site's steps are added to `phases`."""
     site_out = out / "site"
     changed = None if stats.unchanged or not site_out.is_dir() else stats.changed_refs
     try:
         result = build_site(index, catalog, site_out, config=config, changed_refs=changed)
     except SearchIndexError as exc:
         _fail(f"the site's search index could not be built: {exc}")
+    for name, seconds in getattr(result, "phases", {}).items():
+        concurrent = name == "search index" and getattr(result, "search_concurrent", False)
+        phases[f"{name} (beside the pages)" if concurrent else name] = seconds
     if getattr(result, "skipped", False):
         return f"site: {site_out} unchanged"
     pages = getattr(result, "pages_written", None)
@@ -98,7 +102,9 @@ def _site(index: Path, catalog: Path, out: Path, stats: IndexStats,
               help="The catalog folder to read, or a catalog file and its Locations.")
 @click.option("--out", default="dist", show_default=True, metavar="DIR",
               help="Where catalog.duckdb and site/ are written.")
-def command(catalog: str, out: str) -> None:
+@click.option("--timings", is_flag=True,
+              help="Print the wall seconds of each step to standard error.")
+def command(catalog: str, out: str, timings: bool) -> None:
     """Validate the catalog, then write OUT/catalog.duckdb and OUT/site/."""
     started = time.perf_counter()
     root, out_dir = Path(catalog), Path(out)
@@ -116,13 +122,20 @@ def command(catalog: str, out: str) -> None:
         _fail(f"the output folder {out} is a file")
     index = index_path_for(out_dir)
     config = _config(root)
+    phases: dict[str, float] = {}
     try:
+        lap = time.perf_counter()
         stats = current_index(root, index)
         if stats is None:
             validation = _validate(root, files)
+            phases["validation"] = time.perf_counter() - lap
             _make_folder(out_dir)
             stats = build_index(root, index, validation=validation)
-        site_line = _site(index, root, out_dir, stats, config)
+            del validation  # every entity parsed: the site reads the index, not these
+            phases.update(stats.phases)
+        else:
+            phases["index check"] = time.perf_counter() - lap
+        site_line = _site(index, root, out_dir, stats, config, phases)
     except OSError as exc:
         _fail(f"cannot write to {out}: {exc.strerror or exc}")
     for note in stats.notes:
@@ -131,4 +144,9 @@ def command(catalog: str, out: str) -> None:
     click.echo(f"index: {index} {state} ({stats.entities} entities, {stats.relations} "
                f"relations, {stats.files_reread} of {stats.files} files re-read)")
     click.echo(site_line)
-    click.echo(f"done in {time.perf_counter() - started:.2f}s")
+    total = time.perf_counter() - started
+    if timings:
+        for name, seconds in phases.items():
+            click.echo(f"timing: {name:<32} {seconds:7.2f}s", err=True)
+        click.echo(f"timing: {'total':<32} {total:7.2f}s", err=True)
+    click.echo(f"done in {total:.2f}s")

@@ -103,8 +103,11 @@ def docs_entries(catalog_root: Path, rows: Iterable[tuple[str, str, str, str]], 
     rows = list(rows)
     titles = {ref: title for ref, _, _, title in rows}
     entries: dict[str, DocsEntry] = {}
+    sites: dict[str, DocsSite | None] = {}  # a folder many entities point at is read once
     for ref, pointer in pointers((r, p, m) for r, p, m, _ in rows).items():
-        site = read_site(catalog_root, pointer.folder)
+        if pointer.folder not in sites:
+            sites[pointer.folder] = read_site(catalog_root, pointer.folder)
+        site = sites[pointer.folder]
         if site is None or not site.nav:
             continue
         digest = content_hash(catalog_root, site, f"{salt}|{ref}|{titles[ref]}")

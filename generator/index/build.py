@@ -66,6 +66,8 @@ class IndexStats:
     seconds: float = 0.0
     changed_refs: set[str] | None = None
     notes: list[str] = field(default_factory=list)
+    phases: dict[str, float] = field(default_factory=dict)
+    """Wall seconds of each step of a full build, in order (`gantry build --timings`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,7 +256,9 @@ def build_index(catalog_root: Path, out_path: Path, validation: _Validated | Non
     files = {rel: _FileState(info.sha256, info.size, info.mtime_ns)
              for rel, info in getattr(loaded, "files", {}).items()}
     stats.files_reread = len(files)
+    lap = time.perf_counter()
     history = gitmeta.collect(root, files.keys())
+    lap = _lap(stats, "git metadata", lap)
     if history.note:
         stats.notes.append(history.note)
     index.parent.mkdir(parents=True, exist_ok=True)
@@ -267,7 +271,9 @@ def build_index(catalog_root: Path, out_path: Path, validation: _Validated | Non
         try:
             create_tables(con)
             stats.entities, stats.relations = _write(con, loaded.entities, files, history, work)
+            lap = _lap(stats, "index rows", lap)
             score_all(con)
+            lap = _lap(stats, "scoring", lap)
             create_indexes(con)
             con.executemany("INSERT INTO meta VALUES (?, ?)", [
                 ("schema_version", str(SCHEMA_VERSION)),
@@ -285,9 +291,17 @@ def build_index(catalog_root: Path, out_path: Path, validation: _Validated | Non
         replace_index(temp, index)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+    _lap(stats, "index finish", lap)
     stats.files = len(files)
     stats.seconds = time.perf_counter() - started
     return stats
+
+
+def _lap(stats: IndexStats, phase: str, since: float) -> float:
+    """Record the seconds since `since` as `phase`; the new lap's start."""
+    now = time.perf_counter()
+    stats.phases[phase] = now - since
+    return now
 
 
 def _unique(entities: Iterable[Entity]) -> Iterator[Entity]:

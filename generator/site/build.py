@@ -21,7 +21,8 @@ import os
 import re
 import shutil
 import time
-from dataclasses import dataclass
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -74,6 +75,10 @@ class SiteStats:
     search_seconds: float = 0.0
     docs_rendered: list[str] | None = None
     docs_max_page_bytes: int = 0
+    phases: dict[str, float] = field(default_factory=dict)
+    """Wall seconds of each step, in order (`gantry build --timings`); `search index`
+    overlaps the page steps when it ran in its own process (`search_concurrent`)."""
+    search_concurrent: bool = False
 
 
 def _assets_digest(site_root: Path) -> str:
@@ -107,6 +112,16 @@ def _index_digest(index_path: Path) -> str:
         return fingerprint(con)
     finally:
         con.close()
+
+
+def _digest_later(index_path: Path) -> Future[str]:
+    """`_index_digest` in a thread (DuckDB works without the GIL), started only once no
+    process is forked any more: forking while DuckDB runs a query is unsafe."""
+    pool = ThreadPoolExecutor(1, thread_name_prefix="site-digest")
+    try:
+        return pool.submit(_index_digest, index_path)
+    finally:
+        pool.shutdown(wait=False)
 
 
 def _read_stamp(out_dir: Path) -> dict[str, Any]:
@@ -318,10 +333,12 @@ def build_site(index_path: Path, catalog_root: Path, out_dir: Path, *,
     assets = _assets_digest(site_root)
     repo = repo_info(catalog_root, config)
     settings = _settings_digest(catalog_root, config, f"{assets}|{repo}|{_schemas_digest()}")
-    indexed = _index_digest(index_path)
+    stamp = _read_stamp(out_dir)
+    # Without a previous build nothing is compared with the index's digest: it is only
+    # recorded at the end, so it is computed beside the search index (`_digest_later`).
+    indexed = _index_digest(index_path) if stamp else None
     docs = docs_output.docs_entries(catalog_root, docs_output.index_rows(index_path), settings)
     docs_state = docs_output.state_digest(docs)
-    stamp = _read_stamp(out_dir)
     stats = SiteStats()
     complete = (stamp.get("settings") == settings and (out_dir / "index.html").is_file()
                 and (out_dir / SCHEMAS / CATALOG_FILE).is_file())
@@ -357,6 +374,7 @@ def build_site(index_path: Path, catalog_root: Path, out_dir: Path, *,
         targets = [ref for ref in data.entities if ref in affected]
         removed = [out_dir / entity_dir(ref) for ref in changed_refs if ref not in data.entities]
     render_started = time.perf_counter()
+    stats.phases["site data"] = render_started - started
     _WORKER.update(ctx=ctx, env=env, out_dir=out_dir, catalog_root=catalog_root, fresh=fresh,
                    data=data, index_path=index_path)
     gc.freeze()
@@ -371,17 +389,24 @@ def build_site(index_path: Path, catalog_root: Path, out_dir: Path, *,
         entity_tally = _render_all_entities(targets)
         tally.add(entity_tally)
         stats.pages_removed = sum(remove_page(folder) for folder in removed)
+        lap = time.perf_counter()
+        stats.phases["entity pages"] = lap - render_started
         _write_list_pages(ctx, env, site_root, out_dir, tally, stats)
+        stats.phases["list pages"] = time.perf_counter() - lap
+        lap = time.perf_counter()
         docs_stats = docs_output.write_docs(catalog_root, out_dir, docs, env, pages.base(
             ctx, "", "catalog", ""), tally)
+        stats.phases["docs pages"] = time.perf_counter() - lap
         stats.docs_rendered = docs_stats.rendered_entities
         stats.docs_max_page_bytes = docs_stats.max_page_bytes
         if changed_refs is None:
             _write_schemas(out_dir, tally)
         stats.render_seconds = time.perf_counter() - render_started
+        if indexed is None:
+            digest = _digest_later(index_path)
         if search_pool is not None:
             stats.search_seconds = search_job.get()
-            stats.search_indexed = True
+            stats.search_indexed = stats.search_concurrent = True
         elif (entity_tally.written or stats.pages_removed or not (out_dir / BUNDLE).is_dir()
               or docs_stats.rendered_entities or docs_stats.removed_entities):
             stats.search_seconds = _search_index(data, out_dir)
@@ -392,6 +417,12 @@ def build_site(index_path: Path, catalog_root: Path, out_dir: Path, *,
             search_pool.join()
         _WORKER.clear()
         gc.unfreeze()
+    if stats.search_indexed:
+        stats.phases["search index"] = stats.search_seconds
+    if indexed is None:
+        lap = time.perf_counter()
+        indexed = digest.result()
+        stats.phases["index digest (wait)"] = time.perf_counter() - lap
 
     stats.pages_written, stats.pages_unchanged = tally.written, tally.unchanged
     stats.entity_pages = len(targets)

@@ -17,6 +17,7 @@ from .actions import form_fields, target_input
 from .graph import Node, relations_svg
 from .model import EntityRow, SiteData
 from .repo import RepoInfo
+from .score_rows import rule_rows
 from .urls import entity_href, safe_url
 
 MAX_YAML_CHARS = 20_000
@@ -241,7 +242,8 @@ def entity_page(ctx: SiteContext, ref: str, reader: YamlReader,
         "actions": suited,
         "owner_href": _owner_href(ctx, ref, root),
         "scores": [{**card, "href": f"{root}scorecards/{card['name']}/index.html",
-                    "rank": _rank(card)} for card in scores],
+                    "rank": _rank(card), "rule_rows": rule_rows(card["rules"])}
+                   for card in scores],
         "docs_href": "docs/index.html" if ref in ctx.docs_refs else None,
     }
 

@@ -7,6 +7,7 @@ sub-path, and from `file://`, where a browser does not resolve a folder to its i
 
 from __future__ import annotations
 
+import re
 from urllib.parse import quote, urlsplit
 
 from ..structure.entity import parse_ref
@@ -32,9 +33,14 @@ def root_prefix(folder: str) -> str:
     return "../" * depth if depth else "./"
 
 
+_UNQUOTED = re.compile(r"[A-Za-z0-9_.~/-]*")
+"""What `quote` leaves as it is: most folders need no quoting, and matching is cheaper."""
+
+
 def entity_href(root: str, ref: str) -> str:
     """Link from a page whose root prefix is `root` to an entity's page."""
-    return f"{root}{quote(entity_dir(ref))}/index.html"
+    folder = entity_dir(ref)
+    return f"{root}{folder if _UNQUOTED.fullmatch(folder) else quote(folder)}/index.html"
 
 
 def safe_url(value: object) -> str | None:

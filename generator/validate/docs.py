@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..docs.render import render_page
-from ..docs.sources import MAX_DOC_BYTES, inside_catalog, pointer_of, read_site
+from ..docs.sources import MAX_DOC_BYTES, DocsSite, inside_catalog, pointer_of, read_site
 from ..structure.entity import Entity
 from ..structure.problem import Problem
 from .finding import Finding, display_path, dotted, to_problems
@@ -23,6 +23,7 @@ def docs_problems(root: Path, entities: list[Entity], display_root: str | None =
     findings: list[Finding] = []
     problems: list[Problem] = []
     checked: set[str] = set()
+    sites: dict[str, DocsSite | None] = {}
     for entity in entities:
         pointer = pointer_of(entity.path, entity.metadata)
         if pointer is None:
@@ -34,7 +35,11 @@ def docs_problems(root: Path, entities: list[Entity], display_root: str | None =
                                     "leaves the catalog folder; docs must live inside it",
                                     "docs-path"))
             continue
-        site = read_site(root, pointer.folder)
+        # Read each folder once: with `techdocs-ref: dir:.` every entity of a folder of
+        # thousands of files points at that same folder.
+        if pointer.folder not in sites:
+            sites[pointer.folder] = read_site(root, pointer.folder)
+        site = sites[pointer.folder]
         if site is None:
             findings.append(Finding(entity, pointer.field, f"{field}: docs folder "
                                     f"'{pointer.written}' ({pointer.folder}) does not exist",

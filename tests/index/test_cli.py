@@ -134,3 +134,18 @@ def test_unreadable_gantry_yaml_stops_before_writing(workdir):
     (workdir / "gantry.yaml").write_text("- a list\n")
     result = run("build")
     assert result.exit_code == 2 and "must be a mapping" in result.output
+
+
+def test_build_timings_name_every_step(workdir):
+    cold = run("build", "--timings")
+    assert cold.exit_code == 0, cold.output
+    steps = [line.split()[1:-1] for line in cold.stderr.splitlines()
+             if line.startswith("timing: ")]
+    names = [" ".join(words) for words in steps]
+    assert names[:5] == ["validation", "git metadata", "index rows", "scoring",
+                         "index finish"]
+    assert {"site data", "entity pages", "list pages", "search index"} <= set(names)
+    assert names[-1] == "total"
+    again = run("build", "--timings")
+    assert "timing: index check" in again.stderr and "validation" not in again.stderr
+    assert "timing:" not in run("build").stderr
