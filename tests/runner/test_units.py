@@ -8,12 +8,10 @@ import pytest
 
 from runner.auth import roles
 from runner.auth.passwords import hash_password, verify_password
-from runner.auth.ratelimit import LoginLimiter
 from runner.config import ConfigError, Settings
 from runner.events import EventBus, channel_of
 from runner.healthcheck import UnsafeTarget, parse, refusal_reason
 from runner.redact import REDACTED, redact
-from runner.store.schema import open_store
 from runner.store.secrets import SecretBox, SecretError
 
 
@@ -92,17 +90,6 @@ def test_password_hashes_are_salted_and_verified() -> None:
     assert first != second
     assert verify_password("password-1", first) and not verify_password("password-2", first)
     assert not verify_password("password-1", "garbage")
-
-
-def test_login_limiter_counts_failures_in_a_window(tmp_path) -> None:
-    limiter = LoginLimiter(open_store(tmp_path / "gantry.db"), max_failures=2, window=60)
-    limiter.failed("Bob", "1.2.3.4")
-    assert limiter.retry_after("bob", "1.2.3.4") == 0
-    limiter.failed("bob", "1.2.3.4")
-    assert 0 < limiter.retry_after("BOB", "1.2.3.4") <= 60
-    assert limiter.retry_after("bob", "5.6.7.8") == 0
-    limiter.succeeded("bob", "1.2.3.4")
-    assert limiter.retry_after("bob", "1.2.3.4") == 0
 
 
 @pytest.mark.parametrize("address", ["127.0.0.1", "10.0.0.1", "100.64.1.1", "169.254.0.1",
