@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import subprocess
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -61,6 +62,17 @@ class GitMeta:
     files: dict[str, FileHistory] = field(default_factory=dict)
     head: str | None = None
     note: str | None = None
+
+
+_OBJECT_ID = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
+
+
+def object_id(value: object) -> str | None:
+    """`value` when it is a full Git object id (SHA-1 or SHA-256), else None.
+
+    Commits read back from an index file (its `git_commit`, possibly from a seed index made
+    elsewhere) reach `git` as arguments: only a plain object id may, never an option."""
+    return value if isinstance(value, str) and _OBJECT_ID.fullmatch(value) else None
 
 
 def _command(*args: str) -> list[str]:
@@ -275,6 +287,7 @@ def collect_since(root: Path, present: Iterable[str], since: str | None,
     """
     root = Path(root)
     present = set(present)
+    since = object_id(since)
     if not since or not present or len(present) > PATHSPEC_LIMIT:
         return collect(root, present, only=True)
     try:

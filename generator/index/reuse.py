@@ -46,7 +46,10 @@ def catch_up(index: Path, catalog_root: Path, *, limit: int = CATCH_UP_LIMIT
     meta = previous.meta
     if notes or not meta or meta.get("gantry_version") != __version__:
         return None
-    touched = _touched_since(root, meta.get("git_commit") or None)
+    recorded = meta.get("git_commit") or None
+    if recorded is not None and gitmeta.object_id(recorded) is None:
+        return None  # not a commit id: nothing of it goes to git; a full build follows
+    touched = _touched_since(root, recorded)
     if touched is None:
         return None
     result = CatchUp()

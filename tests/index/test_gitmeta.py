@@ -170,3 +170,14 @@ def test_index_columns_and_file_commits(history, tmp_path: Path):
         assert meta["git_commit"] == third
     finally:
         con.close()
+
+
+@pytest.mark.parametrize("value", ["a" * 40, "0123456789abcdef" * 4])
+def test_object_ids_pass_the_guard(value) -> None:
+    assert gitmeta.object_id(value) == value
+
+
+@pytest.mark.parametrize("value", ["--output=/tmp/x", "HEAD", "a" * 39, "A" * 40,
+                                   "a" * 40 + "\n", f"{'a' * 40}..HEAD", None, 7])
+def test_anything_else_recorded_as_a_commit_never_reaches_git(value) -> None:
+    assert gitmeta.object_id(value) is None

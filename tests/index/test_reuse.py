@@ -141,3 +141,4 @@ def test_a_file_that_is_not_an_index_asks_for_a_full_build(small: Built, tmp_pat
     assert catch_up(broken, small.root) is None
     build_index(small.root, broken)  # and the build that follows replaces it
     assert catch_up(broken, small.root) is not None
+
