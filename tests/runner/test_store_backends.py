@@ -231,3 +231,27 @@ def test_a_database_from_a_newer_gantry_is_refused(pg_url):
 def test_an_unreachable_database_is_a_clear_store_error(tmp_path):
     with pytest.raises(StoreError, match="cannot connect to the database"):
         PgStore(f"postgresql://nobody@/none?host={tmp_path}&port=1", timeout=1.0)
+
+
+def test_both_backends_have_the_same_tables_and_columns(tmp_path, pg_url):
+    """`pg_schema` writes every table again in PostgreSQL's words: the two must not drift."""
+    sqlite_store, pg_store = schema.open_store(tmp_path / "gantry.db"), schema.open_store(pg_url)
+    try:
+        conn = sqlite_store.connection()
+        tables = [row[0] for row in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' "
+            "AND name NOT LIKE 'sqlite_%'").fetchall()]
+        in_sqlite = {table: {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+                     for table in tables}
+        rows = pg_store.connection().execute(
+            "SELECT table_name, column_name FROM information_schema.columns "
+            "WHERE table_schema = current_schema() AND table_name <> ?",
+            (pg_schema.VERSION_TABLE,)).fetchall()
+        in_pg: dict[str, set[str]] = {}
+        for table, column in rows:
+            in_pg.setdefault(table, set()).add(column)
+        assert in_pg == in_sqlite
+        assert schema.schema_version(sqlite_store) == schema.schema_version(pg_store)
+    finally:
+        sqlite_store.close()
+        pg_store.close()
