@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 
 from runner.catalog.workspace import Workspace
-from runner.config import Settings
-from tests.support.runner_process import make_catalog_repo
+from tests.support.workspace import started_workspace
 
 RUNBOOK = "catalog/documentation/default/payment-api-runbook/docs"
 ARCHITECTURE = "catalog/documentation/default/platform-architecture/docs/index.html"
@@ -17,13 +16,7 @@ ARCHITECTURE = "catalog/documentation/default/platform-architecture/docs/index.h
 
 @pytest.fixture
 def workspace(tmp_path: Path):
-    repo = make_catalog_repo(tmp_path / "repo")
-    started = Workspace(Settings(catalog=repo / "catalog", data_dir=tmp_path / "data",
-                                 secret_key="docs-refresh-secret"))
-    started.start()
-    yield started
-    started.stop()
-    started._close_db()
+    yield from started_workspace(tmp_path)
 
 
 def test_a_markdown_change_rerenders_only_its_folder(workspace: Workspace) -> None:

@@ -11,8 +11,7 @@ import yaml
 
 from runner.catalog.site import SiteRenderer
 from runner.catalog.workspace import Workspace
-from runner.config import Settings
-from tests.support.runner_process import make_catalog_repo
+from tests.support.workspace import started_workspace
 
 
 class NoPagesRenderer(SiteRenderer):
@@ -32,13 +31,7 @@ class NoSiteWorkspace(Workspace):
 
 @pytest.fixture
 def workspace(tmp_path: Path):
-    repo = make_catalog_repo(tmp_path / "repo")
-    started = NoSiteWorkspace(Settings(catalog=repo / "catalog", data_dir=tmp_path / "data",
-                                       secret_key="snapshot-test-secret"))
-    started.start()
-    yield started
-    started.stop()
-    started._close_db()
+    yield from started_workspace(tmp_path, NoSiteWorkspace)
 
 
 def retitle(workspace: Workspace, title: str) -> None:
