@@ -120,7 +120,7 @@ def replace_index(new: Path, index: Path) -> None:
     _fsync_dir(index.parent)
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
@@ -129,7 +129,7 @@ def _sha256(path: Path) -> str:
 
 
 @dataclass(slots=True)
-class _Previous:
+class PreviousIndex:
     """What the existing index tells about itself; empty when there is none or it is unusable."""
 
     files: dict[str, _FileState] = field(default_factory=dict)
@@ -138,26 +138,26 @@ class _Previous:
     relations: int = 0
 
 
-def _previous(index: Path, notes: list[str]) -> _Previous:
+def previous_index(index: Path, notes: list[str]) -> PreviousIndex:
     """The previous index's file cache, meta and counts; a note when it cannot be used."""
     if not index.exists():
-        return _Previous()
+        return PreviousIndex()
     try:
         con = open_index(index)
     except IndexUnusable as exc:
         notes.append(f"the existing index {index} was not reused: {exc}; rebuilt from scratch")
-        return _Previous()
+        return PreviousIndex()
     try:
         files = {path: _FileState(sha, size, mtime) for path, sha, size, mtime in
                  con.execute("SELECT path, sha256, size, mtime_ns FROM files").fetchall()}
         entities, relations = con.execute("SELECT (SELECT count(*) FROM entities), "
                                           "(SELECT count(*) FROM relations)").fetchone()
-        return _Previous(files, read_meta(con), entities, relations)
+        return PreviousIndex(files, read_meta(con), entities, relations)
     finally:
         con.close()
 
 
-def _stat_all(root: Path) -> dict[str, tuple[int, int]]:
+def stat_catalog(root: Path) -> dict[str, tuple[int, int]]:
     """(size, mtime_ns) of every catalog file: the cheap first look of the cache."""
     found: dict[str, tuple[int, int]] = {}
     base = str(root)
@@ -176,7 +176,7 @@ def _unchanged(root: Path, cached: dict[str, _FileState], stats: IndexStats
 
     Only files whose size or mtime moved are hashed; one differing hash ends the look.
     """
-    current = _stat_all(root)
+    current = stat_catalog(root)
     if current.keys() != cached.keys():
         return None
     states: dict[str, _FileState] = {}
@@ -186,7 +186,7 @@ def _unchanged(root: Path, cached: dict[str, _FileState], stats: IndexStats
             states[rel] = old
             continue
         stats.files_reread += 1
-        if size != old.size or _sha256(root / rel) != old.sha256:
+        if size != old.size or file_sha256(root / rel) != old.sha256:
             return None
         states[rel] = _FileState(old.sha256, size, mtime_ns)
     return states
@@ -218,7 +218,7 @@ def current_index(catalog_root: Path, out_path: Path) -> IndexStats | None:
     root = Path(catalog_root)
     index = index_path_for(Path(out_path))
     stats = IndexStats(path=index)
-    previous = _previous(index, stats.notes)
+    previous = previous_index(index, stats.notes)
     meta = previous.meta
     if not meta or meta.get("gantry_version") != __version__ or \
             meta.get("git_commit", "") != (gitmeta.head_commit(root) or ""):
@@ -251,7 +251,7 @@ def build_index(catalog_root: Path, out_path: Path, validation: _Validated | Non
         return current
     index = index_path_for(Path(out_path))
     stats = IndexStats(path=index)
-    meta = _previous(index, stats.notes).meta
+    meta = previous_index(index, stats.notes).meta
     loaded = validation if validation is not None else load_catalog(root)
     files = {rel: _FileState(info.sha256, info.size, info.mtime_ns)
              for rel, info in getattr(loaded, "files", {}).items()}

@@ -82,7 +82,9 @@ def _command(*args: str) -> list[str]:
 _ENV = {"GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"}
 
 
-def _git(cwd: Path, *args: str) -> subprocess.CompletedProcess:
+def run_git(cwd: Path, *args: str) -> subprocess.CompletedProcess:
+    """`git *args` in `cwd` without optional locks, output captured (generator's one way to
+    run git; values from outside pass `object_id` or `--literal-pathspecs` first)."""
     return subprocess.run(_command(*args), cwd=cwd, env={**os.environ, **_ENV},
                           capture_output=True, check=False)
 
@@ -107,7 +109,7 @@ def repository_of(root: Path) -> tuple[str, str | None] | None:
     """`root`'s posix prefix inside its Git work tree and the HEAD commit (None before the
     first commit), or None outside any repository. One `git` process."""
     try:
-        done = _git(root, *_REV_PARSE)
+        done = run_git(root, *_REV_PARSE)
     except OSError:
         return None
     return _located(done.stdout, done.returncode)

@@ -19,7 +19,7 @@ import duckdb
 
 from .. import __version__
 from . import gitmeta
-from .build import _previous, _sha256, _stat_all
+from .build import file_sha256, previous_index, stat_catalog
 from .incremental import update_files
 from .schema import IndexUnusable
 
@@ -42,7 +42,7 @@ def catch_up(index: Path, catalog_root: Path, *, limit: int = CATCH_UP_LIMIT
     """Update `index` to the catalog's current files; None when a full build is needed."""
     root = Path(catalog_root)
     notes: list[str] = []
-    previous = _previous(Path(index), notes)
+    previous = previous_index(Path(index), notes)
     meta = previous.meta
     if notes or not meta or meta.get("gantry_version") != __version__:
         return None
@@ -53,7 +53,7 @@ def catch_up(index: Path, catalog_root: Path, *, limit: int = CATCH_UP_LIMIT
     if touched is None:
         return None
     result = CatchUp()
-    current = _stat_all(root)
+    current = stat_catalog(root)
     moved: dict[str, int] = {}
     differing = set(touched.files) | (previous.files.keys() - current.keys())
     for rel, (size, mtime_ns) in current.items():
@@ -64,7 +64,7 @@ def catch_up(index: Path, catalog_root: Path, *, limit: int = CATCH_UP_LIMIT
             differing.add(rel)
         elif old.mtime_ns != mtime_ns and rel not in differing:
             result.rehashed += 1
-            if _sha256(root / rel) != old.sha256:
+            if file_sha256(root / rel) != old.sha256:
                 differing.add(rel)
             else:
                 moved[rel] = mtime_ns
@@ -102,9 +102,9 @@ def _touched_since(root: Path, since: str | None) -> _Touched | None:
         return _Touched(frozenset(), False)
     if not since or not head:
         return None
-    if gitmeta._git(root, "merge-base", "--is-ancestor", since, head).returncode != 0:
+    if gitmeta.run_git(root, "merge-base", "--is-ancestor", since, head).returncode != 0:
         return None
-    done = gitmeta._git(root, "log", "-z", "--name-only", "--no-renames", "--format=",
+    done = gitmeta.run_git(root, "log", "-z", "--name-only", "--no-renames", "--format=",
                         f"{since}..{head}")
     if done.returncode != 0:
         return None
